@@ -1,0 +1,122 @@
+// The reference kernels: plain loops that read like the math, accumulating in double precision.
+// They are the specification and the test oracle for every faster backend; keep them simple.
+
+import { gelu } from '../math/erf.js';
+
+/**
+ * out[r][o] = residual[r][o] + act(bias[o] + sum_i x[r][i] * w[o][i]), act = GELU or identity
+ * x: [rows][inDim], w: [outDim][inDim] (PyTorch Linear layout), bias: [outDim] or null,
+ * residual: [rows][outDim] or null, and it may be `out` itself (each element reads only its own).
+ */
+export function linearForward(
+  out: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  rows: number,
+  outDim: number,
+  inDim: number,
+  applyGelu = false,
+  residual: Float32Array | null = null,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const xRow = r * inDim;
+    for (let o = 0; o < outDim; o++) {
+      const wRow = o * inDim;
+      let sum = bias === null ? 0 : bias[o];
+      for (let i = 0; i < inDim; i++) sum += x[xRow + i] * w[wRow + i];
+      if (applyGelu) sum = gelu(sum);
+      const at = r * outDim + o;
+      out[at] = residual === null ? sum : residual[at] + sum;
+    }
+  }
+}
+
+/** Row-wise LayerNorm with biased variance, as torch.nn.LayerNorm. `out` may be `x`. */
+export function layerNormForward(
+  out: Float32Array,
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  rows: number,
+  dim: number,
+  eps: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * dim;
+    let mean = 0;
+    for (let i = 0; i < dim; i++) mean += x[base + i];
+    mean /= dim;
+    let variance = 0;
+    for (let i = 0; i < dim; i++) variance += (x[base + i] - mean) ** 2;
+    variance /= dim;
+    const invStd = 1 / Math.sqrt(variance + eps);
+    for (let i = 0; i < dim; i++) out[base + i] = (x[base + i] - mean) * invStd * gamma[i] + beta[i];
+  }
+}
+
+/** In-place softmax over `n` values starting at `offset`, max-subtracted so large scores cannot overflow exp. */
+export function softmaxInPlace(values: Float32Array, offset: number, n: number): void {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, values[offset + i]);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Math.exp(values[offset + i] - max);
+    values[offset + i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < n; i++) values[offset + i] /= sum;
+}
+
+/** In-place exact-erf GELU over the first `n` values. */
+export function geluInPlace(values: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) values[i] = gelu(values[i]);
+}
+
+/** out[i] = a[i] + b[i] for i < n; out may alias a or b. */
+export function addInto(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+/**
+ * Multi-head self-attention on fused qkv, one query row at a time:
+ *   scores[j] = (q_i . k_j) * headDim^-0.5; p = softmax(scores); out_i = sum_j p[j] v_j
+ * qkv: [batch][tokens][3][heads][headDim]; out: [batch][tokens][heads*headDim]; scores: >= tokens floats.
+ */
+export function attentionForward(
+  out: Float32Array,
+  qkv: Float32Array,
+  batch: number,
+  tokens: number,
+  heads: number,
+  headDim: number,
+  scores: Float32Array,
+): void {
+  const dim = heads * headDim;
+  const tokenStride = 3 * dim;
+  const scale = headDim ** -0.5;
+  for (let b = 0; b < batch; b++) {
+    const qkvBase = b * tokens * tokenStride;
+    for (let h = 0; h < heads; h++) {
+      const qOffset = h * headDim;
+      const kOffset = dim + h * headDim;
+      const vOffset = 2 * dim + h * headDim;
+      for (let i = 0; i < tokens; i++) {
+        const q = qkvBase + i * tokenStride + qOffset;
+        for (let j = 0; j < tokens; j++) {
+          const k = qkvBase + j * tokenStride + kOffset;
+          let dot = 0;
+          for (let d = 0; d < headDim; d++) dot += qkv[q + d] * qkv[k + d];
+          scores[j] = dot * scale;
+        }
+        softmaxInPlace(scores, 0, tokens);
+        const o = (b * tokens + i) * dim + h * headDim;
+        for (let d = 0; d < headDim; d++) {
+          let sum = 0;
+          for (let j = 0; j < tokens; j++) sum += scores[j] * qkv[qkvBase + j * tokenStride + vOffset + d];
+          out[o + d] = sum;
+        }
+      }
+    }
+  }
+}

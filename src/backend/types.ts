@@ -1,0 +1,91 @@
+// The contract between the model and its numeric kernels.
+//
+// The model (src/model/vit.ts) never loops over numbers itself: it calls these few ops on
+// Float32Array views into one preallocated Arena. A backend owns that arena's memory (a plain
+// ArrayBuffer for the reference backend, a shared WebAssembly.Memory for a WASM one), so every
+// array handed to an op is a view into `arena.buffer`, and no op allocates per call.
+
+/** One contiguous block of memory holding weights and activations, handed out by a bump allocator. */
+export interface Arena {
+  /** The backing memory. A WASM backend may pass it to workers; never assume a plain ArrayBuffer. */
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly capacityBytes: number;
+  readonly usedBytes: number;
+  /** `count` float32s, 64-byte aligned, zero-filled. Throws when the arena is full. */
+  allocF32(count: number): Float32Array;
+}
+
+/** A Linear layer's weights in whatever layout the backend prefers (opaque to the model). */
+export interface LinearWeights {
+  readonly outDim: number;
+  readonly inDim: number;
+}
+
+/** What happens to a Linear's output after the bias is added, fused so no extra pass is needed. */
+export interface LinearEpilogue {
+  /** Apply exact erf GELU to every output element. */
+  gelu?: boolean;
+  /** Add this tensor (same shape as the output) to the output; it may be the output array itself. */
+  residual?: Float32Array;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  /** Allocate the arena once, before loading: `bytes` comes from the model's memory plan. */
+  createArena(bytes: number): Arena;
+
+  /** Floats a Linear of this shape (weights and bias) occupies in the arena once prepared. */
+  linearFloats(outDim: number, inDim: number): number;
+
+  /** Floats the backend needs for its own scratch (e.g. staging a weight while packing it). */
+  scratchFloats(maxLinearOut: number, maxLinearIn: number): number;
+
+  /**
+   * Prepare a Linear layer at load time. `fill(dest)` writes the weight, PyTorch layout
+   * [outDim][inDim], into `dest` (the backend chooses where: straight into its final place, or
+   * into scratch before repacking). `bias` is [outDim] or null (no bias = zeros).
+   */
+  prepareLinear(
+    arena: Arena,
+    outDim: number,
+    inDim: number,
+    fill: (dest: Float32Array) => void,
+    bias: Float32Array | null,
+  ): LinearWeights;
+
+  /** out[r][o] = epilogue(bias[o] + sum_i x[r][i] * W[o][i]) for r < rows. `out` must not overlap `x`. */
+  linear(out: Float32Array, x: Float32Array, w: LinearWeights, rows: number, epilogue?: LinearEpilogue): void;
+
+  /** Row-wise LayerNorm over `dim` (biased variance, like PyTorch): out may equal x. */
+  layerNorm(
+    out: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    rows: number,
+    dim: number,
+    eps: number,
+  ): void;
+
+  /** Floats of scratch that `attention` needs for these sizes. */
+  attentionScratchFloats(batch: number, tokens: number, heads: number): number;
+
+  /**
+   * Multi-head self-attention core on a fused qkv projection.
+   * qkv: [batch][tokens][3][heads][headDim] (the Linear output of timm's attn.qkv)
+   * out: [batch][tokens][heads * headDim]  = softmax(q k^T * headDim^-0.5) v, heads side by side.
+   */
+  attention(
+    out: Float32Array,
+    qkv: Float32Array,
+    batch: number,
+    tokens: number,
+    heads: number,
+    headDim: number,
+    scratch: Float32Array,
+  ): void;
+
+  /** Release threads or other resources; the backend is unusable afterwards. */
+  dispose(): void;
+}
