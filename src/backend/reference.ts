@@ -32,11 +32,13 @@ export class ReferenceBackend implements Backend {
     fill: (dest: Float32Array) => void,
     bias: Float32Array | null,
   ): LinearWeights {
-    const weight = arena.allocF32(outDim * inDim);
+    // One allocation, as linearFloats promised the memory plan: weight then bias.
+    const block = arena.allocF32(this.linearFloats(outDim, inDim));
+    const weight = block.subarray(0, outDim * inDim);
     fill(weight);
     let ownBias: Float32Array | null = null;
     if (bias !== null) {
-      ownBias = arena.allocF32(outDim);
+      ownBias = block.subarray(outDim * inDim);
       ownBias.set(bias);
     }
     const prepared: ReferenceLinear = { outDim, inDim, weight, bias: ownBias };

@@ -38,8 +38,12 @@ export interface Backend {
   /** Floats a Linear of this shape (weights and bias) occupies in the arena once prepared. */
   linearFloats(outDim: number, inDim: number): number;
 
-  /** Floats the backend needs for its own scratch (e.g. staging a weight while packing it). */
-  scratchFloats(maxLinearOut: number, maxLinearIn: number): number;
+  /**
+   * Floats the backend needs for its own scratch (e.g. staging a weight while packing it), given
+   * the dimensions of the model's largest Linear. The memory plan reserves them; the backend
+   * allocates them from the arena itself, once, in its first prepareLinear.
+   */
+  scratchFloats(largestLinearOut: number, largestLinearIn: number): number;
 
   /**
    * Prepare a Linear layer at load time. `fill(dest)` writes the weight, PyTorch layout

@@ -1,0 +1,141 @@
+// timm's VisionTransformer forward pass (Dosovitskiy et al., "An Image is Worth 16x16 Words"),
+// read top to bottom like the paper:
+//   patch embed -> prepend class token -> add position embedding -> `depth` pre-norm blocks
+//   (x + attn(norm1(x)); x + mlp(norm2(x))) -> final norm -> head on the class token.
+// Dropout and drop-path are identity at inference. All math happens in the backend's ops; this
+// file only decides which op runs on which buffer. Every buffer is a view into one arena.
+
+import type { Backend, LinearWeights } from '../backend/types.js';
+import type { PreprocessConfig } from '../image/types.js';
+import { headDimOf, tokensOf, type VitConfig } from './config.js';
+import type { ActivationSizes } from './memory-plan.js';
+
+export interface BlockWeights {
+  norm1Weight: Float32Array; // [D]
+  norm1Bias: Float32Array; // [D]
+  qkv: LinearWeights; // [3D][D] (+ [3D] bias when qkvBias)
+  proj: LinearWeights; // [D][D] + [D]
+  norm2Weight: Float32Array; // [D]
+  norm2Bias: Float32Array; // [D]
+  fc1: LinearWeights; // [H][D] + [H]
+  fc2: LinearWeights; // [D][H] + [D]
+}
+
+export interface VitWeights {
+  patchEmbed: LinearWeights; // conv [D][C][P][P] seen as a Linear [D][C*P*P] + [D]
+  clsToken: Float32Array; // [D]
+  posEmbed: Float32Array; // [T][D], row 0 for the class token
+  blocks: BlockWeights[];
+  normWeight: Float32Array; // [D]
+  normBias: Float32Array; // [D]
+  head: LinearWeights; // [classes][D] + [classes]
+}
+
+export type Activations = { [K in keyof ActivationSizes]: Float32Array };
+
+export interface ForwardResult {
+  /** [batch][numClasses] */
+  logits: Float32Array;
+  /** [batch][embedDim]: the class token after the final norm (timm's pre-logits). */
+  features: Float32Array;
+}
+
+export class VitModel {
+  constructor(
+    readonly config: VitConfig,
+    readonly preprocess: PreprocessConfig,
+    readonly backend: Backend,
+    private readonly weights: VitWeights,
+    private readonly act: Activations,
+    /** Images per forward call that the activations were sized for; larger batches run in chunks. */
+    readonly maxBatch: number,
+  ) {}
+
+  /** Logits and features for `batch` images laid out [batch][C][H][W]. */
+  forward(input: Float32Array, batch: number): ForwardResult {
+    const { inChans: C, imgSize: S, numClasses, embedDim: D } = this.config;
+    const imageFloats = C * S * S;
+    if (!Number.isInteger(batch) || batch < 1 || input.length !== batch * imageFloats) {
+      throw new RangeError(`forward: expected ${batch} image(s) of [${C}, ${S}, ${S}] (${batch * imageFloats} floats), received ${input.length} floats`);
+    }
+    const logits = new Float32Array(batch * numClasses);
+    const features = new Float32Array(batch * D);
+    for (let start = 0; start < batch; start += this.maxBatch) {
+      const n = Math.min(this.maxBatch, batch - start);
+      this.forwardChunk(input.subarray(start * imageFloats, (start + n) * imageFloats), n);
+      logits.set(this.act.logits.subarray(0, n * numClasses), start * numClasses);
+      features.set(this.act.features.subarray(0, n * D), start * D);
+    }
+    return { logits, features };
+  }
+
+  private forwardChunk(input: Float32Array, batch: number): void {
+    const T = tokensOf(this.config);
+    const rows = batch * T;
+    this.embed(input, batch);
+    for (const block of this.weights.blocks) this.block(block, batch, rows);
+    this.head(batch, T);
+  }
+
+  /** x[b] = [cls + pos[0]; patches(b) . W_patch + bias + pos[1:]] */
+  private embed(input: Float32Array, batch: number): void {
+    const { backend, weights, act } = this;
+    const { embedDim: D, inChans: C, imgSize: S, patchSize: P } = this.config;
+    const T = tokensOf(this.config);
+    const numPatches = T - 1;
+    const patchFloats = C * P * P;
+    extractPatches(act.patches, input, batch, C, S, P);
+    const posPatches = weights.posEmbed.subarray(D, T * D);
+    for (let b = 0; b < batch; b++) {
+      const tokens = act.x.subarray(b * T * D, (b + 1) * T * D);
+      const patches = act.patches.subarray(b * numPatches * patchFloats, (b + 1) * numPatches * patchFloats);
+      backend.linear(tokens.subarray(D), patches, weights.patchEmbed, numPatches, { residual: posPatches });
+      for (let i = 0; i < D; i++) tokens[i] = weights.clsToken[i] + weights.posEmbed[i];
+    }
+  }
+
+  /** Pre-norm transformer block: x = x + proj(attn(norm1(x))); x = x + fc2(gelu(fc1(norm2(x)))). */
+  private block(w: BlockWeights, batch: number, rows: number): void {
+    const { backend, act } = this;
+    const { embedDim: D, numHeads, layerNormEps: eps } = this.config;
+    const T = tokensOf(this.config);
+    backend.layerNorm(act.xNorm, act.x, w.norm1Weight, w.norm1Bias, rows, D, eps);
+    backend.linear(act.qkv, act.xNorm, w.qkv, rows);
+    backend.attention(act.attnOut, act.qkv, batch, T, numHeads, headDimOf(this.config), act.attnScratch);
+    backend.linear(act.x, act.attnOut, w.proj, rows, { residual: act.x });
+    backend.layerNorm(act.xNorm, act.x, w.norm2Weight, w.norm2Bias, rows, D, eps);
+    backend.linear(act.hidden, act.xNorm, w.fc1, rows, { gelu: true });
+    backend.linear(act.x, act.hidden, w.fc2, rows, { residual: act.x });
+  }
+
+  /** features = norm(x[:, 0]); logits = head(features). LayerNorm is per token, so only class tokens need it. */
+  private head(batch: number, T: number): void {
+    const { backend, weights, act } = this;
+    const D = this.config.embedDim;
+    for (let b = 0; b < batch; b++) act.cls.set(act.x.subarray(b * T * D, b * T * D + D), b * D);
+    backend.layerNorm(act.features, act.cls, weights.normWeight, weights.normBias, batch, D, this.config.layerNormEps);
+    backend.linear(act.logits, act.features, weights.head, batch);
+  }
+}
+
+/**
+ * Unfold images [B][C][S][S] into patch vectors [B][numPatches][C*P*P], patches in row-major
+ * grid order and each vector in (channel, row, column) order: the layout in which the
+ * patch-embedding conv (kernel = stride = P) is exactly a Linear on flattened patches.
+ */
+export function extractPatches(out: Float32Array, input: Float32Array, batch: number, C: number, S: number, P: number): void {
+  const grid = S / P;
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let py = 0; py < grid; py++) {
+      for (let px = 0; px < grid; px++) {
+        for (let c = 0; c < C; c++) {
+          for (let ky = 0; ky < P; ky++) {
+            const row = ((b * C + c) * S + py * P + ky) * S + px * P;
+            for (let kx = 0; kx < P; kx++) out[o++] = input[row + kx];
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+// Locating the committed parity fixtures made by scripts/make_fixtures.py (torchvision's
+// VisionTransformer with seeded random weights, renamed to timm's layout).
+
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SafetensorsBuffer } from '../../src/safetensors/index.js';
+
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+export const MODEL_FIXTURES = join(FIXTURES, 'models');
+/** The full-size ViT-B/16-384 made by `npm run fixtures -- --full` (347 MB, never committed). */
+export const FULL_FIXTURE = join(FIXTURES, 'full', 'vit_base_patch16_384');
+
+export interface ParityFixture {
+  name: string;
+  dir: string;
+  weights: string;
+  input: Float32Array;
+  batch: number;
+  logits: Float32Array;
+  features: Float32Array;
+  numClasses: number;
+  embedDim: number;
+}
+
+export function modelFixtureNames(): string[] {
+  return readdirSync(MODEL_FIXTURES).filter((n) => existsSync(join(MODEL_FIXTURES, n, 'model.safetensors'))).sort();
+}
+
+export function loadParityFixture(dir: string): ParityFixture {
+  const reference = SafetensorsBuffer.read(join(dir, 'reference.safetensors'));
+  const [batch, numClasses] = reference.info('logits').shape;
+  return {
+    name: dir.split('/').pop()!,
+    dir,
+    weights: join(dir, 'model.safetensors'),
+    input: reference.float32('input'),
+    batch,
+    logits: reference.float32('logits'),
+    features: reference.float32('features'),
+    numClasses,
+    embedDim: reference.info('features').shape[1],
+  };
+}
+
+export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+/** Indices of the k largest values, largest first (ties: lower index first). */
+export function topK(values: Float32Array, k: number): number[] {
+  return [...values.keys()].sort((i, j) => values[j] - values[i] || i - j).slice(0, k);
+}
