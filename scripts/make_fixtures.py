@@ -571,7 +571,7 @@ def fmt(v: float) -> str:
 
 def generate(spec: Spec, out_dir: Path) -> Tuple[Result, VisionTransformer, Tensors]:
     start = time.time()
-    torch.manual_seed(0)  # construction-time init is overwritten; this only silences randomness
+    torch.manual_seed(0)  # pin the construction-time init (every value is overwritten anyway)
     model = build_torchvision_model(spec).eval()
     randomize(model, spec)
     tv_sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
