@@ -1,0 +1,316 @@
+/**
+ * HTTP plumbing for the hub: one request with a timeout, retries with exponential backoff, the
+ * Authorization policy, redirect handling, and the HEAD that reads a file's metadata.
+ *
+ * Contract:
+ * - The token is sent ONLY to URLs whose origin (scheme, host, port) equals the configured endpoint's.
+ *   Redirects are always followed by hand (`redirect: 'manual'`), so a CDN or any other host never
+ *   sees it, whatever the fetch implementation does with redirects.
+ * - Retried: connection failures and resets (not DNS "no such host"), timeouts, 5xx and 429.
+ *   Delay before retry n (1-based) is retryDelayMs * 2^(n-1), capped at 16 * retryDelayMs.
+ * - `timeoutMs` bounds the wait for response headers and every gap between body chunks (a stall
+ *   timeout, not a total one: a 350 MB file on a slow link is fine as long as bytes keep coming).
+ * - Metadata (HEAD) follows relative redirects only (renamed repositories) and stops at an absolute
+ *   one (the CDN), reading commit/etag/size from that response, as huggingface_hub does.
+ * - Failures are HubError with a short message; download.ts adds the user-facing context.
+ */
+import { HubError, type NotFoundKind } from './errors.js';
+
+export type FetchLike = typeof fetch;
+
+export interface HttpClient {
+  fetch: FetchLike;
+  /** Configured endpoint, e.g. https://huggingface.co; its origin is the only one that gets the token. */
+  endpoint: string;
+  token?: string;
+  retries: number;
+  retryDelayMs: number;
+  timeoutMs: number;
+}
+
+export interface FileMetadata {
+  /** X-Repo-Commit: the commit the revision resolved to. */
+  commit: string;
+  /** Normalized X-Linked-Etag or ETag: sha256 for LFS files, git sha1 otherwise. */
+  etag: string;
+  /** X-Linked-Size or Content-Length (for LFS, the real file, not the pointer). */
+  size: number | undefined;
+  /** Where to GET the bytes: the CDN URL of an absolute redirect, else the (relative-redirected) resolve URL. */
+  location: string;
+}
+
+const USER_AGENT = 'vit-classify (node fetch)';
+const MAX_REDIRECTS = 10;
+const TIMEOUT_REASON = Symbol('hub-request-timeout');
+const SAFE_SEGMENT_RE = /^[A-Za-z0-9._-]+$/;
+
+/** Aborts a request when no progress is seen for `ms`; kick() on every chunk to keep it alive. */
+export class StallTimer {
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly controller: AbortController,
+    private readonly ms: number,
+  ) {
+    this.kick();
+  }
+  kick(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(TIMEOUT_REASON), this.ms);
+  }
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+export interface OpenResponse {
+  response: Response;
+  stallTimer: StallTimer;
+  signal: AbortSignal;
+  url: string;
+}
+
+export function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+export function requestHeaders(client: HttpClient, url: string, extra: Record<string, string> = {}): Record<string, string> {
+  const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...extra };
+  if (client.token && sameOrigin(url, client.endpoint)) headers.Authorization = `Bearer ${client.token}`;
+  return headers;
+}
+
+function errnoCode(error: unknown): string | undefined {
+  // undici wraps the socket error in `cause`, sometimes in an AggregateError (IPv4 + IPv6 attempts).
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (!current || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    queue.push((current as { cause?: unknown }).cause);
+    const nested = (current as { errors?: unknown }).errors;
+    if (Array.isArray(nested)) queue.push(...nested);
+  }
+  return undefined;
+}
+
+/** Turns a fetch/body-stream rejection into a HubError (TIMEOUT or NETWORK). */
+export function transportError(error: unknown, url: string, signal: AbortSignal | undefined): HubError {
+  if (error instanceof HubError) return error;
+  if (signal?.aborted && signal.reason === TIMEOUT_REASON) {
+    return new HubError('TIMEOUT', `No response from ${new URL(url).host} for too long.`, { url, retryable: true, cause: error });
+  }
+  const code = errnoCode(error);
+  const reason = code ?? (error instanceof Error ? error.message : String(error));
+  // A host name that does not resolve will not start resolving in a second; everything else may be transient.
+  const retryable = code !== 'ENOTFOUND';
+  return new HubError('NETWORK', `Could not reach ${new URL(url).host} (${reason}).`, { url, retryable, cause: error });
+}
+
+function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/** Maps an HTTP failure to a HubError, reading huggingface's X-Error-Code header. */
+export function statusError(response: Response, url: string): HubError {
+  const status = response.status;
+  const errorCode = response.headers.get('x-error-code') ?? '';
+  const serverMessage = response.headers.get('x-error-message');
+  const commit = response.headers.get('x-repo-commit') ?? undefined;
+  const suffix = serverMessage ? ` Server said: ${serverMessage}` : '';
+
+  if (status === 401 || status === 403 || errorCode === 'GatedRepo') {
+    const gated = errorCode === 'GatedRepo';
+    return new HubError(
+      'UNAUTHORIZED',
+      (gated ? `Access to this gated repository was refused (HTTP ${status}).` : `The hub refused access (HTTP ${status}).`) + suffix,
+      { url, status },
+    );
+  }
+  if (status === 404) {
+    const kinds: Record<string, NotFoundKind> = {
+      EntryNotFound: 'file',
+      RepoNotFound: 'repository',
+      RepositoryNotFound: 'repository',
+      RevisionNotFound: 'revision',
+    };
+    const notFound = kinds[errorCode] ?? 'file';
+    return new HubError('NOT_FOUND', `Not found (HTTP 404, ${notFound}).${suffix}`, { url, status, notFound, commit });
+  }
+  return new HubError('HTTP', `Unexpected HTTP ${status} ${response.statusText}.${suffix}`, {
+    url,
+    status,
+    retryable: isRetryableStatus(status),
+  });
+}
+
+export function backoffDelay(client: HttpClient, retryNumber: number): number {
+  return Math.min(client.retryDelayMs * 2 ** (retryNumber - 1), client.retryDelayMs * 16);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function discardBody(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel();
+  } catch {
+    // Nothing to free if the stream already failed.
+  }
+}
+
+/** One request, no redirects followed, no retries. Rejections become HubError. */
+export async function sendOnce(
+  client: HttpClient,
+  method: 'HEAD' | 'GET',
+  url: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<OpenResponse> {
+  const controller = new AbortController();
+  const stallTimer = new StallTimer(controller, client.timeoutMs);
+  try {
+    const response = await client.fetch(url, {
+      method,
+      headers: requestHeaders(client, url, extraHeaders),
+      redirect: 'manual',
+      signal: controller.signal,
+    });
+    stallTimer.kick();
+    return { response, stallTimer, signal: controller.signal, url };
+  } catch (error) {
+    stallTimer.stop();
+    throw transportError(error, url, controller.signal);
+  }
+}
+
+/**
+ * `sendOnce` with retries for transport failures and retryable statuses. Returns the last response
+ * even when its status is a failure, so the caller decides how to report it.
+ */
+export async function sendWithRetries(
+  client: HttpClient,
+  method: 'HEAD' | 'GET',
+  url: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<OpenResponse> {
+  for (let retry = 0; ; retry++) {
+    let opened: OpenResponse;
+    try {
+      opened = await sendOnce(client, method, url, extraHeaders);
+    } catch (error) {
+      if (error instanceof HubError && error.retryable && retry < client.retries) {
+        await sleep(backoffDelay(client, retry + 1));
+        continue;
+      }
+      throw error;
+    }
+    if (isRetryableStatus(opened.response.status) && retry < client.retries) {
+      opened.stallTimer.stop();
+      await discardBody(opened.response);
+      await sleep(backoffDelay(client, retry + 1));
+      continue;
+    }
+    return opened;
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400 && status !== 304;
+}
+
+/** A Location without scheme or host (RFC 7231 allows relative ones): the same server, e.g. a renamed repo. */
+function isRelativeLocation(location: string): boolean {
+  return !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) && !location.startsWith('//');
+}
+
+function redirectTarget(response: Response, url: string): string {
+  const location = response.headers.get('location');
+  if (!location) {
+    throw new HubError('BAD_RESPONSE', `HTTP ${response.status} redirect without a Location header.`, { url });
+  }
+  return new URL(location, url).toString();
+}
+
+export function normalizeEtag(etag: string | null): string | undefined {
+  if (etag === null) return undefined;
+  const normalized = etag.trim().replace(/^W\//, '').replace(/^"+|"+$/g, '');
+  return normalized === '' ? undefined : normalized;
+}
+
+function parseSize(value: string | null): number | undefined {
+  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
+function metadataFrom(response: Response, requestUrl: string, location: string): FileMetadata {
+  const commit = response.headers.get('x-repo-commit') ?? undefined;
+  const etag = normalizeEtag(response.headers.get('x-linked-etag') ?? response.headers.get('etag'));
+  if (!commit || !etag) {
+    throw new HubError(
+      'BAD_RESPONSE',
+      `The server at ${new URL(requestUrl).host} answered without ${commit ? 'an ETag' : 'an X-Repo-Commit'} header, ` +
+        'so it does not look like a Hugging Face hub. A proxy, captive portal or wrong HF_ENDPOINT is the usual cause.',
+      { url: requestUrl },
+    );
+  }
+  // Both end up as path segments in the cache: refuse anything that is not a plain name.
+  for (const [name, value] of [
+    ['commit', commit],
+    ['etag', etag],
+  ] as const) {
+    if (!SAFE_SEGMENT_RE.test(value) || value === '.' || value === '..') {
+      throw new HubError('BAD_RESPONSE', `The hub sent an unusable ${name}: ${JSON.stringify(value)}.`, { url: requestUrl });
+    }
+  }
+  const size = parseSize(response.headers.get('x-linked-size') ?? response.headers.get('content-length'));
+  return { commit, etag, size, location };
+}
+
+/** HEAD a resolve URL: commit, etag, size and download location of one file. */
+export async function fetchFileMetadata(client: HttpClient, resolveUrl: string): Promise<FileMetadata> {
+  let url = resolveUrl;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    // identity: we want the real size, not a compressed one.
+    const { response, stallTimer } = await sendWithRetries(client, 'HEAD', url, { 'Accept-Encoding': 'identity' });
+    stallTimer.stop();
+    await discardBody(response);
+    if (isRedirect(response.status)) {
+      const target = redirectTarget(response, url);
+      if (isRelativeLocation(response.headers.get('location') as string)) {
+        url = target;
+        continue;
+      }
+      return metadataFrom(response, url, target);
+    }
+    if (!response.ok) throw statusError(response, url);
+    return metadataFrom(response, url, url);
+  }
+  throw new HubError('BAD_RESPONSE', `Too many redirects starting at ${resolveUrl}.`, { url: resolveUrl });
+}
+
+/**
+ * GET the bytes at `url`, following every redirect by hand (the token only goes to the endpoint's origin),
+ * optionally from byte `rangeStart`. Returns the final response, which may be a failure status.
+ */
+export async function openDownload(client: HttpClient, url: string, rangeStart: number): Promise<OpenResponse> {
+  const extra: Record<string, string> = { 'Accept-Encoding': 'identity' };
+  if (rangeStart > 0) extra.Range = `bytes=${rangeStart}-`;
+  let current = url;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const opened = await sendWithRetries(client, 'GET', current, extra);
+    if (!isRedirect(opened.response.status)) return opened;
+    opened.stallTimer.stop();
+    await discardBody(opened.response);
+    current = redirectTarget(opened.response, current);
+  }
+  throw new HubError('BAD_RESPONSE', `Too many redirects starting at ${url}.`, { url });
+}
+
+export { discardBody };

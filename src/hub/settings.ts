@@ -1,0 +1,73 @@
+/**
+ * Options accepted by the public hub functions, and their resolution against the environment.
+ *
+ * Contract: explicit options win over environment variables, which win over defaults.
+ * `env` defaults to process.env and is the only place environment variables are read from, so tests
+ * (and embedders) can pass a controlled environment. Nothing here touches the network or the disk.
+ */
+import { isOfflineEnv, resolveEndpoint, resolveHubCacheDir, resolveToken, type Env } from './cache-dir.js';
+import type { FetchLike, HttpClient } from './http.js';
+import type { ProgressCallback } from './progress.js';
+
+export interface HubOptions {
+  /** Cache root; default from HF_HUB_CACHE / HF_HOME / XDG_CACHE_HOME / ~/.cache/huggingface/hub. */
+  cacheDir?: string;
+  /** Hub URL; default $HF_ENDPOINT or https://huggingface.co. */
+  endpoint?: string;
+  /** Access token; default $HF_TOKEN. Only ever sent to the endpoint's origin. */
+  token?: string;
+  /** No network at all; default from $HF_HUB_OFFLINE. */
+  offline?: boolean;
+  /** Environment to read the variables above from; default process.env. */
+  env?: Env;
+  /** fetch implementation; default the global one (Node >= 18). */
+  fetch?: FetchLike;
+  onProgress?: ProgressCallback;
+  /** Retries after a failed attempt (5xx, 429, reset, timeout); default 4. */
+  retries?: number;
+  /** First backoff delay, doubled each retry; default 500 ms. */
+  retryDelayMs?: number;
+  /** Max wait for response headers and between body chunks; default 30 000 ms. */
+  timeoutMs?: number;
+  /** Minimum interval between progress events; default 100 ms. */
+  progressIntervalMs?: number;
+}
+
+export interface HubSettings {
+  client: HttpClient;
+  cacheDir: string;
+  endpoint: string;
+  offline: boolean;
+  onProgress?: ProgressCallback;
+  progressIntervalMs?: number;
+}
+
+export const DEFAULT_RETRIES = 4;
+export const DEFAULT_RETRY_DELAY_MS = 500;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
+  return value;
+}
+
+export function resolveHubSettings(options: HubOptions = {}): HubSettings {
+  const env = options.env ?? process.env;
+  const endpoint = (options.endpoint ?? resolveEndpoint(env)).replace(/\/+$/, '');
+  const client: HttpClient = {
+    fetch: options.fetch ?? globalThis.fetch,
+    endpoint,
+    token: options.token ?? resolveToken(env),
+    retries: Math.floor(nonNegative('retries', options.retries ?? DEFAULT_RETRIES)),
+    retryDelayMs: nonNegative('retryDelayMs', options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS),
+    timeoutMs: nonNegative('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  };
+  return {
+    client,
+    cacheDir: options.cacheDir ?? resolveHubCacheDir(env),
+    endpoint,
+    offline: options.offline ?? isOfflineEnv(env),
+    onProgress: options.onProgress,
+    progressIntervalMs: options.progressIntervalMs,
+  };
+}

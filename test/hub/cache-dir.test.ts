@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_ENDPOINT,
+  expandPath,
+  isOfflineEnv,
+  resolveEndpoint,
+  resolveHfHome,
+  resolveHubCacheDir,
+  resolveToken,
+} from '../../src/hub/cache-dir.js';
+
+// Every test passes its own env; HOME is set so nothing ever resolves to the real home directory.
+const HOME = '/home/tester';
+
+describe('resolveHubCacheDir precedence (as huggingface_hub constants.py)', () => {
+  it('uses HF_HUB_CACHE over everything else', () => {
+    const env = { HOME, HF_HUB_CACHE: '/c/hub', HUGGINGFACE_HUB_CACHE: '/legacy', HF_HOME: '/hf', XDG_CACHE_HOME: '/xdg' };
+    expect(resolveHubCacheDir(env)).toBe('/c/hub');
+  });
+
+  it('then the legacy HUGGINGFACE_HUB_CACHE', () => {
+    expect(resolveHubCacheDir({ HOME, HUGGINGFACE_HUB_CACHE: '/legacy', HF_HOME: '/hf' })).toBe('/legacy');
+  });
+
+  it('then $HF_HOME/hub', () => {
+    expect(resolveHubCacheDir({ HOME, HF_HOME: '/hf', XDG_CACHE_HOME: '/xdg' })).toBe(path.join('/hf', 'hub'));
+  });
+
+  it('then $XDG_CACHE_HOME/huggingface/hub', () => {
+    expect(resolveHubCacheDir({ HOME, XDG_CACHE_HOME: '/xdg' })).toBe(path.join('/xdg', 'huggingface', 'hub'));
+  });
+
+  it('then ~/.cache/huggingface/hub', () => {
+    expect(resolveHubCacheDir({ HOME })).toBe(path.join(HOME, '.cache', 'huggingface', 'hub'));
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(resolveHubCacheDir({ HOME, HF_HUB_CACHE: '', HF_HOME: '' })).toBe(path.join(HOME, '.cache', 'huggingface', 'hub'));
+  });
+
+  it('expands ~ and $VARS like expanduser/expandvars', () => {
+    expect(resolveHubCacheDir({ HOME, HF_HUB_CACHE: '~/models' })).toBe(`${HOME}/models`);
+    expect(resolveHubCacheDir({ HOME, DATA: '/data', HF_HOME: '$DATA/hf' })).toBe(path.join('/data/hf', 'hub'));
+    expect(expandPath('${UNSET_VAR}/x', { HOME })).toBe('${UNSET_VAR}/x');
+    expect(resolveHfHome({ HOME })).toBe(path.join(HOME, '.cache', 'huggingface'));
+  });
+});
+
+describe('endpoint, offline and token from the environment', () => {
+  it('defaults the endpoint and strips trailing slashes from HF_ENDPOINT', () => {
+    expect(resolveEndpoint({})).toBe(DEFAULT_ENDPOINT);
+    expect(resolveEndpoint({ HF_ENDPOINT: 'https://mirror.example/' })).toBe('https://mirror.example');
+  });
+
+  it.each(['1', 'true', 'TRUE', 'yes', 'On'])('HF_HUB_OFFLINE=%s means offline', (value) => {
+    expect(isOfflineEnv({ HF_HUB_OFFLINE: value })).toBe(true);
+  });
+
+  it.each(['0', 'false', 'no', ''])('HF_HUB_OFFLINE=%s means online', (value) => {
+    expect(isOfflineEnv({ HF_HUB_OFFLINE: value })).toBe(false);
+  });
+
+  it('honours the legacy TRANSFORMERS_OFFLINE too', () => {
+    expect(isOfflineEnv({ TRANSFORMERS_OFFLINE: '1' })).toBe(true);
+  });
+
+  it('reads HF_TOKEN, then the legacy HUGGING_FACE_HUB_TOKEN', () => {
+    expect(resolveToken({ HF_TOKEN: 'a', HUGGING_FACE_HUB_TOKEN: 'b' })).toBe('a');
+    expect(resolveToken({ HUGGING_FACE_HUB_TOKEN: 'b' })).toBe('b');
+    expect(resolveToken({})).toBeUndefined();
+  });
+});
