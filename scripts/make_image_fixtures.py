@@ -326,6 +326,22 @@ def make_odd_images():
         frames.append(f.quantize(colors=32, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE))
     frames[0].save(out('animated.gif'), save_all=True, append_images=frames[1:], duration=100, loop=0)
 
+    # animated GIF whose first frame has transparent pixels: Pillow gives them the palette
+    # colour of the transparent index (libvips gives black with alpha 0)
+    pal = [250, 0, 250, 10, 20, 30, 200, 100, 50, 90, 200, 90] + [0] * (256 * 3 - 12)
+    first = Image.new('P', (40, 24), 1)
+    first.putpalette(pal)
+    for y in range(24):
+        for x in range(40):
+            if (x // 5 + y // 4) % 3 == 0:
+                first.putpixel((x, y), 0)  # transparent
+            elif x > 30:
+                first.putpixel((x, y), 2)
+    second = Image.new('P', (40, 24), 3)
+    second.putpalette(pal)
+    first.save(out('animated_trns.gif'), save_all=True, append_images=[second], transparency=0,
+               duration=80, loop=0, disposal=2)
+
     cat.save(out('progressive.jpg'), quality=90, progressive=True)
 
     exif = Image.Exif()
@@ -374,6 +390,7 @@ CASES = {
     'strip_5x300.png': ['vit384', 'bilinear224', 'bicubic224', 'squash384', 'border224', 'nearest224', 'rect256x320'],
     'wide_1000x20.png': ['vit384', 'bilinear224', 'bicubic224', 'squash384', 'border224', 'nearest224', 'rect256x320'],
     'animated.gif': ['bicubic224'],
+    'animated_trns.gif': ['bilinear224'],
     'exif_rotated.jpg': ['bicubic224'],
     'cmyk.jpg': ['bicubic224'],
     'icc_adobe_like.jpg': ['bicubic224'],

@@ -1,0 +1,158 @@
+// Decodes an image file or buffer to 8-bit RGB the way timm's loaders see it:
+// Image.open(f).convert('RGB') with Pillow 9.4. libvips (via sharp) does the decoding; this
+// module picks the sharp pipeline that gives Pillow's pixels and fixes up where they differ:
+//   - embedded ICC profiles are ignored (Pillow ignores them), unless colourManage is set;
+//   - EXIF orientation is not applied (Pillow/timm do not), unless autoOrient is set;
+//   - alpha is dropped without compositing; grayscale is replicated to R = G = B;
+//   - 16-bit grayscale is clipped at 255 (Pillow's mode I -> RGB), 16-bit colour keeps the
+//     high byte; CMYK uses Pillow's naive formula, not a colour profile;
+//   - multi-frame images (GIF, WebP, TIFF) give their first frame, with a GIF's transparent
+//     pixels set to the palette colour Pillow reports for them.
+// Every failure is an ImageDecodeError with a code and a one-line message naming the source.
+
+import { readFile } from 'node:fs/promises';
+import sharp, { type Metadata, type SharpOptions } from 'sharp';
+
+import { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
+import { gifFirstFrameTransparentColour } from './gif.js';
+import { cmykToRgb, dropAlpha, gray16ToRgb } from './pillow-convert.js';
+import type { RgbImage } from './types.js';
+
+/** Pillow's Image.MAX_IMAGE_PIXELS: above it Pillow warns of a decompression bomb. */
+export const DEFAULT_MAX_PIXELS = Math.floor((1024 * 1024 * 1024) / 4 / 3);
+
+export interface DecodeOptions {
+  /**
+   * Convert to sRGB through embedded ICC profiles (and CMYK through a CMYK profile, 16-bit
+   * gray by scaling) like a colour-managed viewer. Default false: Pillow's pixels, which is
+   * what timm-trained models were evaluated on.
+   */
+  colourManage?: boolean;
+  /** Apply the EXIF Orientation tag. Default false, like Pillow and timm. */
+  autoOrient?: boolean;
+  /** Refuse images with more pixels than this. Default DEFAULT_MAX_PIXELS; 0 or Infinity: no limit. */
+  maxPixels?: number;
+}
+
+export interface DecodedImage extends RgbImage {
+  /** Container format as libvips names it: 'jpeg', 'png', 'webp', 'gif', 'tiff', ... */
+  format: string;
+}
+
+const BUFFER_LABEL = '<buffer>';
+
+/** Decode the first frame of an image file (path) or of in-memory bytes to RGB. */
+export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+  const label = typeof input === 'string' ? input : BUFFER_LABEL;
+  const bytes = typeof input === 'string' ? await readImageFile(input) : input;
+  if (bytes.length === 0) {
+    throw new ImageDecodeError('EMPTY', label, `${label}: file is empty (0 bytes), not an image`);
+  }
+  const maxPixels = options.maxPixels === undefined ? DEFAULT_MAX_PIXELS : options.maxPixels;
+  const limit = maxPixels === 0 || maxPixels === Infinity ? false : maxPixels;
+  const sharpOptions: SharpOptions = {
+    ignoreIcc: !options.colourManage,
+    autoOrient: options.autoOrient ?? false,
+    page: 0,
+    pages: 1,
+    // Abort on errors and truncation like Pillow does, but not on libjpeg/libpng warnings,
+    // which Pillow ignores too.
+    failOn: 'error',
+    limitInputPixels: limit,
+  };
+
+  // The header alone (no pixel decoding) tells the size, so the limit is checked with a
+  // message that can say how big the image is.
+  const meta = await run(label, () => sharp(bytes, { ...sharpOptions, limitInputPixels: false }).metadata());
+  if (limit !== false && meta.width * meta.height > limit) {
+    throw new ImageDecodeError(
+      'TOO_LARGE',
+      label,
+      `${label}: image is ${meta.width}x${meta.height} = ${meta.width * meta.height} pixels, over the limit of ${limit} (decompression-bomb guard)`,
+    );
+  }
+
+  const pixels = await run(label, () => decodePixels(bytes, sharpOptions, meta, options.colourManage ?? false));
+  return { ...pixels, format: meta.format };
+}
+
+/** Picks the libvips pipeline that yields Pillow's RGB for this kind of image. */
+async function decodePixels(
+  bytes: Uint8Array,
+  sharpOptions: SharpOptions,
+  meta: Metadata,
+  colourManage: boolean,
+): Promise<RgbImage> {
+  if (!colourManage && meta.space === 'cmyk') {
+    const { data, info } = await sharp(bytes, sharpOptions)
+      .pipelineColourspace('cmyk')
+      .toColourspace('cmyk')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data: cmykToRgb(data, info.width * info.height, info.channels) };
+  }
+  if (!colourManage && meta.depth === 'ushort' && meta.channels === 1) {
+    const { data, info } = await sharp(bytes, sharpOptions)
+      .toColourspace('grey16')
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
+    // Native-endian 16-bit samples; copy first if the buffer is not 2-byte aligned.
+    const aligned = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
+    const samples = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.length / 2);
+    return { width: info.width, height: info.height, data: gray16ToRgb(samples, info.width * info.height) };
+  }
+  const { data, info } = await sharp(bytes, sharpOptions).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const pixelCount = info.width * info.height;
+  if (info.channels === 3) {
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  }
+  if (info.channels !== 4) {
+    throw new Error(`unexpected ${info.channels}-channel output from the decoder`);
+  }
+  const transparent = meta.format === 'gif' ? gifFirstFrameTransparentColour(bytes) : null;
+  return { width: info.width, height: info.height, data: dropAlpha(data, pixelCount, transparent) };
+}
+
+async function readImageFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new ImageDecodeError('ENOENT', path, `${path}: no such file`, { cause: error });
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new ImageDecodeError('EACCES', path, `${path}: permission denied`, { cause: error });
+    }
+    if (code === 'EISDIR') {
+      throw new ImageDecodeError('EISDIR', path, `${path}: is a directory, not an image file`, { cause: error });
+    }
+    throw new ImageDecodeError('READ_FAILED', path, `${path}: cannot be read (${code ?? 'unknown error'})`, { cause: error });
+  }
+}
+
+/** Runs a sharp call, turning its errors into ImageDecodeError. */
+async function run<T>(label: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    const [code, problem] = classifyDecoderError(error);
+    throw new ImageDecodeError(code, label, `${label}: ${problem}`, { cause: error });
+  }
+}
+
+/** Maps a libvips/sharp message to a code and a plain-words description. */
+function classifyDecoderError(error: unknown): [ImageDecodeErrorCode, string] {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/unsupported image format|bad seek|not a known file format/i.test(message)) {
+    return ['UNSUPPORTED_FORMAT', 'not an image, or not in a supported format (JPEG, PNG, WebP, GIF, TIFF, AVIF)'];
+  }
+  if (/exceeds pixel limit/i.test(message)) {
+    return ['TOO_LARGE', 'image has more pixels than the limit (decompression-bomb guard)'];
+  }
+  if (/premature end|truncat|unexpected end|end of (file|stream|data)|not enough (data|image data)|short read|read error|out of data/i.test(message)) {
+    return ['TRUNCATED', 'image data is truncated (the file ends too early)'];
+  }
+  return ['CORRUPT', 'image data is corrupt and cannot be decoded'];
+}

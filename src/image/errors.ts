@@ -1,0 +1,27 @@
+// The one error type image decoding throws: a stable `code` for programs and a one-line
+// message for people that names the file and the problem (never a libvips error dump).
+
+export type ImageDecodeErrorCode =
+  | 'ENOENT' // no such file
+  | 'EACCES' // not readable
+  | 'EISDIR' // a directory, not a file
+  | 'EMPTY' // zero bytes
+  | 'UNSUPPORTED_FORMAT' // not an image, or a format the decoder does not know
+  | 'TRUNCATED' // the image data ends early
+  | 'CORRUPT' // the image data is invalid
+  | 'TOO_LARGE' // more pixels than the configured limit (decompression-bomb guard)
+  | 'READ_FAILED'; // any other I/O or decoder failure
+
+export class ImageDecodeError extends Error {
+  override readonly name = 'ImageDecodeError';
+
+  constructor(
+    readonly code: ImageDecodeErrorCode,
+    /** The file path, or a label such as "<buffer>" for in-memory input. */
+    readonly source: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
