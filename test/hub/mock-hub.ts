@@ -233,7 +233,8 @@ export class MockHub {
     if (cut && cut.times > 0 && slice.length > cut.bytes) {
       cut.times--;
       // Hand the first bytes to the kernel, then kill the socket: the client sees a truncated body.
-      res.write(slice.subarray(0, cut.bytes), () => req.socket.destroy());
+      // The short linger lets the client read them first: a stream that errors drops unread chunks.
+      res.write(slice.subarray(0, cut.bytes), () => setTimeout(() => req.socket.destroy(), 100));
       return;
     }
     res.end(slice);

@@ -1,0 +1,446 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { downloadHubFile, ensureModelFiles, hubFileUrl } from '../../src/hub/download.js';
+import { HubError } from '../../src/hub/errors.js';
+import type { DownloadProgress } from '../../src/hub/progress.js';
+import type { HubOptions } from '../../src/hub/settings.js';
+import { closedPort, gitBlobSha1, lfsFile, MockHub, randomCommit, sha256, smallFile } from './mock-hub.js';
+
+const REPO = 'timm/vit_base_patch16_384.augreg_in21k_ft_in1k';
+const FOLDER = 'models--timm--vit_base_patch16_384.augreg_in21k_ft_in1k';
+const MODEL_ID = 'vit_base_patch16_384';
+const WEIGHTS = randomBytes(48 * 1024);
+const WEIGHTS_SHA = sha256(WEIGHTS);
+const CONFIG = JSON.stringify({ architecture: 'vit_base_patch16_384', num_classes: 1000 });
+const CONFIG_SHA1 = gitBlobSha1(Buffer.from(CONFIG));
+const COMMIT = randomCommit();
+const OTHER_COMMIT = randomCommit();
+
+let hub: MockHub;
+let tmp: string;
+let cacheDir: string;
+let repoDir: string;
+
+beforeEach(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'vit-hub-'));
+  cacheDir = path.join(tmp, 'hub-cache');
+  repoDir = path.join(cacheDir, FOLDER);
+  hub = await MockHub.start({
+    repos: {
+      [REPO]: { commit: COMMIT, files: { 'model.safetensors': lfsFile(WEIGHTS), 'config.json': smallFile(CONFIG) } },
+      'timm/no-config': { commit: OTHER_COMMIT, files: { 'model.safetensors': lfsFile(WEIGHTS) } },
+      'timm/only-bin': { commit: OTHER_COMMIT, files: { 'pytorch_model.bin': lfsFile(WEIGHTS) } },
+      'acme/private-vit': { commit: OTHER_COMMIT, token: 'hf_secret', files: { 'model.safetensors': lfsFile(WEIGHTS) } },
+    },
+    renamed: { 'old-org/old-name': 'timm/no-config' },
+  });
+});
+
+afterEach(async () => {
+  await hub.close();
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+/** Isolated options: explicit cache and endpoint, an empty env (no real HF_TOKEN/HF_HUB_OFFLINE), tiny delays. */
+function options(extra: Partial<HubOptions> = {}): HubOptions {
+  return { cacheDir, endpoint: hub.endpoint, env: {}, retries: 3, retryDelayMs: 1, timeoutMs: 5000, ...extra };
+}
+
+async function failure(promise: Promise<unknown>): Promise<HubError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(HubError);
+    return error as HubError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function blobDirEntries(dir = repoDir): Promise<string[]> {
+  return fs.readdir(path.join(dir, 'blobs')).catch(() => []);
+}
+
+/** Writes a cache tree exactly as Python's huggingface_hub does (relative links, ref without newline). */
+async function writePythonStyleCache(files: Record<string, { etag: string; content: string | Buffer }>, commit = COMMIT) {
+  await fs.mkdir(path.join(repoDir, 'blobs'), { recursive: true });
+  await fs.mkdir(path.join(repoDir, 'snapshots', commit), { recursive: true });
+  await fs.mkdir(path.join(repoDir, 'refs'), { recursive: true });
+  for (const [name, { etag, content }] of Object.entries(files)) {
+    await fs.writeFile(path.join(repoDir, 'blobs', etag), content);
+    await fs.symlink(`../../blobs/${etag}`, path.join(repoDir, 'snapshots', commit, name));
+  }
+  await fs.writeFile(path.join(repoDir, 'refs', 'main'), commit);
+}
+
+describe('first download', () => {
+  it('stores blobs, relative snapshot links and refs/main exactly as huggingface_hub does', async () => {
+    const result = await ensureModelFiles(MODEL_ID, options());
+
+    const snapshot = path.join(repoDir, 'snapshots', COMMIT);
+    expect(result).toMatchObject({
+      weightsPath: path.join(snapshot, 'model.safetensors'),
+      configPath: path.join(snapshot, 'config.json'),
+      repo: REPO,
+      revision: 'main',
+      commit: COMMIT,
+      fromCache: false,
+      warnings: [],
+    });
+    expect(await fs.readlink(result.weightsPath)).toBe(`../../blobs/${WEIGHTS_SHA}`);
+    expect(await fs.readlink(result.configPath as string)).toBe(`../../blobs/${CONFIG_SHA1}`);
+    expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
+    expect(await fs.readFile(result.configPath as string, 'utf8')).toBe(CONFIG);
+
+    const ref = await fs.readFile(path.join(repoDir, 'refs', 'main'));
+    expect(ref.toString('latin1')).toBe(COMMIT); // 40 bytes, no newline
+    expect((await blobDirEntries()).sort()).toEqual([CONFIG_SHA1, WEIGHTS_SHA].sort());
+  });
+
+  it('HEADs the endpoint, GETs the LFS blob from the CDN, and pins config.json to the same commit', async () => {
+    await ensureModelFiles(MODEL_ID, options());
+    const summary = hub.requests.map((r) => `${r.server} ${r.method} ${r.path.split('?')[0]}`);
+    expect(summary).toEqual([
+      `hub HEAD /${REPO}/resolve/main/model.safetensors`,
+      `cdn GET /blobs/${WEIGHTS_SHA}`,
+      `hub HEAD /${REPO}/resolve/${COMMIT}/config.json`,
+      `hub GET /${REPO}/resolve/${COMMIT}/config.json`,
+    ]);
+  });
+
+  it('reports progress from 0 to the full size', async () => {
+    const events: DownloadProgress[] = [];
+    await ensureModelFiles(MODEL_ID, options({ onProgress: (e) => events.push(e), progressIntervalMs: 0 }));
+    const weights = events.filter((e) => e.file === 'model.safetensors');
+    expect(weights[0]).toMatchObject({ downloaded: 0, total: WEIGHTS.length });
+    expect(weights.at(-1)).toMatchObject({ downloaded: WEIGHTS.length, total: WEIGHTS.length, etaSeconds: 0 });
+    for (let i = 1; i < weights.length; i++) expect(weights[i].downloaded).toBeGreaterThanOrEqual(weights[i - 1].downloaded);
+    expect(events.some((e) => e.file === 'config.json')).toBe(true);
+  });
+
+  it('downloads once when two calls race for the same file', async () => {
+    const [a, b] = await Promise.all([ensureModelFiles(MODEL_ID, options()), ensureModelFiles(MODEL_ID, options())]);
+    expect(a.weightsPath).toBe(b.weightsPath);
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(1);
+    expect((await fs.readFile(a.weightsPath)).equals(WEIGHTS)).toBe(true);
+  });
+});
+
+describe('cache hits', () => {
+  it('serves the second call from the cache with zero requests', async () => {
+    const first = await ensureModelFiles(MODEL_ID, options());
+    const before = hub.requests.length;
+    const second = await ensureModelFiles(MODEL_ID, options());
+    expect(hub.requests.length).toBe(before);
+    expect(second).toMatchObject({ weightsPath: first.weightsPath, configPath: first.configPath, commit: COMMIT, fromCache: true });
+  });
+
+  it('remembers a missing config.json in .no_exist, so the next call needs no request either', async () => {
+    const first = await ensureModelFiles('hf-hub:timm/no-config', options());
+    expect(first.configPath).toBeUndefined();
+    const marker = path.join(cacheDir, 'models--timm--no-config', '.no_exist', OTHER_COMMIT, 'config.json');
+    expect((await fs.readFile(marker)).length).toBe(0);
+    const before = hub.requests.length;
+    const second = await ensureModelFiles('hf-hub:timm/no-config', options());
+    expect(hub.requests.length).toBe(before);
+    expect(second).toMatchObject({ fromCache: true, configPath: undefined });
+  });
+
+  it('finds a cache laid out by Python huggingface_hub, without any request', async () => {
+    await writePythonStyleCache({
+      'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS },
+      'config.json': { etag: CONFIG_SHA1, content: CONFIG },
+    });
+    const port = await closedPort(); // any request would fail loudly
+    const result = await ensureModelFiles(MODEL_ID, options({ endpoint: `http://127.0.0.1:${port}` }));
+    expect(result).toMatchObject({
+      weightsPath: path.join(repoDir, 'snapshots', COMMIT, 'model.safetensors'),
+      configPath: path.join(repoDir, 'snapshots', COMMIT, 'config.json'),
+      commit: COMMIT,
+      fromCache: true,
+    });
+    expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
+  });
+
+  it('uses Python-cached weights and fetches only the config.json timm did not download', async () => {
+    await writePythonStyleCache({ 'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS } });
+    const result = await ensureModelFiles(MODEL_ID, options());
+    expect(result.fromCache).toBe(true);
+    expect(result.configPath).toBe(path.join(repoDir, 'snapshots', COMMIT, 'config.json'));
+    expect(hub.requestsTo('cdn')).toHaveLength(0);
+    expect(hub.requests.every((r) => r.path.includes('config.json'))).toBe(true);
+  });
+
+  it('reuses an existing blob when a new commit points at the same content', async () => {
+    await writePythonStyleCache({ 'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS } }, OTHER_COMMIT);
+    await fs.rm(path.join(repoDir, 'refs', 'main')); // the ref is unknown: the HEAD tells us main is COMMIT
+    const result = await downloadHubFile({ repo: REPO, file: 'model.safetensors' }, options());
+    expect(result).toEqual({ path: path.join(repoDir, 'snapshots', COMMIT, 'model.safetensors'), commit: COMMIT, fromCache: true });
+    expect(hub.requestsTo('cdn')).toHaveLength(0);
+    expect(await fs.readlink(result.path)).toBe(`../../blobs/${WEIGHTS_SHA}`);
+  });
+});
+
+describe('offline mode', () => {
+  it('serves files from the cache via refs/main (HF_HUB_OFFLINE=1)', async () => {
+    const online = await ensureModelFiles(MODEL_ID, options());
+    const before = hub.requests.length;
+    const offline = await ensureModelFiles(MODEL_ID, options({ env: { HF_HUB_OFFLINE: '1' } }));
+    expect(hub.requests.length).toBe(before);
+    expect(offline).toMatchObject({ weightsPath: online.weightsPath, configPath: online.configPath, fromCache: true });
+  });
+
+  it('returns cached weights without config.json when only the weights are cached', async () => {
+    await writePythonStyleCache({ 'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS } });
+    const result = await ensureModelFiles(MODEL_ID, options({ offline: true }));
+    expect(result.configPath).toBeUndefined();
+    expect(hub.requests).toHaveLength(0);
+  });
+
+  it('fails with a clear error naming the cache folder and URL when nothing is cached', async () => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ offline: true })));
+    expect(error.code).toBe('OFFLINE_NOT_CACHED');
+    const url = `${hub.endpoint}/${REPO}/resolve/main/model.safetensors`;
+    expect(error.message).toContain(repoDir);
+    expect(error.message).toContain(url);
+    expect(error.message).toContain('--weights');
+    expect(error.message).toContain('HF_HUB_OFFLINE');
+    expect(error).toMatchObject({ cacheDir: repoDir, manualUrl: url });
+    expect(hub.requests).toHaveLength(0);
+  });
+});
+
+describe('interrupted and corrupt transfers', () => {
+  it('resumes with a Range request after a connection reset and ends with the right bytes', async () => {
+    hub.faults.resetAfter = { bytes: 10_000, times: 1 };
+    const result = await ensureModelFiles(MODEL_ID, options());
+    const gets = hub.requestsTo('cdn', 'GET');
+    expect(gets).toHaveLength(2);
+    expect(gets[0].headers.range).toBeUndefined();
+    const resumedAt = Number(gets[1].headers.range?.match(/^bytes=(\d+)-$/)?.[1]);
+    expect(resumedAt).toBeGreaterThan(0); // normally 10 000: whatever reached the disk before the cut
+    expect(resumedAt).toBeLessThanOrEqual(10_000);
+    expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
+    expect((await blobDirEntries()).some((n) => n.endsWith('.incomplete'))).toBe(false);
+  });
+
+  it('keeps the partial file after a failed run and resumes it on the next run', async () => {
+    // The transfer is cut after 10 000 bytes, then the network goes away entirely.
+    hub.faults.resetAfter = { bytes: 10_000, times: 1 };
+    let cdnConnections = 0;
+    const networkDropsAfterFirstCdnRequest: typeof fetch = (input, init) => {
+      if (String(input).startsWith(hub.cdnOrigin) && ++cdnConnections > 1) {
+        const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        return Promise.reject(new TypeError('fetch failed', { cause: refused }));
+      }
+      return fetch(input, init);
+    };
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 0, fetch: networkDropsAfterFirstCdnRequest })));
+    expect(error.code).toBe('NETWORK');
+    const incomplete = path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`);
+    const kept = (await fs.stat(incomplete)).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(10_000);
+    expect((await fs.readFile(incomplete)).equals(WEIGHTS.subarray(0, kept))).toBe(true);
+    expect(await exists(path.join(repoDir, 'blobs', WEIGHTS_SHA))).toBe(false);
+    expect(await exists(path.join(repoDir, 'snapshots', COMMIT, 'model.safetensors'))).toBe(false);
+
+    hub.resetFaults();
+    const result = await ensureModelFiles(MODEL_ID, options());
+    expect(hub.requestsTo('cdn', 'GET').at(-1)?.headers.range).toBe(`bytes=${kept}-`);
+    expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
+    expect(await exists(incomplete)).toBe(false);
+  });
+
+  it('restarts from byte 0 when the server ignores Range', async () => {
+    const incomplete = path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`);
+    await fs.mkdir(path.dirname(incomplete), { recursive: true });
+    await fs.writeFile(incomplete, WEIGHTS.subarray(0, 5000));
+    hub.faults.ignoreRange = true;
+    const result = await ensureModelFiles(MODEL_ID, options());
+    const gets = hub.requestsTo('cdn', 'GET');
+    expect(gets).toHaveLength(1);
+    expect(gets[0].headers.range).toBe('bytes=5000-');
+    expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
+  });
+
+  it('rejects a checksum mismatch and leaves nothing behind', async () => {
+    hub.faults.corrupt = true;
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('CHECKSUM');
+    expect(error.message).toContain(WEIGHTS_SHA);
+    expect(error.message).toContain(`${hub.endpoint}/${REPO}/resolve/main/model.safetensors`);
+    expect(error.message).toContain('--weights');
+    expect(await blobDirEntries()).toEqual([]); // no blob, no .incomplete
+    expect(await exists(path.join(repoDir, 'snapshots', COMMIT, 'model.safetensors'))).toBe(false);
+  });
+
+  it('drops a resumed file that fails the checksum and downloads it once from scratch', async () => {
+    const incomplete = path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`);
+    await fs.mkdir(path.dirname(incomplete), { recursive: true });
+    await fs.writeFile(incomplete, Buffer.alloc(5000, 7)); // garbage left by some earlier run
+    const result = await ensureModelFiles(MODEL_ID, options());
+    const gets = hub.requestsTo('cdn', 'GET');
+    expect(gets.map((g) => g.headers.range)).toEqual(['bytes=5000-', undefined]);
+    expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
+  });
+
+  it('does not trust a non-LFS etag as a sha256 (git sha1 is not checked)', async () => {
+    const result = await downloadHubFile({ repo: REPO, file: 'config.json' }, options());
+    expect(await fs.readFile(result.path, 'utf8')).toBe(CONFIG);
+  });
+});
+
+describe('retries', () => {
+  it('retries 500s and then succeeds', async () => {
+    hub.faults.serverErrors = 2;
+    const result = await ensureModelFiles(MODEL_ID, options());
+    expect(hub.requestsTo('hub', 'HEAD').filter((r) => r.path.includes('model.safetensors'))).toHaveLength(3);
+    expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
+  });
+
+  it('retries a dropped connection', async () => {
+    hub.faults.dropConnections = 2;
+    const result = await ensureModelFiles(MODEL_ID, options());
+    expect(result.commit).toBe(COMMIT);
+  });
+
+  it('gives up after the configured retries with an HTTP error', async () => {
+    hub.faults.serverErrors = 1000;
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 2 })));
+    expect(error).toMatchObject({ code: 'HTTP', status: 500 });
+    expect(hub.requests).toHaveLength(3);
+  });
+
+  it('times out a server that never answers', async () => {
+    hub.faults.stall = { ms: 2000, times: 100 };
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 1, timeoutMs: 50 })));
+    expect(error.code).toBe('TIMEOUT');
+    expect(hub.requests).toHaveLength(2);
+  });
+});
+
+describe('hub errors', () => {
+  it('404 for a missing file: NOT_FOUND (file), remembered in .no_exist', async () => {
+    const error = await failure(ensureModelFiles('hf-hub:timm/only-bin', options()));
+    expect(error).toMatchObject({ code: 'NOT_FOUND', notFound: 'file', status: 404 });
+    expect(error.message).toContain('model.safetensors does not exist in timm/only-bin');
+    expect(error.message).toContain(`${hub.endpoint}/timm/only-bin/resolve/main/model.safetensors`);
+    expect(await exists(path.join(cacheDir, 'models--timm--only-bin', '.no_exist', OTHER_COMMIT, 'model.safetensors'))).toBe(true);
+  });
+
+  it('404 for a missing repository: NOT_FOUND (repository)', async () => {
+    const error = await failure(ensureModelFiles('hf-hub:nobody/nothing', options()));
+    expect(error).toMatchObject({ code: 'NOT_FOUND', notFound: 'repository' });
+    expect(error.message).toContain('Repository nobody/nothing was not found');
+    expect(error.message).toContain(path.join(cacheDir, 'models--nobody--nothing'));
+  });
+
+  it('understands the RepositoryNotFound spelling of the error code too', async () => {
+    await hub.close();
+    hub = await MockHub.start({ repos: {}, repoNotFoundCode: 'RepositoryNotFound' });
+    const error = await failure(ensureModelFiles('hf-hub:nobody/nothing', options()));
+    expect(error).toMatchObject({ code: 'NOT_FOUND', notFound: 'repository' });
+  });
+
+  it('404 for a missing revision: NOT_FOUND (revision)', async () => {
+    const error = await failure(ensureModelFiles('hf-hub:timm/no-config@v9', options()));
+    expect(error).toMatchObject({ code: 'NOT_FOUND', notFound: 'revision' });
+  });
+
+  it('401 without a token: UNAUTHORIZED, suggesting HF_TOKEN', async () => {
+    const error = await failure(ensureModelFiles('hf-hub:acme/private-vit', options()));
+    expect(error).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
+    expect(error.message).toContain('HF_TOKEN');
+  });
+
+  it('network blocked: NETWORK with the URL, the cache folder and the manual route', async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ endpoint, retries: 1 })));
+    expect(error.code).toBe('NETWORK');
+    expect(error.message).toContain(`${endpoint}/${REPO}/resolve/main/model.safetensors`);
+    expect(error.message).toContain(repoDir);
+    expect(error.message).toContain('--weights');
+  });
+
+  it('a server that is not a hub (no X-Repo-Commit, e.g. a captive portal): BAD_RESPONSE', async () => {
+    const portal = (async () => new Response('<html>login</html>', { status: 200 })) as typeof fetch;
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: portal })));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('HF_ENDPOINT');
+  });
+});
+
+describe('tokens and redirects', () => {
+  it('sends the token to the endpoint but never to the CDN', async () => {
+    const result = await ensureModelFiles('hf-hub:acme/private-vit', options({ token: 'hf_secret' }));
+    expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
+    const hubRequests = hub.requestsTo('hub');
+    const cdnRequests = hub.requestsTo('cdn');
+    expect(hubRequests.length).toBeGreaterThan(0);
+    expect(cdnRequests.length).toBe(1);
+    for (const r of hubRequests) expect(r.headers.authorization).toBe('Bearer hf_secret');
+    for (const r of cdnRequests) expect(r.headers.authorization).toBeUndefined();
+  });
+
+  it('reads the token from HF_TOKEN in the env option', async () => {
+    const result = await ensureModelFiles('hf-hub:acme/private-vit', options({ env: { HF_TOKEN: 'hf_secret' } }));
+    expect(result.commit).toBe(OTHER_COMMIT);
+  });
+
+  it('follows a relative redirect (renamed repository) for the metadata', async () => {
+    const result = await ensureModelFiles('hf-hub:old-org/old-name', options());
+    expect(result.weightsPath).toBe(path.join(cacheDir, 'models--old-org--old-name', 'snapshots', OTHER_COMMIT, 'model.safetensors'));
+    const heads = hub.requestsTo('hub', 'HEAD').map((r) => r.path);
+    expect(heads.slice(0, 2)).toEqual([
+      '/old-org/old-name/resolve/main/model.safetensors',
+      '/timm/no-config/resolve/main/model.safetensors',
+    ]);
+  });
+});
+
+describe('environment variables', () => {
+  it('uses HF_ENDPOINT and HF_HUB_CACHE over HF_HOME from the env option', async () => {
+    const hubCache = path.join(tmp, 'explicit-cache');
+    const env = { HF_ENDPOINT: `${hub.endpoint}/`, HF_HUB_CACHE: hubCache, HF_HOME: path.join(tmp, 'hf-home'), HOME: tmp };
+    const result = await ensureModelFiles(MODEL_ID, { env, retries: 0, retryDelayMs: 1 });
+    expect(result.weightsPath.startsWith(path.join(hubCache, FOLDER) + path.sep)).toBe(true);
+  });
+
+  it('falls back to $HF_HOME/hub, then $XDG_CACHE_HOME/huggingface/hub', async () => {
+    const viaHfHome = await ensureModelFiles(MODEL_ID, {
+      env: { HF_ENDPOINT: hub.endpoint, HF_HOME: path.join(tmp, 'hf-home'), XDG_CACHE_HOME: path.join(tmp, 'xdg'), HOME: tmp },
+    });
+    expect(viaHfHome.weightsPath.startsWith(path.join(tmp, 'hf-home', 'hub', FOLDER))).toBe(true);
+    const viaXdg = await ensureModelFiles(MODEL_ID, {
+      env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: path.join(tmp, 'xdg'), HOME: tmp },
+    });
+    expect(viaXdg.weightsPath.startsWith(path.join(tmp, 'xdg', 'huggingface', 'hub', FOLDER))).toBe(true);
+  });
+
+  it('explicit options beat the environment', async () => {
+    const result = await ensureModelFiles(MODEL_ID, {
+      ...options(),
+      env: { HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_CACHE: path.join(tmp, 'ignored'), HF_HUB_OFFLINE: '1' },
+      offline: false,
+    });
+    expect(result.weightsPath.startsWith(cacheDir)).toBe(true);
+  });
+});
+
+describe('hubFileUrl', () => {
+  it('quotes the revision completely and the file path segment by segment', () => {
+    expect(hubFileUrl('https://huggingface.co/', 'org/name', 'refs/pr/1', 'sub dir/model.safetensors')).toBe(
+      'https://huggingface.co/org/name/resolve/refs%2Fpr%2F1/sub%20dir/model.safetensors',
+    );
+  });
+});
