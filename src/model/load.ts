@@ -27,7 +27,7 @@ export interface LoadOptions {
 }
 
 
-export async function loadModel(weightsPath: string, options: LoadOptions = {}): Promise<VitModel & { resolved: ResolvedModel }> {
+export async function loadVitModel(weightsPath: string, options: LoadOptions = {}): Promise<VitModel> {
   const reader = SafetensorsFileReader.open(weightsPath);
   try {
     const shapes = new Map<string, Shape>([...reader.header.tensors].map(([name, t]) => [name, t.shape]));
@@ -40,8 +40,7 @@ export async function loadModel(weightsPath: string, options: LoadOptions = {}):
     const arena = backend.createArena(arenaBytes(resolved.config, backend, maxBatch));
     const weights = readWeights(reader, resolved.config, backend, arena);
     const act = allocateActivations(activationSizes(resolved.config, backend, maxBatch), arena);
-    const model = new VitModel(resolved.config, resolved.preprocess, backend, weights, act, maxBatch);
-    return Object.assign(model, { resolved });
+    return new VitModel(resolved, backend, weights, act, maxBatch);
   } finally {
     reader.close();
   }

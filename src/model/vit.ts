@@ -9,6 +9,7 @@ import type { Backend, LinearWeights } from '../backend/types.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { headDimOf, tokensOf, type VitConfig } from './config.js';
 import type { ActivationSizes } from './memory-plan.js';
+import type { ResolvedModel } from './resolve-config.js';
 
 export interface BlockWeights {
   norm1Weight: Float32Array; // [D]
@@ -41,15 +42,21 @@ export interface ForwardResult {
 }
 
 export class VitModel {
+  readonly config: VitConfig;
+  readonly preprocess: PreprocessConfig;
+
   constructor(
-    readonly config: VitConfig,
-    readonly preprocess: PreprocessConfig,
+    /** The architecture and preprocessing, and where they came from. */
+    readonly resolved: ResolvedModel,
     readonly backend: Backend,
     private readonly weights: VitWeights,
     private readonly act: Activations,
     /** Images per forward call that the activations were sized for; larger batches run in chunks. */
     readonly maxBatch: number,
-  ) {}
+  ) {
+    this.config = resolved.config;
+    this.preprocess = resolved.preprocess;
+  }
 
   /** Logits and features for `batch` images laid out [batch][C][H][W]. */
   forward(input: Float32Array, batch: number): ForwardResult {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backend/reference.js';
 import type { Arena } from '../../src/backend/types.js';
-import { loadModel } from '../../src/model/load.js';
+import { loadVitModel } from '../../src/model/load.js';
 import { WeightsError } from '../../src/model/weights.js';
 import { encodeSafetensors, SafetensorsBuffer, type TensorToWrite } from '../../src/safetensors/index.js';
 import { loadParityFixture, maxAbsDiff, MODEL_FIXTURES } from './fixtures.js';
@@ -34,7 +34,7 @@ class SpyBackend extends ReferenceBackend {
 
 async function loadError(path: string): Promise<WeightsError> {
   const backend = new SpyBackend();
-  const error = await loadModel(path, { backend }).then(
+  const error = await loadVitModel(path, { backend }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -80,7 +80,7 @@ describe('loading checks every tensor before running', () => {
   it('infers the architecture from shapes when asked, and still matches the reference', async () => {
     const fx = loadParityFixture(TINY);
     const path = editedCheckpoint(() => {}, false);
-    const model = await loadModel(path, { model: 'auto', numHeads: 3, maxBatch: 2 });
+    const model = await loadVitModel(path, { model: 'auto', numHeads: 3, maxBatch: 2 });
     expect(model.resolved.origin).toBe('inferred from weights');
     expect(maxAbsDiff(model.forward(fx.input, fx.batch).logits, fx.logits)).toBeLessThanOrEqual(1e-4);
   });
@@ -96,7 +96,7 @@ describe('loading checks every tensor before running', () => {
       }
     });
     const fx = loadParityFixture(TINY);
-    const model = await loadModel(path, { maxBatch: 2 });
+    const model = await loadVitModel(path, { maxBatch: 2 });
     // F16 rounding of the weights (relative 2^-11) moves logits, but not far.
     const diff = maxAbsDiff(model.forward(fx.input, fx.batch).logits, fx.logits);
     expect(diff).toBeGreaterThan(0);

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backend/reference.js';
-import { loadModel } from '../../src/model/load.js';
+import { loadVitModel } from '../../src/model/load.js';
 import { countParameters } from '../../src/model/weights.js';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
 import { FULL_FIXTURE, loadParityFixture, maxAbsDiff, MODEL_FIXTURES, modelFixtureNames, topK } from './fixtures.js';
@@ -21,7 +21,7 @@ const TOLERANCE = 1e-4;
 function checkParity(fixtureDir: string) {
   return async () => {
     const fx = loadParityFixture(fixtureDir);
-    const model = await loadModel(fx.weights, { backend: new ReferenceBackend(), maxBatch: fx.batch });
+    const model = await loadVitModel(fx.weights, { backend: new ReferenceBackend(), maxBatch: fx.batch });
     const { logits, features } = model.forward(fx.input, fx.batch);
 
     expect(maxAbsDiff(features, fx.features)).toBeLessThanOrEqual(TOLERANCE);
@@ -48,7 +48,7 @@ describe('forward pass equals torchvision (reference backend)', () => {
 
   it('gives the same answer one image at a time as in a batch', async () => {
     const fx = loadParityFixture(join(MODEL_FIXTURES, 'tiny'));
-    const model = await loadModel(fx.weights, { maxBatch: 1 });
+    const model = await loadVitModel(fx.weights, { maxBatch: 1 });
     const { logits } = model.forward(fx.input, fx.batch); // runs in chunks of 1
     expect(maxAbsDiff(logits, fx.logits)).toBeLessThanOrEqual(TOLERANCE);
   });
