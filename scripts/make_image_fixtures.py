@@ -71,6 +71,12 @@ CONFIGS = {
     # non-square input: timm resizes with ResizeKeepRatio (and, as timm is written, bilinear)
     'rect256x320': dict(inputSize=[3, 256, 320], interpolation='bicubic', mean=HALF, std=HALF,
                         cropPct=0.95, cropMode='center'),
+    # squash to sizes where one side keeps its length, so Pillow runs only one of its two passes
+    # (on the 120x90 rgba.png: horizontal only, then vertical only)
+    'squashKeepH': dict(inputSize=[3, 90, 64], interpolation='bicubic', mean=HALF, std=HALF,
+                        cropPct=1.0, cropMode='squash'),
+    'squashKeepW': dict(inputSize=[3, 150, 120], interpolation='bilinear', mean=HALF, std=HALF,
+                        cropPct=1.0, cropMode='squash'),
     # small configs for the normalized-tensor fixtures
     'tensor32': dict(inputSize=[3, 32, 32], interpolation='bicubic', mean=IMAGENET_MEAN,
                      std=IMAGENET_STD, cropPct=0.875, cropMode='center'),
@@ -378,7 +384,7 @@ CASES = {
     'progressive.jpg': ['bicubic224'],
     'gray.png': ['vit384', 'bilinear224'],
     'gray.jpg': ['bicubic224'],
-    'rgba.png': ['vit384', 'bilinear224'],
+    'rgba.png': ['vit384', 'bilinear224', 'squashKeepH', 'squashKeepW'],
     'gray_alpha.png': ['bicubic224'],
     'palette.png': ['vit384', 'bilinear224'],
     'palette_trns.png': ['bicubic224'],

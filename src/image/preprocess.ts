@@ -74,8 +74,15 @@ export function toNormalizedTensor(
 export function resizeAndCrop(img: RgbImage, cfg: PreprocessConfig): { image: RgbImage; geometry: PreprocessGeometry } {
   const geometry = planGeometry(img.width, img.height, cfg);
   const [w, h] = geometry.resizeSize;
-  const resized = resizeRgb(img, w, h, geometry.resizeInterpolation);
-  return { image: cropOrPad(resized, geometry.cropBox, geometry.padColour), geometry };
+  const box = geometry.cropBox;
+  // Resample only the part of the resized image the crop keeps (never empty: a crop larger
+  // than the image is centred over it), then pad around it where the crop reaches past it.
+  const left = Math.max(0, box.left);
+  const top = Math.max(0, box.top);
+  const kept = { left, top, width: Math.min(w, box.left + box.width) - left, height: Math.min(h, box.top + box.height) - top };
+  const resizedPart = resizeRgb(img, w, h, geometry.resizeInterpolation, kept);
+  const boxInPart = { ...box, left: box.left - left, top: box.top - top };
+  return { image: cropOrPad(resizedPart, boxInPart, geometry.padColour), geometry };
 }
 
 /**

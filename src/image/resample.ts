@@ -103,23 +103,28 @@ function clip8(accumulator: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/** Horizontal pass over source rows [rowStart, rowEnd): returns width x (rowEnd - rowStart). */
+/**
+ * Horizontal pass: source rows [rowStart, rowEnd), output columns [colStart, colEnd) of a
+ * resize to the width `coeffs` was computed for.
+ */
 function resampleHorizontal(
   src: RgbImage,
   rowStart: number,
   rowEnd: number,
   coeffs: ResampleCoefficients,
-  outWidth: number,
+  colStart: number,
+  colEnd: number,
 ): RgbImage {
   const { ksize, start, count, weights } = coeffs;
+  const width = colEnd - colStart;
   const height = rowEnd - rowStart;
-  const out = new Uint8Array(outWidth * height * 3);
+  const out = new Uint8Array(width * height * 3);
   const inData = src.data;
   const inStride = src.width * 3;
-  for (let y = 0; y < height; y++) {
-    const rowBase = (y + rowStart) * inStride;
-    let o = y * outWidth * 3;
-    for (let xx = 0; xx < outWidth; xx++) {
+  let o = 0;
+  for (let y = rowStart; y < rowEnd; y++) {
+    const rowBase = y * inStride;
+    for (let xx = colStart; xx < colEnd; xx++) {
       const k = xx * ksize;
       const n = count[xx];
       let p = rowBase + start[xx] * 3;
@@ -137,21 +142,30 @@ function resampleHorizontal(
       out[o++] = clip8(b);
     }
   }
-  return { width: outWidth, height, data: out };
+  return { width, height, data: out };
 }
 
-/** Vertical pass; `rowOffset` is the source row that `src` row 0 stands for. */
-function resampleVertical(src: RgbImage, coeffs: ResampleCoefficients, rowOffset: number, outHeight: number): RgbImage {
+/**
+ * Vertical pass: output rows [rowStart, rowEnd) of a resize to the height `coeffs` was
+ * computed for; `src` row 0 is source row `srcRowOffset`.
+ */
+function resampleVertical(
+  src: RgbImage,
+  srcRowOffset: number,
+  coeffs: ResampleCoefficients,
+  rowStart: number,
+  rowEnd: number,
+): RgbImage {
   const { ksize, start, count, weights } = coeffs;
   const width = src.width;
   const stride = width * 3;
-  const out = new Uint8Array(stride * outHeight);
+  const out = new Uint8Array(stride * (rowEnd - rowStart));
   const inData = src.data;
-  for (let yy = 0; yy < outHeight; yy++) {
+  let o = 0;
+  for (let yy = rowStart; yy < rowEnd; yy++) {
     const k = yy * ksize;
     const n = count[yy];
-    const firstRow = (start[yy] - rowOffset) * stride;
-    let o = yy * stride;
+    const firstRow = (start[yy] - srcRowOffset) * stride;
     for (let i = 0; i < stride; i++) {
       let acc = HALF;
       let p = firstRow + i;
@@ -159,17 +173,28 @@ function resampleVertical(src: RgbImage, coeffs: ResampleCoefficients, rowOffset
       out[o++] = clip8(acc);
     }
   }
-  return { width, height: outHeight, data: out };
+  return { width, height: rowEnd - rowStart, data: out };
+}
+
+/** The pixels of `region` of `img`, copied. */
+function copyRegion(img: RgbImage, region: OutputRegion): RgbImage {
+  const { left, top, width, height } = region;
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const from = ((top + y) * img.width + left) * 3;
+    out.set(img.data.subarray(from, from + width * 3), y * width * 3);
+  }
+  return { width, height, data: out };
 }
 
 /** Pillow's nearest-neighbour resize (ImagingScaleAffine), incl. its accumulated coordinates. */
-function resizeNearest(img: RgbImage, width: number, height: number): RgbImage {
+function resizeNearest(img: RgbImage, width: number, height: number, region: OutputRegion): RgbImage {
   const scaleX = img.width / width;
   const scaleY = img.height / height;
-  const out = new Uint8Array(width * height * 3); // zero where no source pixel maps (Pillow's fill)
-  const sourceX = new Int32Array(width).fill(-1);
+  const out = new Uint8Array(region.width * region.height * 3); // zero where no source pixel maps (Pillow's fill)
   // Pillow accumulates xo += scale rather than computing (x + 0.5) * scale: same here, so the
   // rounding of long sums matches too.
+  const sourceX = new Int32Array(width).fill(-1);
   let xo = scaleX * 0.5;
   for (let x = 0; x < width; x++) {
     const xin = xo < 0 ? -1 : Math.trunc(xo);
@@ -177,23 +202,22 @@ function resizeNearest(img: RgbImage, width: number, height: number): RgbImage {
     xo += scaleX;
   }
   let yo = scaleY * 0.5;
-  for (let y = 0; y < height; y++) {
+  for (let y = 0; y < region.top + region.height; y++, yo += scaleY) {
+    if (y < region.top) continue;
     const yin = yo < 0 ? -1 : Math.trunc(yo);
-    if (yin >= 0 && yin < img.height) {
-      const rowIn = yin * img.width * 3;
-      let o = y * width * 3;
-      for (let x = 0; x < width; x++, o += 3) {
-        const xin = sourceX[x];
-        if (xin < 0) continue;
-        const p = rowIn + xin * 3;
-        out[o] = img.data[p];
-        out[o + 1] = img.data[p + 1];
-        out[o + 2] = img.data[p + 2];
-      }
+    if (yin < 0 || yin >= img.height) continue;
+    const rowIn = yin * img.width * 3;
+    let o = (y - region.top) * region.width * 3;
+    for (let x = region.left; x < region.left + region.width; x++, o += 3) {
+      const xin = sourceX[x];
+      if (xin < 0) continue;
+      const p = rowIn + xin * 3;
+      out[o] = img.data[p];
+      out[o + 1] = img.data[p + 1];
+      out[o + 2] = img.data[p + 2];
     }
-    yo += scaleY;
   }
-  return { width, height, data: out };
+  return { width: region.width, height: region.height, data: out };
 }
 
 function assertImage(img: RgbImage): void {
@@ -205,34 +229,67 @@ function assertImage(img: RgbImage): void {
   }
 }
 
+/** A rectangle of the resized image. */
+export interface OutputRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 /**
- * Resize like Pillow 9.4's `img.resize((width, height), filter)` on an RGB image.
+ * Resize like Pillow 9.4's `img.resize((width, height), filter)` on an RGB image, returning
+ * only `region` of the result (default: all of it). Every output pixel depends only on its own
+ * taps, so a region is bit-identical to the same pixels of the full resize, and computing just
+ * the part a crop keeps saves work (a 5x300 strip resized to 384x23040 for a 384 crop).
  * Returns a new image; the input is not modified.
  */
-export function resizeRgb(img: RgbImage, width: number, height: number, interpolation: Interpolation): RgbImage {
+export function resizeRgb(
+  img: RgbImage,
+  width: number,
+  height: number,
+  interpolation: Interpolation,
+  region: OutputRegion = { left: 0, top: 0, width, height },
+): RgbImage {
   assertImage(img);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`resize target must be positive integers, got ${width}x${height}`);
   }
-  if (width === img.width && height === img.height) {
-    return { width, height, data: img.data.slice() }; // Pillow returns a copy
-  }
-  if (interpolation === 'nearest') return resizeNearest(img, width, height);
+  assertRegion(region, width, height);
+  if (width === img.width && height === img.height) return copyRegion(img, region); // Pillow copies
+  if (interpolation === 'nearest') return resizeNearest(img, width, height, region);
 
+  const rowStart = region.top;
+  const rowEnd = region.top + region.height;
+  const colStart = region.left;
+  const colEnd = region.left + region.width;
   // ImagingResampleInner: a pass runs only for an axis whose size changes.
   const needHorizontal = width !== img.width;
   const needVertical = height !== img.height;
-  const vertical = computeCoefficients(img.height, height, interpolation);
-  let current = img;
-  let rowOffset = 0;
-  if (needHorizontal) {
-    // Only the source rows the vertical pass reads are resampled horizontally.
-    const firstRow = vertical.start[0];
-    const lastRow = vertical.start[height - 1] + vertical.count[height - 1];
-    const horizontal = computeCoefficients(img.width, width, interpolation);
-    current = resampleHorizontal(img, firstRow, lastRow, horizontal, width);
-    rowOffset = firstRow;
+
+  // Source rows the vertical pass will read (all of them map 1:1 when it does not run).
+  let vertical: ResampleCoefficients | null = null;
+  let firstRow = rowStart;
+  let lastRow = rowEnd;
+  if (needVertical) {
+    vertical = computeCoefficients(img.height, height, interpolation);
+    firstRow = img.height;
+    lastRow = 0;
+    for (let yy = rowStart; yy < rowEnd; yy++) {
+      firstRow = Math.min(firstRow, vertical.start[yy]);
+      lastRow = Math.max(lastRow, vertical.start[yy] + vertical.count[yy]);
+    }
   }
-  if (needVertical) current = resampleVertical(current, vertical, rowOffset, height);
-  return current;
+
+  const horizontal = needHorizontal
+    ? resampleHorizontal(img, firstRow, lastRow, computeCoefficients(img.width, width, interpolation), colStart, colEnd)
+    : copyRegion(img, { left: colStart, top: firstRow, width: colEnd - colStart, height: lastRow - firstRow });
+  return vertical ? resampleVertical(horizontal, firstRow, vertical, rowStart, rowEnd) : horizontal;
+}
+
+function assertRegion(region: OutputRegion, width: number, height: number): void {
+  const { left, top, width: w, height: h } = region;
+  if (![left, top, w, h].every(Number.isInteger) || left < 0 || top < 0 || w < 1 || h < 1 || left + w > width || top + h > height) {
+    throw new RangeError(`region ${w}x${h}+${left}+${top} is not inside the ${width}x${height} output`);
+  }
 }

@@ -1,0 +1,23 @@
+// Public surface of the image pipeline: decode a file to RGB the way Pillow does, then apply
+// timm's eval transform exactly (preprocess) or approximately and faster (preprocessWithSharp).
+
+export { decodeImage, DEFAULT_MAX_PIXELS, type DecodeOptions, type DecodedImage } from './decode.js';
+export { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
+export { planGeometry, roundHalfEven } from './geometry.js';
+export {
+  cropOrPad,
+  preprocess,
+  resizeAndCrop,
+  toNormalizedTensor,
+  VIT_BASE_PATCH16_384_PREPROCESS,
+} from './preprocess.js';
+export { computeCoefficients, resizeRgb, type OutputRegion, type ResampleCoefficients } from './resample.js';
+export { preprocessWithSharp, resizeAndCropWithSharp } from './sharp-preprocess.js';
+export type {
+  CropBox,
+  CropMode,
+  Interpolation,
+  PreprocessConfig,
+  PreprocessGeometry,
+  RgbImage,
+} from './types.js';

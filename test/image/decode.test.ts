@@ -1,0 +1,177 @@
+// decodeImage against Pillow 9.4's Image.open(f).convert('RGB') (fixtures from
+// scripts/make_image_fixtures.py), its options, and its errors.
+
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { decodeImage, DEFAULT_MAX_PIXELS } from '../../src/image/decode.js';
+import { ImageDecodeError } from '../../src/image/errors.js';
+import { gifFirstFrameTransparentColour } from '../../src/image/gif.js';
+import { diffStats, IMAGES_DIR, imagePath, loadManifest, readRgbPng, sha256 } from './fixtures.js';
+
+const manifest = loadManifest();
+const report: string[] = [];
+afterAll(() => {
+  if (process.env.VIT_IMAGE_REPORT) console.log(['decode vs Pillow:', ...report].join('\n'));
+});
+
+function pixel(img: { width: number; data: Uint8Array }, x: number, y: number): number[] {
+  const i = (y * img.width + x) * 3;
+  return [img.data[i], img.data[i + 1], img.data[i + 2]];
+}
+
+describe('decodeImage equals Pillow convert("RGB")', () => {
+  for (const [name, expected] of Object.entries(manifest.images)) {
+    it(`${name} (Pillow mode ${expected.pillowMode})`, async () => {
+      const img = await decodeImage(imagePath(name));
+      expect([img.width, img.height]).toEqual([expected.width, expected.height]);
+      expect(img.data.length).toBe(img.width * img.height * 3);
+      if (expected.decoded) {
+        const stats = diffStats(img.data, (await readRgbPng(expected.decoded)).data);
+        report.push(`${name.padEnd(20)} ${expected.pillowMode.padEnd(5)} max ${stats.max} differing ${stats.differing}`);
+        expect(stats.max).toBe(0);
+      }
+      expect(sha256(img.data)).toBe(expected.rgbSha256);
+    });
+  }
+});
+
+describe('decodeImage semantics', () => {
+  it('gives the first frame of an animated GIF', async () => {
+    expect(manifest.images['animated.gif'].frames).toBe(3);
+    const img = await decodeImage(imagePath('animated.gif'));
+    // frame 0 is red-dominated (frames 1 and 2 are green and blue)
+    const [r, g, b] = pixel(img, 0, 0);
+    expect(r).toBeGreaterThan(150);
+    expect(Math.max(g, b)).toBeLessThan(100);
+  });
+
+  it("gives a GIF's transparent pixels the palette colour Pillow reports", async () => {
+    const bytes = readFileSync(imagePath('animated_trns.gif'));
+    expect(gifFirstFrameTransparentColour(bytes)).toEqual([250, 0, 250]);
+    const img = await decodeImage(bytes);
+    expect(pixel(img, 0, 0)).toEqual([250, 0, 250]); // transparent in the file
+    expect(pixel(img, 5, 0)).toEqual([10, 20, 30]); // opaque palette entry 1
+    expect(gifFirstFrameTransparentColour(readFileSync(imagePath('animated.gif')))).toBeNull();
+    expect(gifFirstFrameTransparentColour(readFileSync(imagePath('cat.png')))).toBeNull();
+  });
+
+  it('keeps the RGB under alpha 0 (no compositing)', async () => {
+    const img = await decodeImage(imagePath('rgba.png'));
+    // the top 20 rows are fully transparent in the file but hold the photo's colours
+    const [r, g, b] = pixel(img, 60, 5);
+    expect(r + g + b).toBeGreaterThan(0);
+    expect([r, g, b]).not.toEqual([255, 255, 255]);
+  });
+
+  it('clips 16-bit grayscale at 255 like Pillow (mode I), and keeps 16-bit colour high bytes', async () => {
+    const gray = await decodeImage(imagePath('gray16.png'));
+    expect(pixel(gray, 63, 0)).toEqual([255, 255, 255]); // 65535
+    expect(pixel(gray, 1, 0)).toEqual([255, 255, 255]); // 1040 (scaling would give 4)
+    expect(pixel(gray, 0, 0)).toEqual([0, 0, 0]);
+    expect(pixel(gray, 0, 30)[0]).toBeLessThan(256); // the 0..400 ramp passes through below 256
+    const rgb16 = await decodeImage(imagePath('rgb16.png'));
+    // x * 1031 >> 8 at x = 10: 10310 >> 8 = 40
+    expect(pixel(rgb16, 10, 0)[0]).toBe(40);
+  });
+
+  it('ignores the EXIF orientation by default, applies it when asked', async () => {
+    const stored = await decodeImage(imagePath('exif_rotated.jpg'));
+    expect([stored.width, stored.height]).toEqual([120, 90]);
+    const oriented = await decodeImage(imagePath('exif_rotated.jpg'), { autoOrient: true });
+    expect([oriented.width, oriented.height]).toEqual([90, 120]);
+    // orientation 6: displayed (x, y) = stored (y, H - 1 - x)
+    expect(pixel(oriented, 0, 0)).toEqual(pixel(stored, 0, 89));
+  });
+
+  it('ignores embedded ICC profiles by default; colourManage converts (and leaves Pillow parity)', async () => {
+    const raw = await decodeImage(imagePath('icc_adobe_like.jpg'));
+    expect(sha256(raw.data)).toBe(manifest.images['icc_adobe_like.jpg'].rgbSha256);
+    const managed = await decodeImage(imagePath('icc_adobe_like.jpg'), { colourManage: true });
+    const stats = diffStats(raw.data, managed.data);
+    report.push(`icc_adobe_like.jpg colourManage vs Pillow: max ${stats.max} mean ${stats.mean.toFixed(2)}`);
+    expect(stats.max).toBeGreaterThan(10);
+  });
+
+  it('converts CMYK with Pillow’s formula by default, through a profile with colourManage', async () => {
+    const pillowLike = await decodeImage(imagePath('cmyk.jpg'));
+    expect(sha256(pillowLike.data)).toBe(manifest.images['cmyk.jpg'].rgbSha256);
+    const managed = await decodeImage(imagePath('cmyk.jpg'), { colourManage: true });
+    expect(diffStats(pillowLike.data, managed.data).max).toBeGreaterThan(10);
+  });
+
+  it('decodes bytes as well as paths, and reports the format', async () => {
+    const fromPath = await decodeImage(imagePath('coffee.jpg'));
+    const fromBytes = await decodeImage(new Uint8Array(readFileSync(imagePath('coffee.jpg'))));
+    expect(fromBytes.format).toBe('jpeg');
+    expect(sha256(fromBytes.data)).toBe(sha256(fromPath.data));
+  });
+});
+
+describe('decodeImage errors', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'vit-image-test-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  async function decodeError(input: string | Uint8Array, options = {}): Promise<ImageDecodeError> {
+    try {
+      await decodeImage(input, options);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ImageDecodeError);
+      const e = error as ImageDecodeError;
+      expect(e.message).not.toContain('\n');
+      expect(e.message).not.toMatch(/vips|libjpeg|libspng|sharp/i);
+      return e;
+    }
+    throw new Error('decodeImage did not throw');
+  }
+
+  const cases: [string, string, RegExp][] = [
+    ['no-such-image.jpg', 'ENOENT', /no such file/],
+    ['empty.jpg', 'EMPTY', /empty/],
+    ['not_an_image.jpg', 'UNSUPPORTED_FORMAT', /not an image/],
+    ['truncated.jpg', 'TRUNCATED', /truncated/],
+    ['bomb_header.png', 'TOO_LARGE', /40000x40000 = 1600000000 pixels, over the limit of 89478485/],
+  ];
+  for (const [file, code, problem] of cases) {
+    it(`${file}: ${code}`, async () => {
+      const path = imagePath(file);
+      const e = await decodeError(path);
+      expect(e.code).toBe(code);
+      expect(e.source).toBe(path);
+      expect(e.message).toContain(path);
+      expect(e.message).toMatch(problem);
+      report.push(`${code.padEnd(18)} ${e.message.replace(IMAGES_DIR + '/', '')}`);
+    });
+  }
+
+  it('EISDIR for a directory', async () => {
+    const e = await decodeError(IMAGES_DIR);
+    expect(e.code).toBe('EISDIR');
+    expect(e.message).toBe(`${IMAGES_DIR}: is a directory, not an image file`);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('EACCES for an unreadable file', async () => {
+    const path = join(tmp, 'locked.png');
+    writeFileSync(path, readFileSync(imagePath('tiny_1x1.png')));
+    chmodSync(path, 0o000);
+    expect((await decodeError(path)).code).toBe('EACCES');
+  });
+
+  it('labels in-memory input <buffer>', async () => {
+    const e = await decodeError(new Uint8Array(0));
+    expect(e.code).toBe('EMPTY');
+    expect(e.message).toMatch(/^<buffer>: /);
+    expect((await decodeError(new TextEncoder().encode('hello'))).code).toBe('UNSUPPORTED_FORMAT');
+  });
+
+  it('applies a configurable pixel limit (Pillow MAX_IMAGE_PIXELS by default)', async () => {
+    expect(DEFAULT_MAX_PIXELS).toBe(89478485);
+    const e = await decodeError(imagePath('coffee.png'), { maxPixels: 100_000 });
+    expect(e.code).toBe('TOO_LARGE');
+    expect(e.message).toContain('600x400 = 240000 pixels');
+    await expect(decodeImage(imagePath('coffee.png'), { maxPixels: 240_000 })).resolves.toMatchObject({ width: 600 });
+    await expect(decodeImage(imagePath('coffee.png'), { maxPixels: 0 })).resolves.toMatchObject({ width: 600 });
+  });
+});

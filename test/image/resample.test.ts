@@ -1,0 +1,124 @@
+// resizeRgb on its own: a full resize against Pillow's (squash configs crop nothing, so their
+// fixtures are plain img.resize results), regions equal to slices of the full resize, and the
+// fixed-point coefficients' invariants.
+
+import { describe, expect, it } from 'vitest';
+
+import { decodeImage } from '../../src/image/decode.js';
+import { computeCoefficients, resizeRgb } from '../../src/image/resample.js';
+import type { Interpolation, RgbImage } from '../../src/image/types.js';
+import { imagePath, loadManifest, sha256 } from './fixtures.js';
+
+const manifest = loadManifest();
+
+function expectedHash(image: string, config: string): string {
+  const c = manifest.cases.find((x) => x.image === image && x.config === config);
+  if (!c) throw new Error(`no fixture case ${image} / ${config}`);
+  return c.rgbSha256;
+}
+
+/** A deterministic pseudo-random image with full-range values (exercises clipping). */
+function noiseImage(width: number, height: number, seed: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s >>> 24;
+  }
+  return { width, height, data };
+}
+
+function slice(img: RgbImage, left: number, top: number, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const from = ((top + y) * img.width + left) * 3;
+    out.set(img.data.subarray(from, from + width * 3), y * width * 3);
+  }
+  return out;
+}
+
+describe('resizeRgb equals Pillow img.resize', () => {
+  const full: [string, string, number, number, Interpolation][] = [
+    ['cat.png', 'squash384', 384, 384, 'bicubic'], // up 300 -> 384, down 451 -> 384
+    ['coffee.png', 'squash384', 384, 384, 'bicubic'], // down both ways
+    ['tiny_1x1.png', 'squash384', 384, 384, 'bicubic'],
+    ['rgba.png', 'squashKeepH', 64, 90, 'bicubic'], // horizontal pass only
+    ['rgba.png', 'squashKeepW', 120, 150, 'bilinear'], // vertical pass only
+  ];
+  for (const [image, config, w, h, interpolation] of full) {
+    it(`${image} -> ${w}x${h} ${interpolation}`, async () => {
+      const resized = resizeRgb(await decodeImage(imagePath(image)), w, h, interpolation);
+      expect(sha256(resized.data)).toBe(expectedHash(image, config));
+    });
+  }
+});
+
+describe('resizeRgb regions', () => {
+  const src = noiseImage(37, 23, 7);
+  const targets: [number, number][] = [
+    [91, 50], // up both
+    [12, 9], // down both (wide support)
+    [37, 61], // vertical only
+    [5, 23], // horizontal only
+    [37, 23], // same size: a copy
+  ];
+  for (const interpolation of ['bicubic', 'bilinear', 'nearest'] as const) {
+    for (const [w, h] of targets) {
+      it(`${interpolation} 37x23 -> ${w}x${h}: any region equals the same pixels of the full resize`, () => {
+        const whole = resizeRgb(src, w, h, interpolation);
+        expect([whole.width, whole.height]).toEqual([w, h]);
+        const regions = [
+          [0, 0, w, h],
+          [0, 0, 1, 1],
+          [w - 1, h - 1, 1, 1],
+          [Math.floor(w / 3), Math.floor(h / 4), Math.ceil(w / 2), Math.ceil(h / 2)],
+        ];
+        for (const [left, top, rw, rh] of regions) {
+          const part = resizeRgb(src, w, h, interpolation, { left, top, width: rw, height: rh });
+          expect([part.width, part.height]).toEqual([rw, rh]);
+          expect(sha256(part.data)).toBe(sha256(slice(whole, left, top, rw, rh)));
+        }
+      });
+    }
+  }
+
+  it('does not modify its input and copies on a same-size resize', () => {
+    const before = sha256(src.data);
+    const same = resizeRgb(src, 37, 23, 'bicubic');
+    expect(same.data).not.toBe(src.data);
+    expect(sha256(same.data)).toBe(before);
+    resizeRgb(src, 80, 11, 'bicubic');
+    expect(sha256(src.data)).toBe(before);
+  });
+
+  it('rejects bad sizes, data and regions', () => {
+    expect(() => resizeRgb(src, 0, 5, 'bicubic')).toThrow(RangeError);
+    expect(() => resizeRgb({ width: 2, height: 2, data: new Uint8Array(5) }, 4, 4, 'bicubic')).toThrow(/12 bytes/);
+    expect(() => resizeRgb(src, 10, 10, 'bicubic', { left: 5, top: 0, width: 6, height: 1 })).toThrow(/region/);
+  });
+});
+
+describe('computeCoefficients', () => {
+  const cases: [number, number, 'bicubic' | 'bilinear'][] = [
+    [300, 384, 'bicubic'],
+    [451, 384, 'bicubic'],
+    [4000, 224, 'bicubic'],
+    [600, 256, 'bilinear'],
+    [1, 384, 'bicubic'],
+  ];
+  for (const [inSize, outSize, interpolation] of cases) {
+    it(`${interpolation} ${inSize} -> ${outSize}: windows inside the input, weights sum to ~2^22`, () => {
+      const { ksize, start, count, weights } = computeCoefficients(inSize, outSize, interpolation);
+      for (let i = 0; i < outSize; i++) {
+        expect(start[i]).toBeGreaterThanOrEqual(0);
+        expect(count[i]).toBeGreaterThanOrEqual(1);
+        expect(count[i]).toBeLessThanOrEqual(ksize);
+        expect(start[i] + count[i]).toBeLessThanOrEqual(inSize);
+        let sum = 0;
+        for (let k = 0; k < count[i]; k++) sum += weights[i * ksize + k];
+        // each weight is rounded to the nearest 2^-22 on its own
+        expect(Math.abs(sum - 2 ** 22)).toBeLessThanOrEqual(count[i]);
+      }
+    });
+  }
+});
