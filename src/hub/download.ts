@@ -158,11 +158,14 @@ function withContext(error: unknown, job: FileJob): HubError {
   }
   const { headline, hints } = headlineFor(error, job, Boolean(job.settings.client.token));
   const url = error.url && error.url !== job.context.url ? `${job.context.url} (then ${stripQuery(error.url)})` : job.context.url;
-  return new HubError(error.code, describeFailure(headline, { ...job.context, url }, hints), {
+  // A manual download link is useless when the hub just said the file is not there.
+  const manualUrl = error.code === 'NOT_FOUND' ? undefined : job.context.manualUrl;
+  if (!manualUrl) hints.push('If you have the weights as a local file, pass it with `--weights <file>`.');
+  return new HubError(error.code, describeFailure(headline, { ...job.context, url, manualUrl }, hints), {
     url: error.url ?? job.context.url,
     status: error.status,
     cacheDir: job.context.cacheDir,
-    manualUrl: job.context.manualUrl,
+    manualUrl,
     notFound: error.notFound,
     commit: error.commit,
     cause: error,

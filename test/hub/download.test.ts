@@ -321,6 +321,15 @@ describe('retries', () => {
     expect(hub.requests).toHaveLength(3);
   });
 
+  it('times out a transfer that stalls mid-body and resumes it', async () => {
+    hub.faults.stallAfter = { bytes: 8000, ms: 1500, times: 1 };
+    const result = await ensureModelFiles(MODEL_ID, options({ timeoutMs: 150 }));
+    const gets = hub.requestsTo('cdn', 'GET');
+    expect(gets).toHaveLength(2);
+    expect(gets[1].headers.range).toMatch(/^bytes=[1-9]\d*-$/);
+    expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
+  });
+
   it('times out a server that never answers', async () => {
     hub.faults.stall = { ms: 2000, times: 100 };
     const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 1, timeoutMs: 50 })));
@@ -335,6 +344,8 @@ describe('hub errors', () => {
     expect(error).toMatchObject({ code: 'NOT_FOUND', notFound: 'file', status: 404 });
     expect(error.message).toContain('model.safetensors does not exist in timm/only-bin');
     expect(error.message).toContain(`${hub.endpoint}/timm/only-bin/resolve/main/model.safetensors`);
+    expect(error.message).toContain('--weights <file>');
+    expect(error.manualUrl).toBeUndefined(); // no "download it by hand" link to a file that is not there
     expect(await exists(path.join(cacheDir, 'models--timm--only-bin', '.no_exist', OTHER_COMMIT, 'model.safetensors'))).toBe(true);
   });
 

@@ -48,6 +48,8 @@ export interface Faults {
   corrupt: boolean;
   /** The next `times` requests get no response for `ms` milliseconds. */
   stall?: { ms: number; times: number };
+  /** The next `times` body transfers send `bytes` bytes, then nothing for `ms` milliseconds, then the rest. */
+  stallAfter?: { bytes: number; ms: number; times: number };
 }
 
 export interface MockHubOptions {
@@ -235,6 +237,15 @@ export class MockHub {
       // Hand the first bytes to the kernel, then kill the socket: the client sees a truncated body.
       // The short linger lets the client read them first: a stream that errors drops unread chunks.
       res.write(slice.subarray(0, cut.bytes), () => setTimeout(() => req.socket.destroy(), 100));
+      return;
+    }
+    const pause = faults.stallAfter;
+    if (pause && pause.times > 0 && slice.length > pause.bytes) {
+      pause.times--;
+      res.write(slice.subarray(0, pause.bytes));
+      setTimeout(() => {
+        if (!res.destroyed) res.end(slice.subarray(pause.bytes));
+      }, pause.ms);
       return;
     }
     res.end(slice);
