@@ -357,6 +357,11 @@ def make_odd_images():
     coffee_small.convert('CMYK').save(out('cmyk.jpg'), quality=90)
     coffee_small.save(out('icc_adobe_like.jpg'), quality=90, icc_profile=make_icc_profile())
     coffee_small.save(out('photo.webp'), quality=85, method=4)
+    coffee_small.save(out('photo.tiff'), compression='tiff_lzw')
+    coffee_small.save(out('subsampling_444.jpg'), quality=90, subsampling=0)
+    coffee_small.save(out('subsampling_422.jpg'), quality=90, subsampling=1)
+    # a format Pillow opens but libvips (sharp's prebuilt binaries) does not: an expected error
+    cat_small.save(out('legacy.bmp'))
 
     # broken inputs for the error tests
     open(out('empty.jpg'), 'wb').close()
@@ -401,6 +406,9 @@ CASES = {
     'cmyk.jpg': ['bicubic224'],
     'icc_adobe_like.jpg': ['bicubic224'],
     'photo.webp': ['bicubic224'],
+    'photo.tiff': ['bicubic224'],
+    'subsampling_444.jpg': ['bicubic224'],
+    'subsampling_422.jpg': ['bicubic224'],
 }
 
 PHOTOS = ('cat.jpg', 'cat.png', 'coffee.jpg', 'coffee.png', 'progressive.jpg')

@@ -4,6 +4,7 @@
 export { decodeImage, DEFAULT_MAX_PIXELS, type DecodeOptions, type DecodedImage } from './decode.js';
 export { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
 export { planGeometry, roundHalfEven } from './geometry.js';
+export { loadImageTensor, type LoadedImage, type LoadImageOptions, type ResizeBackend } from './load.js';
 export {
   cropOrPad,
   preprocess,

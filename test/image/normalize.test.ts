@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { decodeImage } from '../../src/image/decode.js';
+import { loadImageTensor } from '../../src/image/load.js';
 import { preprocess, toNormalizedTensor, VIT_BASE_PATCH16_384_PREPROCESS } from '../../src/image/preprocess.js';
 import { imagePath, loadManifest, readFloat32 } from './fixtures.js';
 
@@ -50,5 +51,18 @@ describe('preprocess output buffer', () => {
     const norm = (v: number) => f(f(f(v / 255) - 0.5) / 0.5);
     expect(Array.from(t)).toEqual([-1, 1, norm(128), -1, 1, norm(51)]);
     expect(norm(128)).not.toBe(f((128 / 255 - 0.5) / 0.5));
+  });
+});
+
+describe('loadImageTensor (decode + preprocess in one call)', () => {
+  it('equals decodeImage + preprocess for the exact backend, and runs the sharp one', async () => {
+    const cfg = manifest.configs.tensor32;
+    const t = manifest.tensors.find((x) => x.config === 'tensor32')!;
+    const loaded = await loadImageTensor(imagePath(t.image), cfg);
+    expect(loaded.format).toBe('png');
+    expect(Array.from(loaded.tensor)).toEqual(Array.from(readFloat32(t.path)));
+    const fast = await loadImageTensor(imagePath(t.image), cfg, { resize: 'sharp' });
+    expect(fast.geometry).toEqual(loaded.geometry);
+    expect(fast.tensor.length).toBe(loaded.tensor.length);
   });
 });
