@@ -9,6 +9,7 @@ import type { CropMode, Interpolation, PreprocessConfig } from '../image/types.j
 import { closestNames } from '../util/closest.js';
 import {
   ConfigError,
+  DEFAULT_MODEL,
   INCEPTION_MEAN,
   INCEPTION_STD,
   NAMED_MODELS,
@@ -28,12 +29,21 @@ export interface ResolvedModel extends ModelSpec {
   readonly labelNames?: readonly string[];
 }
 
+/**
+ * The timm architecture a model id names: `vit_base_patch16_384.augreg_in21k_ft_in1k` ->
+ * `vit_base_patch16_384` (a tag names weights, not an architecture). `hf-hub:` ids name no
+ * architecture: their config.json must say it, so the default stands in.
+ */
+export function architectureOf(modelId: string): string {
+  return /^hf[-_]hub:/.test(modelId) ? DEFAULT_MODEL : modelId.split('.')[0];
+}
+
 export function lookupNamedModel(name: string): ModelSpec {
   const spec = NAMED_MODELS.get(name);
   if (spec !== undefined) return spec;
   const suggestions = closestNames(name, NAMED_MODELS.keys());
-  const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(' or ')}?` : '';
-  throw new ConfigError(`unknown model '${name}'${hint} (known: ${[...NAMED_MODELS.keys()].join(', ')})`);
+  const hint = suggestions.length > 0 ? `did you mean ${suggestions.join(' or ')}?` : `known: ${[...NAMED_MODELS.keys()].join(', ')}`;
+  throw new ConfigError(`unknown model '${name}'; ${hint}`);
 }
 
 // timm VisionTransformer arguments that change the math in ways this implementation does not

@@ -61,9 +61,11 @@ export class SafetensorsFileReader {
 
   /** Open `path` and validate its header; the data is not read yet. */
   static open(path: string): SafetensorsFileReader {
-    const fd = openSync(path, 'r');
+    const fd = openOrExplain(path);
     try {
-      const fileSize = fstatSync(fd).size;
+      const stats = fstatSync(fd);
+      if (stats.isDirectory()) throw new SafetensorsError(path, 'cannot open: is a directory, not a file');
+      const fileSize = stats.size;
       const prefix = new Uint8Array(Math.min(8, fileSize));
       readExactly(fd, prefix, 0, path);
       const headerLength = readHeaderLength(prefix, fileSize, path);
@@ -110,6 +112,16 @@ export class SafetensorsFileReader {
 
   close(): void {
     closeSync(this.fd);
+  }
+}
+
+function openOrExplain(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory, not a file' };
+    throw new SafetensorsError(path, `cannot open: ${why[code ?? ''] ?? (e as Error).message}`);
   }
 }
 

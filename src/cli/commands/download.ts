@@ -1,0 +1,31 @@
+// `vit download [model]`: fetch a model's weights (and config.json) into the Hugging Face cache.
+
+import { Command } from 'commander';
+import { ensureModelFiles } from '../../hub/index.js';
+import { DEFAULT_MODEL } from '../../model/config.js';
+import type { CliIO } from '../io.js';
+import { offlineOption, quietOption } from '../options.js';
+import { createProgress } from '../progress.js';
+import { hubOptionsFor } from './shared.js';
+
+export function downloadCommand(io: CliIO): Command {
+  return new Command('download')
+    .description('download pretrained weights into the Hugging Face cache (shared with Python); prints their paths')
+    .argument('[model]', 'timm model name, name.tag or hf-hub:ORG/NAME[@REV]', DEFAULT_MODEL)
+    .addOption(offlineOption())
+    .addOption(quietOption())
+    .action(async (model: string, opts: { offline?: boolean; quiet?: boolean }) => {
+      const progress = createProgress(io, opts.quiet === true);
+      progress.update(`fetching ${model}`);
+      try {
+        const files = await ensureModelFiles(model, hubOptionsFor(opts, io, progress));
+        progress.stop();
+        for (const warning of files.warnings) io.stderr.write(`warning: ${warning}\n`);
+        io.stdout.write(`weights  ${files.weightsPath}\n`);
+        if (files.configPath !== undefined) io.stdout.write(`config   ${files.configPath}\n`);
+        io.stdout.write(`source   ${files.repo}@${files.commit}${files.fromCache ? ' (already in the cache)' : ''}\n`);
+      } finally {
+        progress.stop();
+      }
+    });
+}

@@ -1,0 +1,116 @@
+// `vit info [--weights W | --model M]`: architecture, parameter count, tensors, dtype,
+// metadata and preprocessing of a checkpoint or a named model, and where its weights are.
+
+import { statSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ensureModelFiles, formatBytes, HubError, resolveModelId } from '../../hub/index.js';
+import { headDimOf, tokensOf, type VitConfig } from '../../model/config.js';
+import { resolveArchitecture } from '../../model/load.js';
+import { architectureOf, lookupNamedModel, type ResolvedModel } from '../../model/resolve-config.js';
+import { checkCheckpoint, countParameters } from '../../model/weights.js';
+import { SafetensorsFileReader, type TensorInfo } from '../../safetensors/index.js';
+import type { CliIO } from '../io.js';
+import { configOption, headsOption, modelOption, weightsOption } from '../options.js';
+import { describePreprocessing } from './shared.js';
+
+interface InfoOpts {
+  weights?: string;
+  model: string;
+  config?: string;
+  heads?: number;
+  tensors?: boolean;
+  format: 'text' | 'json';
+}
+
+export function infoCommand(io: CliIO): Command {
+  return new Command('info')
+    .description('describe a checkpoint (--weights) or a named model: architecture, parameters, tensors, preprocessing')
+    .addOption(weightsOption())
+    .addOption(modelOption())
+    .addOption(configOption())
+    .addOption(headsOption())
+    .addOption(new Option('--tensors', 'list every tensor with its dtype and shape'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: InfoOpts) => (opts.weights !== undefined ? infoForWeights(opts.weights, opts, io) : infoForModel(opts, io)));
+}
+
+function infoForWeights(path: string, opts: InfoOpts, io: CliIO): void {
+  const reader = SafetensorsFileReader.open(path);
+  let tensors: TensorInfo[];
+  let resolved: ResolvedModel;
+  try {
+    tensors = [...reader.header.tensors.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const shapes = new Map(tensors.map((t) => [t.name, t.shape]));
+    resolved = resolveArchitecture(path, shapes, { configPath: opts.config, model: architectureOf(opts.model), numHeads: opts.heads });
+  } finally {
+    reader.close();
+  }
+  const dtypes = [...new Set(tensors.map((t) => t.dtype))].sort();
+  const metadata = reader.header.metadata;
+  if (opts.format === 'json') {
+    io.stdout.write(
+      `${JSON.stringify(
+        {
+          weights: { path, bytes: statSync(path).size, tensors: tensors.length, dtypes, metadata, layout: 'timm' },
+          model: modelJson(resolved),
+          tensors: opts.tensors ? tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })) : undefined,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    const lines = describeModel(resolved);
+    lines.push(`weights       ${path} (${formatBytes(statSync(path).size)}, ${tensors.length} tensors, ${dtypes.join('/')}, timm layout)`);
+    for (const [key, value] of Object.entries(metadata)) lines.push(`metadata      ${key} = ${value}`);
+    if (opts.tensors) {
+      const width = Math.max(...tensors.map((t) => t.name.length));
+      lines.push('tensors');
+      for (const t of tensors) lines.push(`  ${t.name.padEnd(width)}  ${t.dtype.padEnd(4)}  [${t.shape.join(', ')}]`);
+    }
+    io.stdout.write(`${lines.join('\n')}\n`);
+  }
+  // Last, so the description above is still shown for a checkpoint that does not fit.
+  checkCheckpoint(resolved.config, reader.header.tensors, path, `${resolved.name} (${resolved.origin})`);
+}
+
+async function infoForModel(opts: InfoOpts, io: CliIO): Promise<void> {
+  const spec = lookupNamedModel(architectureOf(opts.model));
+  const resolved: ResolvedModel = { ...spec, origin: 'named model', notes: [] };
+  const hub = resolveModelId(opts.model);
+  let cached: string | undefined;
+  try {
+    cached = (await ensureModelFiles(opts.model, { offline: true, env: io.env })).weightsPath;
+  } catch (e) {
+    if (!(e instanceof HubError)) throw e;
+  }
+  if (opts.format === 'json') {
+    io.stdout.write(`${JSON.stringify({ model: modelJson(resolved), hub: { repo: hub.repo, revision: hub.revision, cached: cached ?? null } }, null, 2)}\n`);
+    return;
+  }
+  const lines = describeModel(resolved);
+  lines.push(`hub           ${hub.repo}@${hub.revision} (${cached === undefined ? 'not in the cache: `vit download` fetches it' : `cached: ${cached}`})`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function describeModel(resolved: ResolvedModel): string[] {
+  const c = resolved.config;
+  return [
+    `model         ${resolved.name} (${resolved.origin})`,
+    `architecture  ${architectureLine(c)}`,
+    `classes       ${c.numClasses}`,
+    `parameters    ${countParameters(c).toLocaleString('en-US')}`,
+    ...describePreprocessing(resolved.preprocess, resolved.name)
+      .slice(1)
+      .map((line) => line.replace(/^(\S+)\s+/, (_, key: string) => `${key.padEnd(14)}`)),
+    ...resolved.notes.map((n) => `note          ${n}`),
+  ];
+}
+
+function architectureLine(c: VitConfig): string {
+  return `ViT, ${c.imgSize} px, patch ${c.patchSize} (${tokensOf(c)} tokens), width ${c.embedDim}, depth ${c.depth}, ${c.numHeads} heads of ${headDimOf(c)}, MLP ${c.mlpHiddenDim}, qkv bias ${c.qkvBias ? 'yes' : 'no'}, LayerNorm eps ${c.layerNormEps}`;
+}
+
+function modelJson(resolved: ResolvedModel) {
+  return { name: resolved.name, origin: resolved.origin, config: resolved.config, parameters: countParameters(resolved.config), preprocess: resolved.preprocess, notes: resolved.notes };
+}

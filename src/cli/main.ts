@@ -1,0 +1,50 @@
+// The `vit` command line: parse, call the library, print, map errors to exit codes.
+// `main` never calls process.exit, so tests run it in-process with their own streams.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { PACKAGE_ROOT } from '../paths.js';
+import { classifyCommand } from './commands/classify.js';
+import { downloadCommand } from './commands/download.js';
+import { infoCommand } from './commands/info.js';
+import { preprocessCommand } from './commands/preprocess.js';
+import { verifyCommand } from './commands/verify.js';
+import { classifyError, EXIT, EXIT_CODES_HELP } from './errors.js';
+import { processIO, type CliIO } from './io.js';
+
+const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const setExitCode = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command('vit')
+    .description('Vision Transformer (timm ViT) image classifier: a from-scratch TypeScript forward pass, numerically equal to PyTorch')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError('(run vit --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
+  for (const command of [classifyCommand(io, setExitCode), verifyCommand(io, setExitCode), preprocessCommand(io), infoCommand(io), downloadCommand(io)]) {
+    program.addCommand(command.copyInheritedSettings(program).addHelpText('after', EXIT_CODES_HELP));
+  }
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.USAGE;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    const reported = classifyError(error);
+    // commander has already printed its own message.
+    if (!(error instanceof CommanderError)) io.stderr.write(`vit: ${reported.message}\n`);
+    if (io.env.VIT_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    return reported.exitCode;
+  }
+}
