@@ -370,6 +370,14 @@ def make_odd_images():
     data = open(os.path.join(IMAGES, 'cat.jpg'), 'rb').read()
     with open(out('truncated.jpg'), 'wb') as f:
         f.write(data[: len(data) * 2 // 5])
+    data = open(out('gray.png'), 'rb').read()
+    with open(out('truncated.png'), 'wb') as f:
+        f.write(data[: len(data) * 3 // 5])
+    with open(out('corrupt.png'), 'wb') as f:  # complete file, garbage inside the IDAT data
+        f.write(data[:1000] + b'\x55' * 600 + data[1600:])
+    data = open(out('photo.webp'), 'rb').read()
+    with open(out('truncated.webp'), 'wb') as f:
+        f.write(data[: len(data) // 2])
     # a PNG whose header claims 40000 x 40000 (1.6 G pixels) over a few bytes of data
     def chunk(tag, payload):
         return struct.pack('>I', len(payload)) + tag + payload + struct.pack('>I', zlib.crc32(tag + payload) & 0xffffffff)

@@ -16,6 +16,7 @@ import sharp, { type Metadata, type SharpOptions } from 'sharp';
 import { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
 import { gifFirstFrameTransparentColour } from './gif.js';
 import { cmykToRgb, dropAlpha, gray16ToRgb } from './pillow-convert.js';
+import { looksTruncated } from './truncation.js';
 import type { RgbImage } from './types.js';
 
 /** Pillow's Image.MAX_IMAGE_PIXELS: above it Pillow warns of a decompression bomb. */
@@ -46,9 +47,10 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   const label = typeof input === 'string' ? input : BUFFER_LABEL;
   const bytes = typeof input === 'string' ? await readImageFile(input) : input;
   if (bytes.length === 0) {
-    throw new ImageDecodeError('EMPTY', label, `${label}: file is empty (0 bytes), not an image`);
+    throw new ImageDecodeError('EMPTY', label, `${label}: empty (0 bytes), not an image`);
   }
   const maxPixels = options.maxPixels === undefined ? DEFAULT_MAX_PIXELS : options.maxPixels;
+  if (!(maxPixels >= 0)) throw new RangeError(`maxPixels must be a number >= 0, got ${maxPixels}`);
   const limit = maxPixels === 0 || maxPixels === Infinity ? false : maxPixels;
   const sharpOptions: SharpOptions = {
     ignoreIcc: !options.colourManage,
@@ -63,7 +65,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
 
   // The header alone (no pixel decoding) tells the size, so the limit is checked with a
   // message that can say how big the image is.
-  const meta = await run(label, () => sharp(bytes, { ...sharpOptions, limitInputPixels: false }).metadata());
+  const meta = await run(label, bytes, () => sharp(bytes, { ...sharpOptions, limitInputPixels: false }).metadata());
   if (limit !== false && meta.width * meta.height > limit) {
     throw new ImageDecodeError(
       'TOO_LARGE',
@@ -72,7 +74,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
     );
   }
 
-  const pixels = await run(label, () => decodePixels(bytes, sharpOptions, meta, options.colourManage ?? false));
+  const pixels = await run(label, bytes, () => decodePixels(bytes, sharpOptions, meta, options.colourManage ?? false));
   return { ...pixels, format: meta.format };
 }
 
@@ -131,27 +133,29 @@ async function readImageFile(path: string): Promise<Uint8Array> {
   }
 }
 
-/** Runs a sharp call, turning its errors into ImageDecodeError. */
-async function run<T>(label: string, call: () => Promise<T>): Promise<T> {
+/** Runs a sharp call on `bytes`, turning its errors into ImageDecodeError. */
+async function run<T>(label: string, bytes: Uint8Array, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
-    const [code, problem] = classifyDecoderError(error);
+    const [code, problem] = classifyDecoderError(error, bytes);
     throw new ImageDecodeError(code, label, `${label}: ${problem}`, { cause: error });
   }
 }
 
-/** Maps a libvips/sharp message to a code and a plain-words description. */
-function classifyDecoderError(error: unknown): [ImageDecodeErrorCode, string] {
+/** Maps a libvips/sharp failure to a code and a plain-words description. */
+function classifyDecoderError(error: unknown, bytes: Uint8Array): [ImageDecodeErrorCode, string] {
   const message = error instanceof Error ? error.message : String(error);
-  if (/unsupported image format|bad seek|not a known file format/i.test(message)) {
+  if (/unsupported image format|not a known file format/i.test(message)) {
     return ['UNSUPPORTED_FORMAT', 'not an image, or not in a supported format (JPEG, PNG, WebP, GIF, TIFF, AVIF)'];
   }
   if (/exceeds pixel limit/i.test(message)) {
     return ['TOO_LARGE', 'image has more pixels than the limit (decompression-bomb guard)'];
   }
-  if (/premature end|truncat|unexpected end|end of (file|stream|data)|not enough (data|image data)|short read|read error|out of data/i.test(message)) {
+  // libvips words truncation differently per format (and not at all for PNG): trust the
+  // container's end marker over the message.
+  if (looksTruncated(bytes) || /premature end|truncated/i.test(message)) {
     return ['TRUNCATED', 'image data is truncated (the file ends too early)'];
   }
   return ['CORRUPT', 'image data is corrupt and cannot be decoded'];

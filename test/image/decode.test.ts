@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../../src/image/decode.js';
 import { ImageDecodeError } from '../../src/image/errors.js';
 import { gifFirstFrameTransparentColour } from '../../src/image/gif.js';
+import { looksTruncated, sniffFormat } from '../../src/image/truncation.js';
 import { diffStats, IMAGES_DIR, imagePath, loadManifest, readRgbPng, sha256 } from './fixtures.js';
 
 const manifest = loadManifest();
@@ -132,6 +133,9 @@ describe('decodeImage errors', () => {
     ['empty.jpg', 'EMPTY', /empty/],
     ['not_an_image.jpg', 'UNSUPPORTED_FORMAT', /not an image/],
     ['truncated.jpg', 'TRUNCATED', /truncated/],
+    ['truncated.png', 'TRUNCATED', /truncated/],
+    ['truncated.webp', 'TRUNCATED', /truncated/],
+    ['corrupt.png', 'CORRUPT', /corrupt/],
     ['bomb_header.png', 'TOO_LARGE', /40000x40000 = 1600000000 pixels, over the limit of 89478485/],
     // a known difference: Pillow reads BMP (and PPM, TGA, ICO); sharp's libvips build does not
     ['legacy.bmp', 'UNSUPPORTED_FORMAT', /not in a supported format/],
@@ -175,5 +179,27 @@ describe('decodeImage errors', () => {
     expect(e.message).toContain('600x400 = 240000 pixels');
     await expect(decodeImage(imagePath('coffee.png'), { maxPixels: 240_000 })).resolves.toMatchObject({ width: 600 });
     await expect(decodeImage(imagePath('coffee.png'), { maxPixels: 0 })).resolves.toMatchObject({ width: 600 });
+  });
+});
+
+describe('truncation check', () => {
+  const read = (name: string) => new Uint8Array(readFileSync(imagePath(name)));
+
+  it('sniffs the container formats it knows', () => {
+    expect(['cat.jpg', 'cat.png', 'animated.gif', 'photo.webp', 'photo.tiff'].map((n) => sniffFormat(read(n)))).toEqual([
+      'jpeg',
+      'png',
+      'gif',
+      'webp',
+      'unknown',
+    ]);
+  });
+
+  it('sees a missing end marker, tolerates trailing junk, cannot judge unknown formats', () => {
+    for (const n of ['cat.jpg', 'cat.png', 'animated.gif', 'photo.webp', 'corrupt.png']) expect(looksTruncated(read(n))).toBe(false);
+    for (const n of ['truncated.jpg', 'truncated.png', 'truncated.webp']) expect(looksTruncated(read(n))).toBe(true);
+    const junk = new Uint8Array([...read('cat.jpg'), ...new Uint8Array(300).fill(0x20)]);
+    expect(looksTruncated(junk)).toBe(false);
+    expect(looksTruncated(read('photo.tiff').subarray(0, 100))).toBe(false);
   });
 });
