@@ -3,8 +3,10 @@
 // Bicubic and bilinear follow libImaging/Resample.c: per output pixel, filter weights over the
 // input window (the filter support widened by the downscale factor, so downscaling averages),
 // computed in double, normalised to sum 1, then turned into 22-bit fixed point; a horizontal
-// pass over only the rows the vertical pass will read, clipped to uint8, then a vertical pass.
-// Nearest follows libImaging/Geometry.c (ImagingScaleAffine), which Pillow uses instead.
+// pass over only the rows the vertical pass will read, clipped to uint8, then a vertical pass
+// (each skipped when its axis keeps its size). Nearest follows libImaging/Geometry.c
+// (ImagingScaleAffine), which Pillow uses instead. A caller may ask for a region of the
+// output only (the part a crop keeps); its pixels are the same as in the full result.
 // Pure computation: no I/O.
 
 import type { Interpolation, RgbImage } from './types.js';
