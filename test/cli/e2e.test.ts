@@ -1,0 +1,269 @@
+// End to end: the real bin/vit.js in a child process, on the tiny fixture model (random
+// weights: the class names it prints mean nothing; these tests check the plumbing).
+
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { SafetensorsBuffer } from '../../src/safetensors/index.js';
+import { IMAGES, ROOT, runBin, TINY_WEIGHTS } from './run.js';
+
+const CAT = join(IMAGES, 'cat.jpg');
+const COFFEE = join(IMAGES, 'coffee.png');
+const tmp = () => mkdtempSync(join(tmpdir(), 'vit-e2e-'));
+
+describe('vit classify', () => {
+  it('prints an aligned top-k table per image', async () => {
+    const { code, stdout, stderr } = await runBin(['classify', CAT, COFFEE, '--weights', TINY_WEIGHTS, '--topk', '3']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const blocks = stdout.trim().split('\n\n');
+    expect(blocks).toHaveLength(2);
+    const lines = blocks[0].split('\n');
+    expect(lines[0]).toBe(CAT);
+    expect(lines[1]).toBe('  rank  probability  index  class');
+    expect(lines.slice(2)).toHaveLength(3);
+    for (const line of lines.slice(2)) expect(line).toMatch(/^ +\d +\d+\.\d\d% +\d  class \d$/);
+    // aligned: every row's columns end where the header's do
+    const ends = (line: string) => [...line.matchAll(/\S+/g)].slice(0, 3).map((m) => m.index! + m[0].length);
+    for (const line of lines.slice(2)) expect(ends(line)).toEqual(ends(lines[1]));
+  });
+
+  it('ndjson: one record per image with ranked probabilities that sum below 1, logits descending', async () => {
+    const { code, stdout } = await runBin(['classify', CAT, COFFEE, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--topk', '10']);
+    expect(code).toBe(0);
+    const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((r) => r.file)).toEqual([CAT, COFFEE]);
+    for (const { predictions } of records) {
+      expect(predictions.map((p: { rank: number }) => p.rank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const total = predictions.reduce((s: number, p: { probability: number }) => s + p.probability, 0);
+      expect(total).toBeCloseTo(1, 6); // all 10 classes of the tiny model
+      const logits = predictions.map((p: { logit: number }) => p.logit);
+      expect([...logits].sort((a, b) => b - a)).toEqual(logits);
+      expect(Object.keys(predictions[0]).sort()).toEqual(['index', 'label', 'logit', 'probability', 'rank']);
+    }
+  });
+
+  it('gives the same logits batched as one at a time', async () => {
+    const run = (batch: string) => runBin(['classify', CAT, COFFEE, CAT, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--batch-size', batch]);
+    const [one, three] = await Promise.all([run('1'), run('3')]);
+    expect(three.stdout).toBe(one.stdout);
+  });
+
+  it('json: one document with every result, csv: a header and a row per rank', async () => {
+    const json = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'json', '--topk', '2']);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.model).toBe('vit_tiny_fixture');
+    expect(doc.weights).toBe(TINY_WEIGHTS);
+    expect(doc.results).toHaveLength(1);
+    expect(doc.results[0].predictions).toHaveLength(2);
+
+    const csv = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'csv', '--topk', '2']);
+    const rows = csv.stdout.trim().split('\n');
+    expect(rows[0]).toBe('file,rank,index,label,probability,logit,error_code,error');
+    expect(rows.slice(1).map((r) => r.split(',').slice(0, 2).join(','))).toEqual([`${CAT},1`, `${CAT},2`]);
+  });
+
+  it('uses a labels file and classifies a directory in sorted order', async () => {
+    const dir = tmp();
+    const labels = join(dir, 'labels.txt');
+    writeFileSync(labels, Array.from({ length: 10 }, (_, i) => `thing, number ${i}`).join('\n') + '\n');
+    const images = join(dir, 'imgs');
+    mkdirSync(images);
+    writeFileSync(join(images, 'b.png'), readFileSync(COFFEE));
+    writeFileSync(join(images, 'a.jpg'), readFileSync(CAT));
+    writeFileSync(join(images, 'notes.txt'), 'not an image');
+    const { code, stdout } = await runBin(['classify', images, '--weights', TINY_WEIGHTS, '--labels', labels, '--format', 'csv', '--topk', '1']);
+    expect(code).toBe(0);
+    const rows = stdout.trim().split('\n').slice(1);
+    expect(rows.map((r) => r.split(',')[0])).toEqual([join(images, 'a.jpg'), join(images, 'b.png')]);
+    expect(rows[0]).toMatch(/"thing, number \d"/); // quoted: the label holds a comma
+  });
+
+  it('matches the reference output of the same image when run through the library', async () => {
+    // The CLI must not change numbers on the way out: compare its logit with the library's.
+    const { loadModel, classify } = await import('../../src/index.js');
+    const classifier = await loadModel({ weights: TINY_WEIGHTS });
+    const expected = await classify(classifier, CAT, { topk: 3 });
+    classifier.dispose();
+    const { stdout } = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--topk', '3']);
+    const got = JSON.parse(stdout).predictions;
+    expect(got.map((p: { index: number }) => p.index)).toEqual(expected.predictions.map((p) => p.index));
+    expect(got[0].logit).toBe(expected.predictions[0].logit);
+  });
+});
+
+describe('vit classify: bad inputs are reported and the rest still classified', () => {
+  const dir = tmp();
+  const emptyDir = join(dir, 'no-images');
+  mkdirSync(emptyDir);
+  writeFileSync(join(emptyDir, 'readme.txt'), 'nothing to see');
+  const locked = join(dir, 'locked.jpg');
+  writeFileSync(locked, readFileSync(CAT));
+  chmodSync(locked, 0o000);
+
+  const cases: [string, string, RegExp][] = [
+    ['missing file', join(dir, 'missing.jpg'), /missing\.jpg: no such file or directory/],
+    ['directory without images', emptyDir, /no-images: directory has no images/],
+    ['zero-byte file', join(IMAGES, 'empty.jpg'), /empty\.jpg: .*empty \(0 bytes\)/],
+    ['text file named .jpg', join(IMAGES, 'not_an_image.jpg'), /not_an_image\.jpg: .*not .*image/i],
+    ['truncated JPEG', join(IMAGES, 'truncated.jpg'), /truncated\.jpg: .*(truncated|ends early|premature)/i],
+    ['decompression bomb', join(IMAGES, 'bomb_header.png'), /bomb_header\.png: .*pixels/],
+  ];
+
+  it.each(cases)('%s', async (_, bad, message) => {
+    const { code, stdout, stderr } = await runBin(['classify', CAT, bad, COFFEE, '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
+    expect(code).toBe(1);
+    const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((r) => r.file)).toEqual([CAT, bad, COFFEE]);
+    expect(records[0].predictions).toHaveLength(5);
+    expect(records[2].predictions).toHaveLength(5);
+    expect(records[1].error.message).toMatch(message);
+    expect(records[1].error.code).toMatch(/^[A-Z_]+$/);
+    expect(stderr).toBe('1 of 3 inputs failed\n');
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('text format: the failure goes to stderr as one line, results to stdout', async () => {
+    const { code, stdout, stderr } = await runBin(['classify', join(IMAGES, 'empty.jpg'), CAT, '--weights', TINY_WEIGHTS]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^${join(IMAGES, 'empty.jpg')}: .*empty \\(0 bytes\\)[^\\n]*\\n$`));
+    expect(stdout.split('\n')[0]).toBe(CAT);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('unreadable file (not testable as root, who reads anything)', async () => {
+    const { code, stdout } = await runBin(['classify', locked, '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).error.code).toBe('EACCES');
+  });
+
+  it('animated GIF: the first frame is classified', async () => {
+    const { code, stdout } = await runBin(['classify', join(IMAGES, 'animated.gif'), '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).predictions).toHaveLength(5);
+  });
+
+  it('a labels file with the wrong number of lines is a model error (exit 3)', async () => {
+    const labels = join(dir, 'short.txt');
+    writeFileSync(labels, 'a\nb\nc\n');
+    const { code, stdout, stderr } = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--labels', labels]);
+    expect(code).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`vit: ${labels}: the labels file has 3 lines but the model has 10 classes (one name per line expected)\n`);
+  });
+
+  it('weights for a different architecture than --model are refused before running (exit 3)', async () => {
+    const weights = join(dir, 'model.safetensors'); // no config.json beside it
+    writeFileSync(weights, readFileSync(TINY_WEIGHTS));
+    const { code, stderr } = await runBin(['classify', CAT, '--weights', weights, '--model', 'vit_small_patch16_224']);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/^vit: .*model\.safetensors: the checkpoint does not match vit_small_patch16_224 \(named model\): missing \d+: .*wrong shape \d+: cls_token: expected \[1, 1, 384\], found \[1, 1, 48\]/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('unknown model name suggests the closest (exit 3)', async () => {
+    const { code, stderr } = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--model', 'vit_bas_patch16_384']);
+    expect(code).toBe(3);
+    expect(stderr).toBe("vit: unknown model 'vit_bas_patch16_384'; did you mean vit_base_patch16_384 or vit_base_patch16_224 or vit_base_patch32_384?\n");
+  });
+
+  it('missing weights file (exit 3)', async () => {
+    const { code, stderr } = await runBin(['classify', CAT, '--weights', join(dir, 'nope.safetensors')]);
+    expect(code).toBe(3);
+    expect(stderr).toBe(`vit: ${join(dir, 'nope.safetensors')}: cannot open: no such file\n`);
+  });
+
+  it('no network and nothing cached: exit 3 with the URL to fetch by hand', async () => {
+    const { code, stderr } = await runBin(['classify', CAT, '--offline'], { env: { HF_HUB_CACHE: join(dir, 'empty-cache') } });
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/timm\/vit_base_patch16_384\.augreg_in21k_ft_in1k\/resolve\/main\/model\.safetensors/);
+    expect(stderr).toMatch(/--weights/);
+  });
+});
+
+describe('vit verify', () => {
+  it('checks the bundled fixtures and prints a PASS table', async () => {
+    const { code, stdout } = await runBin(['verify']);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^fixture +max\|Δ logits\| +max\|Δ features\| +same top-5 +result$/);
+    for (const name of ['eps_matters', 'large_scores', 'narrow384', 'no_qkv_bias', 'tiny']) {
+      expect(stdout).toMatch(new RegExp(`^${name} .* PASS$`, 'm'));
+    }
+    expect(lines.at(-1)).toMatch(/^5\/5 passed/);
+  });
+
+  it('fails (exit 1) when the reference disagrees, and reports the per-sample numbers', async () => {
+    const fixture = join(ROOT, 'test', 'fixtures', 'models', 'tiny');
+    const reference = SafetensorsBuffer.read(join(fixture, 'reference.safetensors'));
+    const logits = reference.float32('logits').slice();
+    logits[3] += 0.01; // sample 0, class 3
+    const tampered = join(tmp(), 'tampered.safetensors');
+    const { encodeSafetensors } = await import('../../src/safetensors/index.js');
+    writeFileSync(
+      tampered,
+      encodeSafetensors({
+        input: { shape: reference.info('input').shape, data: reference.float32('input') },
+        logits: { shape: reference.info('logits').shape, data: logits },
+      }),
+    );
+    const { code, stdout } = await runBin(['verify', '--weights', join(fixture, 'model.safetensors'), '--reference', tampered]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^0 +1\.0e-2 .* FAIL$/m);
+    expect(stdout).toMatch(/^1 +\d\.\de-\d .* PASS$/m);
+    expect(stdout).toMatch(/^FAIL: max\|Δ logits\| 1\.0e-2/m);
+  });
+
+  it('passes with an explicit reference and honours --atol', async () => {
+    const fixture = join(ROOT, 'test', 'fixtures', 'models', 'narrow384');
+    const args = ['verify', '--weights', join(fixture, 'model.safetensors'), '--reference', join(fixture, 'reference.safetensors'), '--format', 'json'];
+    const ok = await runBin(args);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).runs[0].logits.top1Agreement).toBe(1);
+    const strict = await runBin([...args, '--atol', '0', '--rtol', '0']);
+    // float32 reordering is not bit-exact with PyTorch's float64 reference
+    expect(strict.code).toBe(1);
+  });
+});
+
+describe('vit preprocess', () => {
+  it("writes timm's exact input tensor (equal to Pillow + torchvision's) and prints the geometry", async () => {
+    const out = join(tmp(), 'cat.safetensors');
+    const { code, stdout } = await runBin(['preprocess', CAT, '--out', out]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^source {6}.*cat\.jpg \(451 x 300, jpeg\)$/m);
+    expect(stdout).toMatch(/^resized to {2}577 x 384 \(bicubic/m);
+    expect(stdout).toMatch(/^crop box {4}left 96, top 0, 384 x 384$/m);
+    expect(stdout).toMatch(/mean \[0\.5, 0\.5, 0\.5\], std \[0\.5, 0\.5, 0\.5\]/);
+
+    const tensor = SafetensorsBuffer.read(out);
+    expect(tensor.info('input').shape).toEqual([1, 3, 384, 384]);
+    // Pillow's resize + crop of the same file, made by scripts/make_image_fixtures.py
+    const expected = join(ROOT, 'test', 'fixtures', 'preprocess', 'expected', 'cat_jpg__vit384.png');
+    const { data } = await sharp(expected).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const input = tensor.float32('input');
+    let maxDiff = 0;
+    for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < 384 * 384; i++) maxDiff = Math.max(maxDiff, Math.abs(input[c * 384 * 384 + i] - (data[i * 3 + c] / 255 - 0.5) / 0.5));
+    }
+    expect(maxDiff).toBeLessThan(1e-6);
+  });
+});
+
+describe('vit info', () => {
+  it('describes a checkpoint', async () => {
+    const { code, stdout } = await runBin(['info', '--weights', TINY_WEIGHTS, '--tensors']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^model +vit_tiny_fixture \(config\.json\)$/m);
+    expect(stdout).toMatch(/^parameters +67,258$/m);
+    expect(stdout).toMatch(/^ +blocks\.0\.attn\.qkv\.weight +F32 +\[144, 48\]$/m);
+  });
+
+  it('describes a named model and where its weights would come from', async () => {
+    const { code, stdout } = await runBin(['info', '--model', 'vit_base_patch16_384'], { env: { HF_HUB_CACHE: join(tmp(), 'cache') } });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^parameters +86,859,496$/m);
+    expect(stdout).toMatch(/^hub +timm\/vit_base_patch16_384\.augreg_in21k_ft_in1k@main \(not in the cache/m);
+  });
+});

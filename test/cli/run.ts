@@ -1,0 +1,47 @@
+// Running the CLI in tests: in-process through main() with captured streams, or as a real
+// process through bin/vit.js (which runs the compiled dist/, built by `npm test`'s pretest).
+
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'vit.js');
+export const IMAGES = join(ROOT, 'test', 'fixtures', 'images');
+export const TINY_WEIGHTS = join(ROOT, 'test', 'fixtures', 'models', 'tiny', 'model.safetensors');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** main(argv) with string streams (set environment variables with vi.stubEnv). */
+export async function runInProcess(args: string[], options: { stdin?: string } = {}): Promise<CliResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (c) => out.push(String(c)));
+  stderr.on('data', (c) => err.push(String(c)));
+  const code = await main(args, { stdout, stderr, stdin: Readable.from([options.stdin ?? '']) });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** The real bin in a child process. */
+export function runBin(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(options.stdin ?? '');
+  });
+}
