@@ -1,0 +1,109 @@
+// Linear layer as a blocked GEMM with a fused epilogue:
+//   out[M][N] = residual + act(bias + x[M][K] * W^T)      (act = GELU or identity)
+// W is packed in NR-column panels (pack.ts). A work unit is MC rows x a run of panels; inside it
+// the loops are  K block (KC) -> panel -> MR-row tile,  so one panel's KC x NR slice stays in L1
+// while the unit's MC x KC block of x stays in L2. x is read in place (row pointers, no packing:
+// measured as fast as packed A for these shapes, and it needs no per-thread copies).
+// Partial sums of a K block are kept in `out`; the bias enters with the first block and GELU is
+// applied to the tile, still in L1, after the last. A residual without GELU is added at the
+// start (INIT_BIAS_RES), which is what allows out === residual; a residual after GELU needs the
+// whole K in one block (the host passes KC = K) and goes through the edge-tile path, which reads
+// the residual before it writes the tile. Tiles cut by M or N also go through that path: they run
+// the micro-kernel on a private MR x NR tile and copy the valid part.
+
+import { arg, argPtr } from './args';
+import {
+  GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X, SCRATCH_TILE_C, SCRATCH_TILE_R,
+} from './layout';
+import { geluTile } from './gelu';
+import { microkernel, MR, NR } from './microkernel';
+import { INIT_BIAS, INIT_BIAS_RES, INIT_C } from './tile';
+
+export function gemmUnit(ctrl: usize, tid: i32, unit: i32): void {
+  const x = argPtr(ctrl, GEMM_X);
+  const w = argPtr(ctrl, GEMM_W);
+  const out = argPtr(ctrl, GEMM_OUT);
+  const res = argPtr(ctrl, GEMM_RES);
+  const M = arg(ctrl, GEMM_M);
+  const N = arg(ctrl, GEMM_N);
+  const K = arg(ctrl, GEMM_K);
+  const gelu = arg(ctrl, GEMM_GELU) != 0;
+  const kcMax = arg(ctrl, GEMM_KC);
+  const mc = arg(ctrl, GEMM_MC);
+  const perUnit = arg(ctrl, GEMM_PANELS_PER_UNIT);
+  const nUnits = arg(ctrl, GEMM_N_UNITS);
+  const scratch = argPtr(ctrl, GEMM_SCRATCH) + <usize>tid * argPtr(ctrl, GEMM_SCRATCH_STRIDE);
+
+  const m0 = (unit / nUnits) * mc;
+  const mRows = min(mc, M - m0);
+  const p0 = (unit % nUnits) * perUnit;
+  const p1 = min(p0 + perUnit, (N + NR - 1) / NR);
+  const panelBytes = <usize>NR * (K + 1) * 4;
+  const lda = <usize>K * 4;
+  const ldc = <usize>N * 4;
+  const foldResidual = res != 0 && !gelu;
+  const lateResidual = res != 0 && gelu;
+
+  for (let k0 = 0; k0 < K; k0 += kcMax) {
+    const kc = min(kcMax, K - k0);
+    const first = k0 == 0;
+    const last = k0 + kc >= K;
+    for (let p = p0; p < p1; p++) {
+      const panel = w + <usize>p * panelBytes;
+      const b = panel + (<usize>(NR + k0 * NR) << 2);
+      const cols = min(NR, N - p * NR);
+      for (let i = 0; i < mRows; i += MR) {
+        const rows = min(MR, mRows - i);
+        const row = m0 + i;
+        const a = x + (<usize>row * K + k0) * 4;
+        const cOffset = (<usize>row * N + p * NR) * 4;
+        if (rows == MR && cols == NR && !lateResidual) {
+          const init = !first ? INIT_C : foldResidual ? INIT_BIAS_RES : INIT_BIAS;
+          microkernel(a, lda, MR, b, kc, out + cOffset, ldc, init, panel, res + cOffset, ldc);
+          if (last && gelu) geluTile(out + cOffset, ldc, MR, NR);
+        } else {
+          edgeTile(
+            a, lda, rows, cols, b, kc, out + cOffset, ldc, panel, res + cOffset,
+            first, last, foldResidual, gelu, lateResidual, scratch,
+          );
+        }
+      }
+    }
+  }
+}
+
+/** A tile through the thread's private MR x NR buffers: cut by M or N, or with a late residual. */
+function edgeTile(
+  a: usize, lda: usize, rows: i32, cols: i32, b: usize, kc: i32, c: usize, ldc: usize, bias: usize, r: usize,
+  first: bool, last: bool, foldResidual: bool, gelu: bool, lateResidual: bool, scratch: usize,
+): void {
+  const tile = scratch + SCRATCH_TILE_C;
+  const tileR = scratch + SCRATCH_TILE_R;
+  const ldt: usize = <usize>NR * 4;
+  let init = INIT_BIAS;
+  if (!first) {
+    copyTile(tile, ldt, c, ldc, rows, cols);
+    init = INIT_C;
+  } else if (foldResidual) {
+    copyTile(tileR, ldt, r, ldc, rows, cols);
+    init = INIT_BIAS_RES;
+  }
+  microkernel(a, lda, rows, b, kc, tile, ldt, init, bias, tileR, ldt);
+  if (last && gelu) geluTile(tile, ldt, MR, NR);
+  if (last && lateResidual) {
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        const t = tile + <usize>i * ldt + (<usize>j << 2);
+        store<f32>(t, load<f32>(t) + load<f32>(r + <usize>i * ldc + (<usize>j << 2)));
+      }
+    }
+  }
+  copyTile(c, ldc, tile, ldt, rows, cols);
+}
+
+/** Copy `rows` x `cols` floats between row-strided buffers. */
+export function copyTile(dst: usize, ldd: usize, src: usize, lds: usize, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) {
+    memory.copy(dst + <usize>i * ldd, src + <usize>i * lds, <usize>cols << 2);
+  }
+}

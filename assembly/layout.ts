@@ -1,0 +1,71 @@
+// The shared-memory protocol between the JS thread pool (src/backend/wasm/layout.ts mirrors
+// these numbers; a test checks they agree) and the kernels: where the control block keeps its
+// futex words and job arguments, and how each thread's private scratch is laid out.
+
+/** Control block, in i32 slots. Futex words and the work counter sit on separate cache lines. */
+export const CTRL_GENERATION: i32 = 0; // bumped by the main thread to start a job (workers wait on it)
+export const CTRL_DONE: i32 = 1; // threads that finished the current job (the main thread waits on it)
+export const CTRL_QUIT: i32 = 2; // non-zero: workers leave their loop
+export const CTRL_ERROR: i32 = 3; // 1 + id of a thread whose kernel trapped, else 0
+export const CTRL_COUNTER: i32 = 16; // next work unit to claim (atomic add)
+export const CTRL_OP: i32 = 32;
+export const CTRL_UNITS: i32 = 33; // work units in this job
+export const CTRL_SERIAL: i32 = 34; // job number, so per-thread caches know when they are stale
+export const CTRL_ARGS: i32 = 40; // first job argument
+export const CTRL_INTS: i32 = 64;
+
+export const OP_GEMM: i32 = 1;
+export const OP_LAYERNORM: i32 = 2;
+export const OP_ATTENTION: i32 = 3;
+export const OP_PACK: i32 = 4;
+
+// GEMM: out[M][N] = epilogue(bias + x[M][K] * W^T), W packed in panels (see pack.ts).
+export const GEMM_X: i32 = 0;
+export const GEMM_W: i32 = 1;
+export const GEMM_OUT: i32 = 2;
+export const GEMM_RES: i32 = 3; // residual pointer, 0 = none
+export const GEMM_M: i32 = 4;
+export const GEMM_N: i32 = 5;
+export const GEMM_K: i32 = 6;
+export const GEMM_GELU: i32 = 7;
+export const GEMM_KC: i32 = 8; // K block
+export const GEMM_MC: i32 = 9; // rows per unit (multiple of MR)
+export const GEMM_PANELS_PER_UNIT: i32 = 10;
+export const GEMM_N_UNITS: i32 = 11; // column units per row block
+export const GEMM_SCRATCH: i32 = 12;
+export const GEMM_SCRATCH_STRIDE: i32 = 13;
+
+export const LN_OUT: i32 = 0;
+export const LN_X: i32 = 1;
+export const LN_GAMMA: i32 = 2;
+export const LN_BETA: i32 = 3;
+export const LN_ROWS: i32 = 4;
+export const LN_DIM: i32 = 5;
+export const LN_EPS: i32 = 6; // f32 bits
+export const LN_ROWS_PER_UNIT: i32 = 7;
+
+export const ATT_OUT: i32 = 0;
+export const ATT_QKV: i32 = 1;
+export const ATT_BATCH: i32 = 2;
+export const ATT_TOKENS: i32 = 3;
+export const ATT_HEADS: i32 = 4;
+export const ATT_HEAD_DIM: i32 = 5;
+export const ATT_TILES_PER_UNIT: i32 = 6; // query tiles (MR rows each) per unit
+export const ATT_UNITS_PER_HEAD: i32 = 7;
+export const ATT_SCRATCH: i32 = 8;
+export const ATT_SCRATCH_STRIDE: i32 = 9;
+export const ATT_SCALE: i32 = 10; // f32 bits
+
+export const PACK_SRC: i32 = 0; // [outDim][inDim] weight
+export const PACK_BIAS: i32 = 1; // [outDim] or 0
+export const PACK_DST: i32 = 2;
+export const PACK_OUT_DIM: i32 = 3;
+export const PACK_IN_DIM: i32 = 4;
+export const PACK_PANELS_PER_UNIT: i32 = 5;
+
+/** Per-thread scratch, in bytes from the thread's base: cache tags, two edge tiles, then bulk. */
+export const SCRATCH_TAG_SERIAL: i32 = 0;
+export const SCRATCH_TAG_KEY: i32 = 4;
+export const SCRATCH_TILE_C: i32 = 64;
+export const SCRATCH_TILE_R: i32 = 320;
+export const SCRATCH_BULK: i32 = 1024;

@@ -1,0 +1,296 @@
+// The WebAssembly SIMD backend: the Backend ops as jobs for the kernel threads (thread-pool.ts),
+// on one shared memory (heap.ts) that holds the arena, so kernels read the model's arrays in place.
+//
+// Besides the arena, the backend keeps one scratch region of its own, reused for two things that
+// never overlap in time: staging a Linear's weights while they are packed (load time), and each
+// thread's private buffers while an op runs (edge tiles, attention's packed keys/values and scores).
+// It lives at the end of the heap, so it grows in place and is never duplicated.
+
+import { BumpArena, alignUp } from '../arena.js';
+import type { Arena, Backend, LinearEpilogue, LinearWeights } from '../types.js';
+import type { WasmHeap } from './heap.js';
+import {
+  ATT_BATCH, ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
+  ATT_TILES_PER_UNIT, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N,
+  GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
+  LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM,
+  OP_LAYERNORM, OP_PACK, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
+  SCRATCH_BULK, SCRATCH_TAG_KEY, SCRATCH_TAG_SERIAL,
+} from './layout.js';
+import type { ThreadPool } from './thread-pool.js';
+
+/** Longest K block: one panel's slice (NR x KC floats) must stay in L1 across a unit's row tiles. */
+const KC_MAX = 512;
+/** Most rows per GEMM unit: the unit's MC x KC block of x is reused from L2 by every panel. */
+const MC_MAX = 96;
+/** Output columns per GEMM unit (rounded to whole panels). */
+const UNIT_COLUMNS = 192;
+/** Query rows per attention unit (rounded to whole tiles). */
+const ATTENTION_UNIT_ROWS = 48;
+/** Elements per LayerNorm unit. */
+const LAYERNORM_UNIT_ELEMENTS = 16384;
+/** Below this many multiply-adds a job runs on the calling thread: waking workers costs ~10-50 us. */
+const PARALLEL_MIN_MACS = 1 << 18;
+
+export type KernelName = 'gemm_3x12_fma' | 'gemm_4x8';
+
+class WasmLinear implements LinearWeights {
+  constructor(
+    readonly owner: WasmBackend,
+    readonly outDim: number,
+    readonly inDim: number,
+    /** Byte offset of the packed panels in the heap. */
+    readonly ptr: number,
+  ) {}
+}
+
+export class WasmBackend implements Backend {
+  readonly name: string;
+  /** The GEMM micro-kernel in use. */
+  readonly kernel: KernelName;
+  /** Tile shape of that micro-kernel: MR rows x NR columns. */
+  readonly tile: { readonly rows: number; readonly cols: number };
+  private readonly mr: number;
+  private readonly nr: number;
+  private scratchPtr = 0;
+  private scratchBytes = 0;
+
+  constructor(
+    private readonly heap: WasmHeap,
+    private readonly pool: ThreadPool,
+    readonly relaxedSimd: boolean,
+  ) {
+    this.mr = pool.kernels.MR.value as number;
+    this.nr = pool.kernels.NR.value as number;
+    this.kernel = relaxedSimd ? 'gemm_3x12_fma' : 'gemm_4x8';
+    this.name = relaxedSimd ? 'wasm-relaxed' : 'wasm-simd';
+    this.tile = { rows: this.mr, cols: this.nr };
+  }
+
+  /** Threads that run each op (the calling thread included). */
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  /** Resolves once every worker thread has exited (after dispose()). */
+  get exited(): Promise<void> {
+    return this.pool.exited;
+  }
+
+  /** Bytes of WebAssembly memory in use (arenas, scratch, control block). */
+  get memoryBytes(): number {
+    return this.heap.usedBytes;
+  }
+
+  createArena(bytes: number): Arena {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`wasm backend: bad arena size ${bytes}`);
+    const start = this.heap.reserve(bytes);
+    return new BumpArena(this.heap.buffer, start, start + bytes);
+  }
+
+  linearFloats(outDim: number, inDim: number): number {
+    return Math.ceil(outDim / this.nr) * this.nr * (inDim + 1);
+  }
+
+  scratchFloats(): number {
+    // The backend's scratch lives outside the arena (see the file header), sized on first use.
+    return 0;
+  }
+
+  prepareLinear(
+    arena: Arena,
+    outDim: number,
+    inDim: number,
+    fill: (dest: Float32Array) => void,
+    bias: Float32Array | null,
+  ): LinearWeights {
+    checkDims('prepareLinear', outDim, inDim);
+    if (bias !== null && bias.length !== outDim) {
+      throw new RangeError(`wasm backend: bias has ${bias.length} values for outDim ${outDim}`);
+    }
+    const packed = arena.allocF32(this.linearFloats(outDim, inDim));
+    this.checkView('prepareLinear arena', packed);
+    const weightFloats = outDim * inDim;
+    const stagingPtr = this.scratch(alignUp((weightFloats + outDim) * 4, 64));
+    fill(this.heap.f32(stagingPtr, weightFloats));
+    const biasPtr = stagingPtr + weightFloats * 4;
+    if (bias !== null) this.heap.f32(biasPtr, outDim).set(bias);
+
+    const panels = Math.ceil(outDim / this.nr);
+    const perUnit = Math.max(1, Math.ceil(panels / 64));
+    const a = this.pool.args;
+    a[PACK_SRC] = stagingPtr;
+    a[PACK_BIAS] = bias === null ? 0 : biasPtr;
+    a[PACK_DST] = packed.byteOffset;
+    a[PACK_OUT_DIM] = outDim;
+    a[PACK_IN_DIM] = inDim;
+    a[PACK_PANELS_PER_UNIT] = perUnit;
+    this.pool.run(OP_PACK, Math.ceil(panels / perUnit), weightFloats >= PARALLEL_MIN_MACS);
+    return new WasmLinear(this, outDim, inDim, packed.byteOffset);
+  }
+
+  linear(out: Float32Array, x: Float32Array, w: LinearWeights, rows: number, epilogue?: LinearEpilogue): void {
+    if (!(w instanceof WasmLinear) || w.owner !== this) {
+      throw new TypeError('wasm backend: linear() needs weights from this backend’s prepareLinear()');
+    }
+    const { outDim: N, inDim: K } = w;
+    checkRows('linear', rows);
+    if (rows === 0) return;
+    this.checkView('linear x', x, rows * K);
+    this.checkView('linear out', out, rows * N);
+    if (overlaps(out, rows * N, x, rows * K)) throw new RangeError('wasm backend: linear out must not overlap x');
+    const residual = epilogue?.residual ?? null;
+    if (residual !== null) this.checkView('linear residual', residual, rows * N);
+    const gelu = epilogue?.gelu === true;
+
+    const mr = this.mr;
+    const rowBlocks = Math.ceil(rows / MC_MAX);
+    const mc = Math.ceil(Math.ceil(rows / rowBlocks) / mr) * mr;
+    const panels = Math.ceil(N / this.nr);
+    const perUnit = Math.max(1, Math.round(UNIT_COLUMNS / this.nr));
+    const colUnits = Math.ceil(panels / perUnit);
+    // GELU before a residual needs the whole K in one block (see assembly/gemm.ts).
+    const kBlocks = gelu && residual !== null ? 1 : Math.ceil(K / KC_MAX);
+    const stride = SCRATCH_BULK;
+
+    const a = this.pool.args;
+    a[GEMM_X] = x.byteOffset;
+    a[GEMM_W] = w.ptr;
+    a[GEMM_OUT] = out.byteOffset;
+    a[GEMM_RES] = residual === null ? 0 : residual.byteOffset;
+    a[GEMM_M] = rows;
+    a[GEMM_N] = N;
+    a[GEMM_K] = K;
+    a[GEMM_GELU] = gelu ? 1 : 0;
+    a[GEMM_KC] = Math.ceil(K / kBlocks);
+    a[GEMM_MC] = mc;
+    a[GEMM_PANELS_PER_UNIT] = perUnit;
+    a[GEMM_N_UNITS] = colUnits;
+    a[GEMM_SCRATCH] = this.scratch(stride * this.threads);
+    a[GEMM_SCRATCH_STRIDE] = stride;
+    this.pool.run(OP_GEMM, Math.ceil(rows / mc) * colUnits, rows * N * K >= PARALLEL_MIN_MACS);
+  }
+
+  layerNorm(
+    out: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    rows: number,
+    dim: number,
+    eps: number,
+  ): void {
+    checkRows('layerNorm', rows);
+    checkDims('layerNorm', 1, dim);
+    if (rows === 0) return;
+    this.checkView('layerNorm x', x, rows * dim);
+    this.checkView('layerNorm out', out, rows * dim);
+    this.checkView('layerNorm gamma', gamma, dim);
+    this.checkView('layerNorm beta', beta, dim);
+    if (out !== x && out.byteOffset !== x.byteOffset && overlaps(out, rows * dim, x, rows * dim)) {
+      throw new RangeError('wasm backend: layerNorm out must be x or not overlap it');
+    }
+    const perUnit = Math.max(1, Math.floor(LAYERNORM_UNIT_ELEMENTS / dim));
+    const a = this.pool.args;
+    a[LN_OUT] = out.byteOffset;
+    a[LN_X] = x.byteOffset;
+    a[LN_GAMMA] = gamma.byteOffset;
+    a[LN_BETA] = beta.byteOffset;
+    a[LN_ROWS] = rows;
+    a[LN_DIM] = dim;
+    this.pool.argsF32[LN_EPS] = eps;
+    a[LN_ROWS_PER_UNIT] = perUnit;
+    this.pool.run(OP_LAYERNORM, Math.ceil(rows / perUnit), rows * dim * 16 >= PARALLEL_MIN_MACS);
+  }
+
+  attentionScratchFloats(): number {
+    // Attention's buffers are per thread and live in the backend's own scratch region.
+    return 0;
+  }
+
+  attention(
+    out: Float32Array,
+    qkv: Float32Array,
+    batch: number,
+    tokens: number,
+    heads: number,
+    headDim: number,
+    _scratch: Float32Array,
+  ): void {
+    checkRows('attention batch', batch);
+    checkDims('attention', tokens, heads);
+    checkDims('attention', 1, headDim);
+    if (batch === 0) return;
+    const dim = heads * headDim;
+    this.checkView('attention qkv', qkv, batch * tokens * 3 * dim);
+    this.checkView('attention out', out, batch * tokens * dim);
+    if (overlaps(out, batch * tokens * dim, qkv, batch * tokens * 3 * dim)) {
+      throw new RangeError('wasm backend: attention out must not overlap qkv');
+    }
+    const { mr, nr } = this;
+    const paddedTokens = Math.ceil(tokens / nr) * nr;
+    const paddedHeadDim = Math.ceil(headDim / nr) * nr;
+    const stride = alignUp(SCRATCH_BULK + 4 * (paddedTokens * headDim + tokens * paddedHeadDim + mr * paddedTokens), 64);
+    const scratch = this.scratch(stride * this.threads);
+    // Each thread caches its packed keys/values under a (job, head) tag: clear stale tags.
+    const ints = new Int32Array(this.heap.buffer, scratch, (stride * this.threads) / 4);
+    for (let t = 0; t < this.threads; t++) {
+      ints[(t * stride + SCRATCH_TAG_SERIAL) / 4] = 0;
+      ints[(t * stride + SCRATCH_TAG_KEY) / 4] = -1;
+    }
+    const tilesPerUnit = Math.max(1, Math.round(ATTENTION_UNIT_ROWS / mr));
+    const unitsPerHead = Math.ceil(Math.ceil(tokens / mr) / tilesPerUnit);
+    const a = this.pool.args;
+    a[ATT_OUT] = out.byteOffset;
+    a[ATT_QKV] = qkv.byteOffset;
+    a[ATT_BATCH] = batch;
+    a[ATT_TOKENS] = tokens;
+    a[ATT_HEADS] = heads;
+    a[ATT_HEAD_DIM] = headDim;
+    a[ATT_TILES_PER_UNIT] = tilesPerUnit;
+    a[ATT_UNITS_PER_HEAD] = unitsPerHead;
+    a[ATT_SCRATCH] = scratch;
+    a[ATT_SCRATCH_STRIDE] = stride;
+    this.pool.argsF32[ATT_SCALE] = headDim ** -0.5;
+    const macs = batch * heads * tokens * tokens * headDim * 2;
+    this.pool.run(OP_ATTENTION, batch * heads * unitsPerHead, macs >= PARALLEL_MIN_MACS);
+  }
+
+  dispose(): void {
+    this.pool.dispose();
+  }
+
+  /** The scratch region, grown (in place when it is the heap's last reservation) to `bytes`. */
+  private scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      this.scratchPtr =
+        this.scratchBytes === 0 ? this.heap.reserve(bytes) : this.heap.resize(this.scratchPtr, this.scratchBytes, bytes);
+      this.scratchBytes = bytes;
+    }
+    return this.scratchPtr;
+  }
+
+  private checkView(what: string, view: Float32Array, minLength = 0): void {
+    if (!(view instanceof Float32Array) || !this.heap.owns(view)) {
+      throw new TypeError(`wasm backend: ${what} must be a Float32Array view into this backend's arena`);
+    }
+    if (view.length < minLength) {
+      throw new RangeError(`wasm backend: ${what} has ${view.length} floats, needs ${minLength}`);
+    }
+  }
+}
+
+function checkRows(what: string, rows: number): void {
+  if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`wasm backend: ${what}: bad row count ${rows}`);
+}
+
+function checkDims(what: string, a: number, b: number): void {
+  if (!Number.isInteger(a) || !Number.isInteger(b) || a < 1 || b < 1) {
+    throw new RangeError(`wasm backend: ${what}: bad dimensions ${a} x ${b}`);
+  }
+}
+
+/** Whether the first `aLength` floats of `a` and the first `bLength` of `b` share memory. */
+function overlaps(a: Float32Array, aLength: number, b: Float32Array, bLength: number): boolean {
+  return a.byteOffset < b.byteOffset + bLength * 4 && b.byteOffset < a.byteOffset + aLength * 4;
+}

@@ -1,0 +1,33 @@
+// Entry point of the WebAssembly SIMD backend (see backend.ts for how it works).
+
+import { availableParallelism } from 'node:os';
+import { WasmBackend } from './backend.js';
+import { WasmHeap } from './heap.js';
+import { compileKernels, instantiateKernels, relaxedSimdSupported } from './kernels.js';
+import { ThreadPool } from './thread-pool.js';
+
+export { WasmBackend, type KernelName } from './backend.js';
+export { relaxedSimdSupported } from './kernels.js';
+
+export interface WasmBackendOptions {
+  /** Threads per op, the calling thread included. Default: os.availableParallelism(). */
+  threads?: number;
+  /** Use the relaxed-SIMD (FMA) kernels: true requires them, false never uses them, 'auto' (default) when supported. */
+  relaxedSimd?: boolean | 'auto';
+}
+
+export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`wasm backend: threads must be a positive integer, received ${threads}`);
+  }
+  const wanted = options.relaxedSimd ?? 'auto';
+  const relaxed = wanted === 'auto' ? relaxedSimdSupported() : wanted;
+  const module = compileKernels(relaxed ? 'relaxed' : 'simd');
+  // The kernels' static data ends at heap_base; ask a throwaway instance where that is.
+  const probe = new WasmHeap(0);
+  const heapBase = instantiateKernels(module, probe.memory).heap_base();
+  const heap = new WasmHeap(heapBase);
+  const pool = await ThreadPool.create(module, heap, threads);
+  return new WasmBackend(heap, pool, relaxed);
+}

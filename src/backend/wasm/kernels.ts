@@ -1,0 +1,85 @@
+// Finding, checking and compiling the two kernel builds (dist/wasm, made by `npm run build:wasm`),
+// and instantiating one on a given shared memory.
+//
+// Relaxed SIMD is standard from V8 11.4; Node 20 (V8 11.3) has it behind a flag. The flag is set
+// here, before the first compile, which covers worker threads too (flags are process-wide), so
+// users never pass it. Support is decided by validating a tiny module, not by version sniffing.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import { wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm-api.js';
+
+export type KernelBuild = 'relaxed' | 'simd';
+
+/** The exports of assembly/index.ts that the host uses. */
+export interface KernelExports {
+  run(ctrl: number, tid: number): void;
+  heap_base(): number;
+  gelu_n(ptr: number, n: number): void;
+  exp_n(ptr: number, n: number): void;
+  readonly MR: WasmGlobal;
+  readonly NR: WasmGlobal;
+  readonly RELAXED_SIMD: WasmGlobal;
+}
+
+/** The module's memory import: 1 page minimum, 65536 maximum (4 GiB), shared. */
+export const MAX_MEMORY_PAGES = 65536;
+
+// (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b,
+]);
+
+let relaxedSupport: boolean | null = null;
+
+/** Whether this runtime can compile relaxed-SIMD code (enabling V8's flag if that is what it takes). */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedSupport === null) {
+    if (!wasm.validate(RELAXED_PROBE)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxedSupport = wasm.validate(RELAXED_PROBE);
+  }
+  return relaxedSupport;
+}
+
+export function kernelPath(build: KernelBuild): string {
+  // src/backend/wasm/ and dist/backend/wasm/ are both three levels below the package root.
+  return fileURLToPath(new URL(`../../../dist/wasm/vit-${build}.wasm`, import.meta.url));
+}
+
+const compiled = new Map<KernelBuild, WasmModule>();
+
+/** The compiled kernel module (cached per process: compiling takes a few milliseconds). */
+export function compileKernels(build: KernelBuild): WasmModule {
+  const cached = compiled.get(build);
+  if (cached !== undefined) return cached;
+  if (build === 'relaxed' && !relaxedSimdSupported()) {
+    throw new Error('wasm backend: this runtime does not support WebAssembly relaxed SIMD');
+  }
+  const path = kernelPath(build);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (cause) {
+    throw new Error(`wasm backend: kernel build ${path} is missing; run \`npm run build:wasm\``, { cause });
+  }
+  const module = new wasm.Module(bytes);
+  compiled.set(build, module);
+  return module;
+}
+
+export function createSharedMemory(initialPages = 1): WasmMemory {
+  return new wasm.Memory({ initial: initialPages, maximum: MAX_MEMORY_PAGES, shared: true });
+}
+
+export function instantiateKernels(module: WasmModule, memory: WasmMemory): KernelExports {
+  const instance = new wasm.Instance(module, { env: { memory, abort: abortImport } });
+  return instance.exports as unknown as KernelExports;
+}
+
+function abortImport(): never {
+  throw new Error('wasm backend: kernel abort');
+}

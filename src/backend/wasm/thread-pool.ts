@@ -1,0 +1,138 @@
+// The threads that run kernel jobs: the main thread plus `threads - 1` workers, all instances of
+// the same compiled module on the same shared memory.
+//
+// A job is written into the control block (op, unit count, arguments); the main thread bumps the
+// generation word and notifies, works on units itself, then waits with Atomics.wait (allowed on
+// Node's main thread) until every worker has checked in. Units are claimed inside WebAssembly
+// with an atomic counter, so there is no message per unit; small jobs skip the workers entirely.
+// Workers are unref'd: a forgotten dispose() cannot keep the process alive.
+
+import { Worker } from 'node:worker_threads';
+import type { WasmHeap } from './heap.js';
+import { instantiateKernels, type KernelExports } from './kernels.js';
+import {
+  CTRL_ARGS, CTRL_COUNTER, CTRL_DONE, CTRL_ERROR, CTRL_GENERATION, CTRL_INTS, CTRL_OP, CTRL_QUIT, CTRL_SERIAL,
+  CTRL_UNITS,
+} from './layout.js';
+import type { WasmModule } from './wasm-api.js';
+import { WORKER_SOURCE, type WorkerData } from './worker-source.js';
+
+// Polls of the done counter before sleeping: workers usually finish within microseconds of the
+// main thread (units are small), and a futex sleep + wake costs more than that.
+const SPIN_POLLS = 20_000;
+
+export class ThreadPool {
+  /** Job arguments: write them, then call run(). */
+  readonly args: Int32Array;
+  readonly argsF32: Float32Array;
+  /** Resolves when every worker has exited (after dispose()). */
+  readonly exited: Promise<void>;
+  private readonly ctrl: Int32Array;
+  private serial = 0;
+  private disposed = false;
+
+  private constructor(
+    readonly kernels: KernelExports,
+    private readonly ctrlPtr: number,
+    buffer: SharedArrayBuffer,
+    private readonly workers: Worker[],
+  ) {
+    this.ctrl = new Int32Array(buffer, ctrlPtr, CTRL_INTS);
+    this.args = this.ctrl.subarray(CTRL_ARGS);
+    this.argsF32 = new Float32Array(buffer, ctrlPtr + CTRL_ARGS * 4, CTRL_INTS - CTRL_ARGS);
+    this.exited = Promise.all(
+      workers.map((worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve()))),
+    ).then(() => undefined);
+  }
+
+  static async create(module: WasmModule, heap: WasmHeap, threads: number): Promise<ThreadPool> {
+    const kernels = instantiateKernels(module, heap.memory);
+    const ctrlPtr = heap.reserve(CTRL_INTS * 4);
+    const workers: Worker[] = [];
+    try {
+      for (let tid = 1; tid < threads; tid++) {
+        const workerData: WorkerData = { module, memory: heap.memory, ctrl: ctrlPtr, tid };
+        workers.push(new Worker(WORKER_SOURCE, { eval: true, workerData }));
+      }
+      await Promise.all(workers.map(waitUntilReady));
+    } catch (error) {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+      throw error;
+    }
+    for (const worker of workers) worker.unref();
+    return new ThreadPool(kernels, ctrlPtr, heap.buffer, workers);
+  }
+
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * Run the job whose arguments are in `args`: `units` work units of kernel `op`, on all threads
+   * when `parallel`, else on the calling thread only. Returns when every unit is done.
+   */
+  run(op: number, units: number, parallel: boolean): void {
+    if (this.disposed) throw new Error('wasm backend: used after dispose()');
+    const c = this.ctrl;
+    c[CTRL_OP] = op;
+    c[CTRL_UNITS] = units;
+    this.serial = (this.serial % 0x7ffffffe) + 1; // never 0: zeroed scratch tags must not match
+    c[CTRL_SERIAL] = this.serial;
+    Atomics.store(c, CTRL_COUNTER, 0);
+    if (!parallel || this.workers.length === 0) {
+      this.kernels.run(this.ctrlPtr, 0);
+      return;
+    }
+    Atomics.store(c, CTRL_DONE, 0);
+    Atomics.add(c, CTRL_GENERATION, 1);
+    Atomics.notify(c, CTRL_GENERATION);
+    let failure: unknown = null;
+    try {
+      this.kernels.run(this.ctrlPtr, 0);
+    } catch (error) {
+      failure = error;
+    }
+    this.waitForWorkers();
+    if (failure !== null) throw failure;
+    const failed = Atomics.exchange(c, CTRL_ERROR, 0);
+    if (failed !== 0) throw new Error(`wasm backend: a kernel trapped in worker thread ${failed - 1}`);
+  }
+
+  /** Stop the workers (they leave their loop, then are terminated); the pool is unusable after. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    Atomics.store(this.ctrl, CTRL_QUIT, 1);
+    Atomics.add(this.ctrl, CTRL_GENERATION, 1);
+    Atomics.notify(this.ctrl, CTRL_GENERATION);
+    for (const worker of this.workers) void worker.terminate();
+  }
+
+  private waitForWorkers(): void {
+    const c = this.ctrl;
+    const expected = this.workers.length;
+    for (let poll = 0; poll < SPIN_POLLS; poll++) {
+      if (Atomics.load(c, CTRL_DONE) >= expected) return;
+    }
+    for (;;) {
+      const done = Atomics.load(c, CTRL_DONE);
+      if (done >= expected) return;
+      Atomics.wait(c, CTRL_DONE, done);
+    }
+  }
+}
+
+function waitUntilReady(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`wasm backend: worker exited during start-up (code ${code})`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', () => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      // Workers never throw once running; keep a listener so a stray 'error' cannot crash the process.
+      worker.on('error', () => {});
+      resolve();
+    });
+  });
+}
