@@ -3,15 +3,7 @@
 
 import { createBackend, type BackendName } from './backend/index.js';
 import { ensureModelFiles, type HubOptions } from './hub/index.js';
-import {
-  decodeImage,
-  preprocess,
-  resizeAndCropWithSharp,
-  toNormalizedTensor,
-  type DecodeOptions,
-  type PreprocessGeometry,
-  type RgbImage,
-} from './image/index.js';
+import { loadImageTensor, type DecodeOptions, type PreprocessGeometry, type ResizeEngine, type RgbImage } from './image/index.js';
 import { resolveLabels } from './labels.js';
 import { DEFAULT_MODEL } from './model/config.js';
 import { loadVitModel } from './model/load.js';
@@ -83,9 +75,6 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
   }
 }
 
-export type ResizeEngine = 'pillow' | 'sharp';
-export const RESIZE_ENGINES: readonly ResizeEngine[] = ['pillow', 'sharp'];
-
 export interface PrepareOptions {
   decode?: DecodeOptions;
   /** 'pillow' (default): bit-exact with timm's Pillow resize. 'sharp': libvips' resize, faster on big images, not exact. */
@@ -134,13 +123,8 @@ export interface PreparedImage {
 
 /** Decode (when needed) and preprocess an image exactly as the model's eval transform does. */
 export async function prepareImage(classifier: Classifier, image: string | Uint8Array | RgbImage, options: PrepareOptions = {}): Promise<PreparedImage> {
-  const rgb = isRgbImage(image) ? image : await decodeImage(image, options.decode);
-  const cfg = classifier.model.preprocess;
-  if (options.resize === 'sharp') {
-    const { image: cropped, geometry } = await resizeAndCropWithSharp(rgb, cfg);
-    return { tensor: toNormalizedTensor(cropped, cfg.mean, cfg.std), geometry };
-  }
-  return preprocess(rgb, cfg);
+  const { tensor, geometry } = await loadImageTensor(image, classifier.model.preprocess, { ...options.decode, resize: options.resize });
+  return { tensor, geometry };
 }
 
 /** Run the model on preprocessed images; returns one logits row per image. */
@@ -152,8 +136,4 @@ export function runBatch(classifier: Classifier, tensors: readonly Float32Array[
   const { logits } = classifier.model.forward(input, tensors.length);
   const classes = classifier.model.config.numClasses;
   return tensors.map((_, i) => logits.slice(i * classes, (i + 1) * classes));
-}
-
-function isRgbImage(value: unknown): value is RgbImage {
-  return typeof value === 'object' && value !== null && 'data' in value && 'width' in value && 'height' in value;
 }

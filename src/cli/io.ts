@@ -1,4 +1,5 @@
-// The CLI's connection to the outside world, injectable so tests can run `main` in-process.
+// The CLI's streams, injectable so tests can run `main` in-process. Environment variables are
+// read from process.env (commander's option defaults read it there too), so there is one source.
 
 import type { Readable, Writable } from 'node:stream';
 
@@ -8,9 +9,8 @@ export interface CliIO {
   stdout: OutputStream;
   stderr: OutputStream;
   stdin: Readable;
-  env: NodeJS.ProcessEnv;
 }
 
 export function processIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
 }

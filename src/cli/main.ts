@@ -44,7 +44,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     const reported = classifyError(error);
     // commander has already printed its own message.
     if (!(error instanceof CommanderError)) io.stderr.write(`vit: ${reported.message}\n`);
-    if (io.env.VIT_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    if (process.env.VIT_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return reported.exitCode;
   }
 }

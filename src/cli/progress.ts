@@ -21,7 +21,7 @@ export function createProgress(io: CliIO, quiet: boolean): Progress {
     isEnabled: true,
     // Reading file names from stdin (`-`) must not be swallowed by the spinner.
     discardStdin: false,
-    color: io.env.NO_COLOR === undefined ? 'cyan' : false,
+    color: process.env.NO_COLOR === undefined ? 'cyan' : false,
   }).start();
   return {
     update(text) {

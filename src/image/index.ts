@@ -4,7 +4,7 @@
 export { decodeImage, DEFAULT_MAX_PIXELS, type DecodeOptions, type DecodedImage } from './decode.js';
 export { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
 export { planGeometry, roundHalfEven } from './geometry.js';
-export { loadImageTensor, type LoadedImage, type LoadImageOptions, type ResizeBackend } from './load.js';
+export { loadImageTensor, RESIZE_ENGINES, type LoadedImage, type LoadImageOptions, type ResizeEngine } from './load.js';
 export {
   cropOrPad,
   preprocess,

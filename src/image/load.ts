@@ -1,40 +1,49 @@
-// One call for the CLI: decode an image file (or bytes) and preprocess it for a model, with
-// the exact Pillow-equal resize (default) or the faster, approximate libvips one
-// (`--resize sharp`). Does I/O through decode.ts.
+// From an image (file, bytes or decoded pixels) to the model's input tensor, with the exact
+// Pillow-equal resize (default) or the faster, approximate libvips one (`--resize sharp`).
+// Does I/O through decode.ts.
 
 import { decodeImage, type DecodeOptions } from './decode.js';
 import { preprocess, toNormalizedTensor } from './preprocess.js';
 import { resizeAndCropWithSharp } from './sharp-preprocess.js';
-import type { PreprocessConfig, PreprocessGeometry } from './types.js';
+import type { PreprocessConfig, PreprocessGeometry, RgbImage } from './types.js';
 
-/** 'exact': Pillow 9.4's resampler, bit-equal to timm; 'sharp': libvips, faster, approximate. */
-export type ResizeBackend = 'exact' | 'sharp';
+/** 'pillow': Pillow 9.4's resampler, bit-equal to timm; 'sharp': libvips, faster on large images, approximate. */
+export type ResizeEngine = 'pillow' | 'sharp';
+export const RESIZE_ENGINES: readonly ResizeEngine[] = ['pillow', 'sharp'];
 
 export interface LoadImageOptions extends DecodeOptions {
-  resize?: ResizeBackend;
+  resize?: ResizeEngine;
 }
 
 export interface LoadedImage {
   /** [3, H, W] float32, normalised. */
   tensor: Float32Array;
   geometry: PreprocessGeometry;
-  /** Container format of the source, as libvips names it ('jpeg', 'png', ...). */
+  /** Container format of the source, as libvips names it ('jpeg', 'png', ...), or 'raw' for pixels. */
   format: string;
+  /** The decoded image's size. */
+  width: number;
+  height: number;
 }
 
-/** decodeImage + preprocess (or its sharp variant); `out` receives the tensor when given. */
+/** Decode (unless given pixels) and preprocess; `out` receives the tensor when given. */
 export async function loadImageTensor(
-  input: string | Uint8Array,
+  input: string | Uint8Array | RgbImage,
   cfg: PreprocessConfig,
   options: LoadImageOptions = {},
   out?: Float32Array,
 ): Promise<LoadedImage> {
-  const { resize = 'exact', ...decodeOptions } = options;
-  const decoded = await decodeImage(input, decodeOptions);
+  const { resize = 'pillow', ...decodeOptions } = options;
+  const decoded = isRgbImage(input) ? { ...input, format: 'raw' } : await decodeImage(input, decodeOptions);
+  const { width, height, format } = decoded;
   if (resize === 'sharp') {
     const { image, geometry } = await resizeAndCropWithSharp(decoded, cfg);
-    return { tensor: toNormalizedTensor(image, cfg.mean, cfg.std, out), geometry, format: decoded.format };
+    return { tensor: toNormalizedTensor(image, cfg.mean, cfg.std, out), geometry, format, width, height };
   }
   const { tensor, geometry } = preprocess(decoded, cfg, out);
-  return { tensor, geometry, format: decoded.format };
+  return { tensor, geometry, format, width, height };
+}
+
+function isRgbImage(value: unknown): value is RgbImage {
+  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && 'data' in value && 'width' in value;
 }

@@ -3,9 +3,9 @@
 // each result is written as soon as its batch is done; a bad image is reported and skipped.
 
 import { Command, Option } from 'commander';
-import { loadModel, prepareImage, RESIZE_ENGINES, runBatch, type Classifier, type PreparedImage, type ResizeEngine } from '../../classifier.js';
+import { loadModel, prepareImage, runBatch, type Classifier, type PreparedImage } from '../../classifier.js';
 import type { BackendName } from '../../backend/index.js';
-import { ImageDecodeError } from '../../image/index.js';
+import { ImageDecodeError, RESIZE_ENGINES, type ResizeEngine } from '../../image/index.js';
 import { topPredictions } from '../../predictions.js';
 import { EXIT, UsageError } from '../errors.js';
 import { createResultWriter, OUTPUT_FORMATS, type ImageError, type OutputFormat } from '../formatters.js';

@@ -80,7 +80,7 @@ async function infoForModel(opts: InfoOpts, io: CliIO): Promise<void> {
   const hub = resolveModelId(opts.model);
   let cached: string | undefined;
   try {
-    cached = (await ensureModelFiles(opts.model, { offline: true, env: io.env })).weightsPath;
+    cached = (await ensureModelFiles(opts.model, { offline: true })).weightsPath;
   } catch (e) {
     if (!(e instanceof HubError)) throw e;
   }

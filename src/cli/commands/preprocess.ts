@@ -3,8 +3,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { RESIZE_ENGINES, type ResizeEngine } from '../../classifier.js';
-import { decodeImage, preprocess, resizeAndCropWithSharp, toNormalizedTensor, type PreprocessConfig, type PreprocessGeometry } from '../../image/index.js';
+import { loadImageTensor, RESIZE_ENGINES, type ResizeEngine } from '../../image/index.js';
 import { encodeSafetensors } from '../../safetensors/index.js';
 import type { CliIO } from '../io.js';
 import { configOption, modelOption, positiveInteger, weightsOption } from '../options.js';
@@ -40,8 +39,13 @@ export function preprocessCommand(io: CliIO): Command {
 
 async function runPreprocess(image: string, opts: PreprocessOpts, io: CliIO): Promise<void> {
   const { name, preprocess: cfg } = resolvePreprocessing(opts);
-  const decoded = await decodeImage(image, { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels });
-  const { tensor, geometry } = opts.resize === 'sharp' ? await sharpPath(decoded, cfg) : preprocess(decoded, cfg);
+  const loaded = await loadImageTensor(image, cfg, {
+    autoOrient: opts.autoOrient === true,
+    colourManage: opts.colourManage === true,
+    maxPixels: opts.maxPixels,
+    resize: opts.resize,
+  });
+  const { tensor, geometry } = loaded;
   const [, h, w] = cfg.inputSize;
   writeFileSync(
     opts.out,
@@ -51,12 +55,12 @@ async function runPreprocess(image: string, opts: PreprocessOpts, io: CliIO): Pr
     ),
   );
   if (opts.format === 'json') {
-    io.stdout.write(`${JSON.stringify({ image, format: decoded.format, out: opts.out, model: name, resize: opts.resize, preprocess: cfg, geometry }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ image, format: loaded.format, out: opts.out, model: name, resize: opts.resize, preprocess: cfg, geometry }, null, 2)}\n`);
     return;
   }
   io.stdout.write(
     [
-      `source      ${image} (${decoded.width} x ${decoded.height}, ${decoded.format})`,
+      `source      ${image} (${loaded.width} x ${loaded.height}, ${loaded.format})`,
       ...describePreprocessing(cfg, name),
       `resized to  ${geometry.resizeSize[0]} x ${geometry.resizeSize[1]} (${geometry.resizeInterpolation}, ${opts.resize === 'pillow' ? "Pillow's resampler" : "sharp's resize, not exact"})`,
       `crop box    left ${geometry.cropBox.left}, top ${geometry.cropBox.top}, ${geometry.cropBox.width} x ${geometry.cropBox.height}`,
@@ -64,9 +68,4 @@ async function runPreprocess(image: string, opts: PreprocessOpts, io: CliIO): Pr
       '',
     ].join('\n'),
   );
-}
-
-async function sharpPath(decoded: Parameters<typeof resizeAndCropWithSharp>[0], cfg: PreprocessConfig): Promise<{ tensor: Float32Array; geometry: PreprocessGeometry }> {
-  const { image, geometry } = await resizeAndCropWithSharp(decoded, cfg);
-  return { tensor: toNormalizedTensor(image, cfg.mean, cfg.std), geometry };
 }

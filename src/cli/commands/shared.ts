@@ -9,10 +9,9 @@ import { SafetensorsFileReader } from '../../safetensors/index.js';
 import type { CliIO } from '../io.js';
 import type { Progress } from '../progress.js';
 
-/** Hub settings from the command line: offline flag, environment, progress on the spinner line. */
+/** Hub settings from the command line: offline flag, progress on the spinner line. */
 export function hubOptionsFor(opts: { offline?: boolean }, io: CliIO, progress: Progress): HubOptions {
   return {
-    env: io.env,
     offline: opts.offline === true ? true : undefined,
     onProgress: (event) => progress.update(formatProgress(event, { width: io.stderr.columns })),
   };
