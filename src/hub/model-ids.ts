@@ -17,6 +17,7 @@
  *
  * Unknown ids throw HubError('UNKNOWN_MODEL') listing the closest known names.
  */
+import { closestNames } from '../util/closest.js';
 import { HubError } from './errors.js';
 
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -161,38 +162,13 @@ function resolveHfHubId(id: string): ResolvedModelId {
   return { id, repo, revision, files: MODEL_FILES.map((f) => ({ ...f })) };
 }
 
-/** Classic dynamic-programming edit distance; the tables are tiny, so no need for anything clever. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-/** The `limit` candidates closest to `input` (case-insensitive; '-' and '_' treated alike, as people mix them). */
-export function closestNames(input: string, candidates: readonly string[], limit = 3): string[] {
-  const normalize = (s: string) => s.toLowerCase().replace(/-/g, '_');
-  const target = normalize(input);
-  return candidates
-    .map((name) => ({ name, distance: editDistance(target, normalize(name)) }))
-    .sort((x, y) => x.distance - y.distance || x.name.localeCompare(y.name))
-    .slice(0, limit)
-    .map((c) => c.name);
-}
-
 function unknownModel(id: string): HubError {
   const architecture = id.split('.')[0];
   const suggestions = closestNames(architecture, KNOWN_VIT_MODELS.map((m) => m.name));
   const slashHint = id.includes('/') && !id.includes(':') ? `\nFor a hub repository, write hf-hub:${id}` : '';
   return new HubError(
     'UNKNOWN_MODEL',
-    `Unknown model "${id}". Did you mean: ${suggestions.join(', ')}?` +
+    `Unknown model "${id}".${suggestions.length > 0 ? ` Did you mean: ${suggestions.join(', ')}?` : ''}` +
       slashHint +
       `\nKnown models: ${KNOWN_VIT_MODELS.map((m) => m.name).join(', ')}` +
       '\nAny timm checkpoint on the hub can also be named as hf-hub:ORG/NAME[@REVISION].',
@@ -205,7 +181,7 @@ function unknownTag(id: string, model: KnownModel, tag: string): HubError {
   const suggestions = closestNames(id, known);
   return new HubError(
     'UNKNOWN_MODEL',
-    `Unknown pretrained tag "${tag}" for ${model.name}. Did you mean: ${suggestions.join(', ')}?` +
+    `Unknown pretrained tag "${tag}" for ${model.name}.${suggestions.length > 0 ? ` Did you mean: ${suggestions.join(', ')}?` : ''}` +
       `\nKnown tags: ${model.tags.map((tg) => tg.tag).join(', ')} (default: ${model.tags[0].tag}).` +
       `\nFor a tag not in this list, name the repository directly: hf-hub:timm/${model.name}.${tag}`,
     { suggestions },

@@ -14,11 +14,16 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-/** Up to `count` candidates nearest to `input`, closest first, within a distance that still looks like a typo. */
+/**
+ * Up to `count` candidates nearest to `input`, closest first, within a distance that still looks
+ * like a typo. Case-insensitive, and '-' and '_' count as the same (people mix them).
+ */
 export function closestNames(input: string, candidates: Iterable<string>, count = 3): string[] {
+  const normalize = (s: string) => s.toLowerCase().replace(/-/g, '_');
+  const target = normalize(input);
   const limit = Math.max(3, Math.floor(input.length / 3));
   return [...candidates]
-    .map((name) => ({ name, distance: editDistance(input, name) }))
+    .map((name) => ({ name, distance: editDistance(target, normalize(name)) }))
     .filter((c) => c.distance <= limit)
     .sort((x, y) => x.distance - y.distance || x.name.localeCompare(y.name))
     .slice(0, count)

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HubError } from '../../src/hub/errors.js';
 import {
-  closestNames,
-  editDistance,
   KNOWN_VIT_MODELS,
   listKnownModelIds,
   resolveModelId,
@@ -113,17 +111,5 @@ describe('resolveModelId: unknown ids', () => {
 
   it('points a bare ORG/NAME at the hf-hub: form', () => {
     expect(resolveError('timm/vit_x').message).toContain('hf-hub:timm/vit_x');
-  });
-});
-
-describe('edit distance helpers', () => {
-  it('computes Levenshtein distance', () => {
-    expect(editDistance('kitten', 'sitting')).toBe(3);
-    expect(editDistance('', 'abc')).toBe(3);
-    expect(editDistance('same', 'same')).toBe(0);
-  });
-
-  it('orders candidates by distance and limits the list', () => {
-    expect(closestNames('abd', ['xyz', 'abc', 'abx', 'zzzz'], 2)).toEqual(['abc', 'abx']);
   });
 });
