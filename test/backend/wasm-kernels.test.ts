@@ -1,0 +1,119 @@
+// The WebAssembly kernel builds on their own (no threads, no Backend): that both builds exist and
+// load, that the host's copy of the shared-memory layout matches the kernels', and the accuracy
+// of the vector GELU and exp that the GEMM epilogue and softmax use.
+
+import { describe, expect, it } from 'vitest';
+import { gelu } from '../../src/math/erf.js';
+import {
+  compileKernels, createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild, type KernelExports,
+} from '../../src/backend/wasm/kernels.js';
+import * as layout from '../../src/backend/wasm/layout.js';
+
+const BUILDS: KernelBuild[] = ['relaxed', 'simd'];
+
+function instantiate(build: KernelBuild): { kernels: KernelExports; memory: ReturnType<typeof createSharedMemory> } {
+  const memory = createSharedMemory(16);
+  return { kernels: instantiateKernels(compileKernels(build), memory), memory };
+}
+
+/** Spacing of float32 values at |v| (the subnormal spacing below 2^-126). */
+function ulp32(v: number): number {
+  const a = Math.abs(v);
+  if (a < 2 ** -126) return 2 ** -149;
+  return 2 ** (Math.floor(Math.log2(a)) - 23);
+}
+
+/** Run an in-place kernel hook on `values` (length a multiple of 4) and return the result. */
+function runHook(build: KernelBuild, hook: 'gelu_n' | 'exp_n', values: number[]): Float32Array {
+  const { kernels, memory } = instantiate(build);
+  const at = kernels.heap_base();
+  const view = new Float32Array(memory.buffer, at, values.length);
+  view.set(values);
+  kernels[hook](at, values.length);
+  return Float32Array.from(view);
+}
+
+function padTo4(values: number[]): number[] {
+  const out = values.slice();
+  while (out.length % 4 !== 0) out.push(0);
+  return out;
+}
+
+describe('kernel builds', () => {
+  it('relaxed SIMD is detected on this runtime (Node 20 needs the V8 flag the loader sets)', () => {
+    expect(relaxedSimdSupported()).toBe(true);
+  });
+
+  it.each(BUILDS)('%s: exports the tile shape of its micro-kernel', (build) => {
+    const { kernels } = instantiate(build);
+    expect(kernels.RELAXED_SIMD.value).toBe(build === 'relaxed' ? 1 : 0);
+    expect([kernels.MR.value, kernels.NR.value]).toEqual(build === 'relaxed' ? [3, 12] : [4, 8]);
+    expect(kernels.heap_base()).toBeLessThanOrEqual(65536);
+  });
+
+  it.each(BUILDS)('%s: the control-block layout matches src/backend/wasm/layout.ts', (build) => {
+    const { kernels } = instantiate(build);
+    const exported = kernels as unknown as Record<string, { value: unknown } | undefined>;
+    for (const [name, value] of Object.entries(layout)) {
+      expect(exported[name]?.value, name).toBe(value);
+    }
+  });
+});
+
+describe('vector GELU (gemm epilogue)', () => {
+  // A dense grid plus the points where the formula changes character.
+  const grid: number[] = [];
+  for (let x = -14; x <= 14; x += 1 / 256) grid.push(Math.fround(x + 1 / 1024));
+  const special = [0, -0, 1e-30, -1e-30, 1e-7, -1e-7, 0.5, -0.5, 1, -1, 3.5, -3.5, 5, -5, 20, -20, 100, -100];
+
+  it.each(BUILDS)('%s: within 5 ulp of erf.ts on [-14, 14]', (build) => {
+    const xs = padTo4(grid.concat(special));
+    const ours = runHook(build, 'gelu_n', xs);
+    for (let i = 0; i < xs.length; i++) {
+      const x = Math.fround(xs[i]);
+      const ref = gelu(x);
+      // 5 float32 ulp of the exact value (measured: <= 4.0 ulp, see assembly/gelu.ts). erf.ts
+      // forms 1 + erf(x/sqrt2) in double, which is only accurate to ~2^-53 absolute where it
+      // cancels (x << 0): that, times |x|/2, is the reference's own error.
+      // Below 2^-126 the kernel flushes to zero.
+      const bound = 5 * ulp32(ref) + Math.abs(x) * 2 ** -53 + 2 ** -126;
+      const err = Math.abs(ours[i] - ref);
+      if (!(err <= bound)) {
+        expect.fail(`gelu(${x}) = ${ours[i]}, reference ${ref}: error ${err} > bound ${bound} (${build})`);
+      }
+    }
+  });
+
+  it.each(BUILDS)('%s: is x for large x, -0 for large -x, and propagates NaN and infinities', (build) => {
+    const ours = runHook(build, 'gelu_n', [Infinity, -Infinity, NaN, 1e30]);
+    expect(ours[0]).toBe(Infinity);
+    expect(Object.is(ours[1], -0) || ours[1] === 0).toBe(true);
+    expect(ours[2]).toBeNaN();
+    expect(ours[3]).toBe(Math.fround(1e30));
+  });
+});
+
+describe('vector exp (softmax)', () => {
+  it.each(BUILDS)('%s: within 2 ulp of Math.exp on [-87, 88]', (build) => {
+    const xs: number[] = [];
+    for (let x = -87; x <= 88; x += 1 / 64) xs.push(Math.fround(x + 1 / 640));
+    xs.push(0, -0, 1e-20, -1e-20);
+    const input = padTo4(xs);
+    const ours = runHook(build, 'exp_n', input);
+    for (let i = 0; i < input.length; i++) {
+      const ref = Math.exp(Math.fround(input[i]));
+      const err = Math.abs(ours[i] - ref);
+      if (!(err <= 2 * ulp32(ref))) {
+        expect.fail(`exp(${input[i]}) = ${ours[i]}, reference ${ref}: error ${err / ulp32(ref)} ulp (${build})`);
+      }
+    }
+  });
+
+  it.each(BUILDS)('%s: exp(-Infinity) = 0, exp(-1000) = 0, NaN stays NaN', (build) => {
+    const ours = runHook(build, 'exp_n', [-Infinity, -1000, NaN, -100]);
+    expect(ours[0]).toBe(0);
+    expect(ours[1]).toBe(0);
+    expect(ours[2]).toBeNaN();
+    expect(ours[3]).toBe(0);
+  });
+});

@@ -1,0 +1,180 @@
+// The wasm backend's Linear (blocked GEMM + fused epilogue) against the reference kernel, for both
+// micro-kernels (gemm_3x12_fma with relaxed SIMD, gemm_4x8 without) on 1 and 2 threads, over
+// shapes that reach every tail: rows below the tile height and rows = 1, outDim not a multiple of
+// the tile width, inDim = 1 and inDim not a multiple of the K block (512), several row blocks (96)
+// and column units (192), and a large K.
+//
+// Tolerance (random floats): the reference accumulates in double, the kernel in float32 in its own
+// order (bias first, K blocks of up to 512, FMA or not). Float32 summation of n terms t_i with
+// products rounded is within (n + 1) * u * sum|t_i| of the exact sum (u = 2^-24, first order),
+// here n = K + 2 terms (bias, residual, K products), plus the rounding of the reference itself:
+//   |out - ref| <= (K + 3) * u * S + 2u * |ref|,  S = |bias| + sum_i |x_i w_i| + |residual|.
+// S is the reference kernel applied to absolute values. GELU is 1.13-Lipschitz and adds its own
+// error (<= 5 ulp of its value, test/backend/wasm-kernels.test.ts). With small integer inputs
+// (-23..23) every partial sum is an integer below 2^24, exact in any order: equality is asserted.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linearForward } from '../../src/backend/reference-kernels.js';
+import type { LinearEpilogue } from '../../src/backend/types.js';
+import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
+
+const U = 2 ** -24;
+const GELU_LIPSCHITZ = 1.13;
+
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function ulp32(v: number): number {
+  const a = Math.abs(v);
+  return a < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(a)) - 23);
+}
+
+type Fill = 'float' | 'int';
+
+function values(n: number, random: () => number, fill: Fill): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = fill === 'int' ? Math.floor(random() * 47) - 23 : random() * 2 - 1;
+  return out;
+}
+
+const abs = (a: Float32Array) => a.map(Math.abs);
+
+type EpilogueKind = 'none' | 'gelu' | 'residual' | 'residual in place' | 'gelu + residual in place';
+const EPILOGUES: EpilogueKind[] = ['none', 'gelu', 'residual', 'residual in place', 'gelu + residual in place'];
+
+// [rows, outDim, inDim]
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 5, 3],
+  [2, 13, 7],
+  [3, 12, 16],
+  [4, 8, 33],
+  [5, 29, 64],
+  [7, 24, 1],
+  [13, 37, 511],
+  [31, 100, 513],
+  [97, 50, 1025],
+  [200, 400, 129],
+  [10, 1000, 768],
+  [577, 20, 3072],
+];
+
+interface Case {
+  rows: number;
+  outDim: number;
+  inDim: number;
+  epilogue: EpilogueKind;
+  fill: Fill;
+  withBias: boolean;
+}
+
+function runCase(backend: WasmBackend, c: Case, seed: number): void {
+  const { rows: M, outDim: N, inDim: K, epilogue, fill } = c;
+  const random = rng(seed);
+  const weight = values(N * K, random, fill);
+  const bias = c.withBias ? values(N, random, fill) : null;
+  const xData = values(M * K, random, fill);
+  const resData = values(M * N, random, fill);
+  const gelu = epilogue.startsWith('gelu');
+  const hasResidual = epilogue !== 'none' && epilogue !== 'gelu';
+  const inPlace = epilogue.endsWith('in place');
+
+  const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + 2 * M * N) * 4 + 4096);
+  const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), bias);
+  const x = arena.allocF32(M * K);
+  x.set(xData);
+  const out = arena.allocF32(M * N);
+  const residual = inPlace ? out : arena.allocF32(M * N);
+  if (hasResidual) residual.set(resData);
+  const ep: LinearEpilogue = { gelu, residual: hasResidual ? residual : undefined };
+  backend.linear(out, x, w, M, ep);
+
+  const ref = new Float32Array(M * N);
+  linearForward(ref, xData, weight, bias, M, N, K, gelu, hasResidual ? resData : null);
+  const sumAbs = new Float32Array(M * N);
+  linearForward(sumAbs, abs(xData), abs(weight), bias && abs(bias), M, N, K, false, hasResidual ? abs(resData) : null);
+  let geluPart: Float32Array | null = null;
+  if (gelu) {
+    geluPart = new Float32Array(M * N);
+    linearForward(geluPart, xData, weight, bias, M, N, K, true, null);
+  }
+
+  const where = `${M}x${N}x${K}, ${backend.kernel} ${backend.tile.rows}x${backend.tile.cols}, ${backend.threads} thread(s), epilogue ${epilogue}, ${fill}${c.withBias ? '' : ', no bias'}`;
+  for (let i = 0; i < M * N; i++) {
+    const r = Math.floor(i / N);
+    const col = i % N;
+    if (fill === 'int') {
+      if (out[i] !== ref[i]) expect.fail(`out[${r}][${col}] = ${out[i]}, reference ${ref[i]} (exact expected; ${where})`);
+      continue;
+    }
+    const accumulation = (K + 3) * U * sumAbs[i] * (gelu ? GELU_LIPSCHITZ : 1);
+    const bound = accumulation + 2 * U * Math.abs(ref[i]) + (geluPart === null ? 0 : 5 * ulp32(geluPart[i]) + 2 ** -126);
+    const err = Math.abs(out[i] - ref[i]);
+    if (!(err <= bound)) {
+      expect.fail(`out[${r}][${col}] = ${out[i]}, reference ${ref[i]}: |error| ${err} > bound ${bound} (${where})`);
+    }
+  }
+}
+
+const CONFIGS = [
+  { relaxedSimd: true, threads: 1 },
+  { relaxedSimd: true, threads: 2 },
+  { relaxedSimd: false, threads: 1 },
+  { relaxedSimd: false, threads: 2 },
+];
+
+describe.each(CONFIGS)('wasm linear (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {
+  let backend: WasmBackend;
+  beforeAll(async () => {
+    backend = await createWasmBackend({ relaxedSimd, threads });
+  });
+  afterAll(async () => {
+    backend.dispose();
+    await backend.exited;
+  });
+
+  it('uses the requested kernel and threads', () => {
+    expect(backend.kernel).toBe(relaxedSimd ? 'gemm_3x12_fma' : 'gemm_4x8');
+    expect(backend.threads).toBe(threads);
+  });
+
+  it.each(SHAPES)('random floats, %i x %i x %i, every epilogue, within the float32 accumulation bound', (M, N, K) => {
+    EPILOGUES.forEach((epilogue, e) => runCase(backend, { rows: M, outDim: N, inDim: K, epilogue, fill: 'float', withBias: true }, 1000 * M + 10 * N + K + e));
+  });
+
+  it.each(SHAPES)('small integers, %i x %i x %i: exact, with and without bias and residual', (M, N, K) => {
+    const variants = [['none', true], ['residual in place', true], ['residual', false]] as const;
+    for (const [epilogue, withBias] of variants) {
+      runCase(backend, { rows: M, outDim: N, inDim: K, epilogue, fill: 'int', withBias }, 7 * M + 3 * N + K);
+    }
+  });
+});
+
+describe('wasm linear: thread count does not change a single bit', () => {
+  it.each([true, false])('relaxedSimd %s', async (relaxedSimd) => {
+    const outputs: Float32Array[] = [];
+    for (const threads of [1, 2]) {
+      const backend = await createWasmBackend({ relaxedSimd, threads });
+      const [M, N, K] = [211, 300, 700];
+      const random = rng(99);
+      const weight = values(N * K, random, 'float');
+      const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + M * N) * 4 + 4096);
+      const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), values(N, random, 'float'));
+      const x = arena.allocF32(M * K);
+      x.set(values(M * K, random, 'float'));
+      const out = arena.allocF32(M * N);
+      backend.linear(out, x, w, M, { gelu: true });
+      outputs.push(Float32Array.from(out));
+      backend.dispose();
+    }
+    expect(Buffer.from(outputs[0].buffer).equals(Buffer.from(outputs[1].buffer))).toBe(true);
+  });
+});
