@@ -73,7 +73,19 @@ export function checkCheckpoint(
   source: string,
   modelDescription: string,
 ): void {
-  const expected = expectedTensors(config);
+  checkTensors(expectedTensors(config), found, source, modelDescription);
+}
+
+/**
+ * The same check against an explicit name -> shape expectation: lets a checkpoint stored under
+ * another layout's names be checked (and reported) under its own names.
+ */
+export function checkTensors(
+  expected: ReadonlyMap<string, Shape>,
+  found: ReadonlyMap<string, { readonly shape: Shape; readonly dtype: string }>,
+  source: string,
+  modelDescription: string,
+): void {
   const missing = [...expected.keys()].filter((k) => !found.has(k));
   const unexpected = [...found.keys()].filter((k) => !expected.has(k));
   const misshaped: string[] = [];
