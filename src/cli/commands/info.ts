@@ -108,7 +108,7 @@ function describeModel(resolved: ResolvedModel): string[] {
 }
 
 function architectureLine(c: VitConfig): string {
-  return `ViT, ${c.imgSize} px, patch ${c.patchSize} (${tokensOf(c)} tokens), width ${c.embedDim}, depth ${c.depth}, ${c.numHeads} heads of ${headDimOf(c)}, MLP ${c.mlpHiddenDim}, qkv bias ${c.qkvBias ? 'yes' : 'no'}, LayerNorm eps ${c.layerNormEps}`;
+  return `ViT, ${c.imgSize} px, patch ${c.patchSize} (${tokensOf(c)} tokens), width ${c.embedDim}, depth ${c.depth}, ${c.numHeads} heads of ${headDimOf(c)}, MLP ${c.mlpHiddenDim}, qkv bias ${c.qkvBias ? 'yes' : 'no'}, LayerNorm eps ${c.layerNormEps.toExponential()}`;
 }
 
 function modelJson(resolved: ResolvedModel) {
