@@ -18,6 +18,7 @@ import {
   type ModelSpec,
   type VitConfig,
 } from './config.js';
+import type { CheckpointLayout } from './layouts/types.js';
 import type { Shape } from './weights.js';
 
 export interface ResolvedModel extends ModelSpec {
@@ -27,6 +28,8 @@ export interface ResolvedModel extends ModelSpec {
   readonly notes: readonly string[];
   /** Class names carried by the config (timm's optional `label_names`). */
   readonly labelNames?: readonly string[];
+  /** The naming the weights are stored under; set whenever resolved from a checkpoint. */
+  readonly layout?: CheckpointLayout;
 }
 
 /**
