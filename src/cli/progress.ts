@@ -26,6 +26,7 @@ export function createProgress(io: CliIO, quiet: boolean): Progress {
   return {
     update(text) {
       spinner.text = text;
+      spinner.render(); // now, not at the next frame: a step can be shorter than a frame
     },
     note(text) {
       spinner.clear();
