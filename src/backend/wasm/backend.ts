@@ -92,7 +92,7 @@ export class WasmBackend implements Backend {
     return Math.ceil(outDim / this.nr) * this.nr * (inDim + 1);
   }
 
-  scratchFloats(): number {
+  scratchFloats(_maxLinearOut: number, _maxLinearIn: number): number {
     // The backend's scratch lives outside the arena (see the file header), sized on first use.
     return 0;
   }
@@ -203,7 +203,7 @@ export class WasmBackend implements Backend {
     this.pool.run(OP_LAYERNORM, Math.ceil(rows / perUnit), rows * dim * 16 >= PARALLEL_MIN_MACS);
   }
 
-  attentionScratchFloats(): number {
+  attentionScratchFloats(_batch: number, _tokens: number, _heads: number): number {
     // Attention's buffers are per thread and live in the backend's own scratch region.
     return 0;
   }

@@ -15,7 +15,7 @@ import {
   CTRL_UNITS,
 } from './layout.js';
 import type { WasmModule } from './wasm-api.js';
-import { WORKER_SOURCE, type WorkerData } from './worker-source.js';
+import { WORKER_URL, type WorkerData } from './worker-source.js';
 
 // Polls of the done counter before sleeping: workers usually finish within microseconds of the
 // main thread (units are small), and a futex sleep + wake costs more than that.
@@ -52,7 +52,7 @@ export class ThreadPool {
     try {
       for (let tid = 1; tid < threads; tid++) {
         const workerData: WorkerData = { module, memory: heap.memory, ctrl: ctrlPtr, tid };
-        workers.push(new Worker(WORKER_SOURCE, { eval: true, workerData }));
+        workers.push(new Worker(WORKER_URL, { workerData }));
       }
       await Promise.all(workers.map(waitUntilReady));
     } catch (error) {

@@ -1,5 +1,7 @@
-// The worker thread's program, as source text for `new Worker(source, { eval: true })`: it needs no
-// file of its own, so it runs the same from src/ (under vitest) and from dist/.
+// The worker thread's program, as an ES module in a data: URL (`new Worker(WORKER_URL)`): it needs
+// no file of its own, so it runs the same from src/ (under vitest) and from dist/, and being a
+// module it does not depend on how the parent was started (`eval: true` source would be read as
+// CommonJS or ESM depending on the parent's --input-type).
 //
 // A worker instantiates the kernels on the shared memory, reports 'ready', then sleeps on the
 // control block's generation word. Each new generation is a job: it calls run(ctrl, tid), which
@@ -16,8 +18,7 @@ export interface WorkerData {
   tid: number;
 }
 
-export const WORKER_SOURCE = `'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
+const WORKER_SOURCE = `import { parentPort, workerData } from 'node:worker_threads';
 const { module, memory, ctrl, tid } = workerData;
 const abort = () => { throw new Error('wasm backend: kernel abort'); };
 const { run } = new WebAssembly.Instance(module, { env: { memory, abort } }).exports;
@@ -37,3 +38,5 @@ for (;;) {
   Atomics.notify(c, ${CTRL_DONE});
 }
 `;
+
+export const WORKER_URL = new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`);
