@@ -1,17 +1,17 @@
-// Loading a timm-layout safetensors checkpoint into a ready VitModel:
-// header -> architecture (config.json / named model / shapes) -> check every tensor's name and
-// shape -> plan memory -> one arena -> read each tensor from disk straight into it.
+// Loading a safetensors checkpoint (timm, transformers or torchvision layout) into a ready VitModel:
+// header -> layout -> architecture (config.json / named model / shapes) -> check every tensor's
+// name and shape -> plan memory -> one arena -> read each tensor from disk straight into it.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ReferenceBackend } from '../backend/reference.js';
 import type { Arena, Backend } from '../backend/types.js';
-import { SafetensorsFileReader } from '../safetensors/index.js';
 import { ConfigError, DEFAULT_MODEL, tokensOf, type VitConfig } from './config.js';
+import { CheckpointSource, detectLayout, resolveOtherLayout } from './layouts/index.js';
 import { activationSizes, arenaBytes, type ActivationSizes } from './memory-plan.js';
 import { inferFromShapes, lookupNamedModel, resolveFromTimmConfig, type ResolvedModel } from './resolve-config.js';
 import { VitModel, type Activations, type BlockWeights, type VitWeights } from './vit.js';
-import { checkCheckpoint, type Shape } from './weights.js';
+import type { Shape } from './weights.js';
 
 export interface LoadOptions {
   /** Kernels to run on; the reference backend by default. */
@@ -28,12 +28,11 @@ export interface LoadOptions {
 
 
 export async function loadVitModel(weightsPath: string, options: LoadOptions = {}): Promise<VitModel> {
-  const reader = SafetensorsFileReader.open(weightsPath);
+  const reader = CheckpointSource.open(weightsPath);
   try {
-    const shapes = new Map<string, Shape>([...reader.header.tensors].map(([name, t]) => [name, t.shape]));
-    const resolved = resolveArchitecture(weightsPath, shapes, options);
+    const resolved = resolveArchitecture(weightsPath, reader.storedShapes, options);
     const description = `${resolved.name} (${resolved.origin})`;
-    checkCheckpoint(resolved.config, reader.header.tensors, weightsPath, description);
+    reader.check(resolved.config, description);
 
     const backend = options.backend ?? new ReferenceBackend();
     const maxBatch = options.maxBatch ?? 1;
@@ -46,8 +45,15 @@ export async function loadVitModel(weightsPath: string, options: LoadOptions = {
   }
 }
 
-/** config.json (explicit, else beside the weights) > named model > shapes. */
+/** The layout from the tensor names (`shapes` under their stored names), then that layout's resolution. */
 export function resolveArchitecture(weightsPath: string, shapes: ReadonlyMap<string, Shape>, options: LoadOptions): ResolvedModel {
+  const naming = detectLayout([...shapes.keys()], weightsPath);
+  if (naming.layout !== 'timm') return resolveOtherLayout(naming, weightsPath, shapes, options);
+  return { ...resolveTimmArchitecture(weightsPath, shapes, options), layout: 'timm' };
+}
+
+/** config.json (explicit, else beside the weights) > named model > shapes. */
+function resolveTimmArchitecture(weightsPath: string, shapes: ReadonlyMap<string, Shape>, options: LoadOptions): ResolvedModel {
   const configPath = options.configPath ?? join(dirname(weightsPath), 'config.json');
   if (options.configPath !== undefined || existsSync(configPath)) {
     return resolveFromTimmConfig(readJson(configPath), configPath, shapes, options.numHeads);
@@ -73,7 +79,7 @@ function readJson(path: string): unknown {
   }
 }
 
-function readWeights(reader: SafetensorsFileReader, config: VitConfig, backend: Backend, arena: Arena): VitWeights {
+function readWeights(reader: CheckpointSource, config: VitConfig, backend: Backend, arena: Arena): VitWeights {
   const vector = (name: string, floats?: number): Float32Array => {
     const dest = arena.allocF32(floats ?? reader.info(name).numel);
     reader.readInto(name, dest);
