@@ -2,12 +2,13 @@
 // header -> layout -> architecture (config.json / named model / shapes) -> check every tensor's
 // name and shape -> plan memory -> one arena -> read each tensor from disk straight into it.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ReferenceBackend } from '../backend/reference.js';
 import type { Arena, Backend } from '../backend/types.js';
-import { ConfigError, DEFAULT_MODEL, tokensOf, type VitConfig } from './config.js';
+import { DEFAULT_MODEL, tokensOf, type VitConfig } from './config.js';
 import { CheckpointSource, detectLayout, resolveOtherLayout } from './layouts/index.js';
+import { readJsonFile } from './layouts/json-file.js';
 import { activationSizes, arenaBytes, type ActivationSizes } from './memory-plan.js';
 import { inferFromShapes, lookupNamedModel, resolveFromTimmConfig, type ResolvedModel } from './resolve-config.js';
 import { VitModel, type Activations, type BlockWeights, type VitWeights } from './vit.js';
@@ -25,7 +26,6 @@ export interface LoadOptions {
   /** Images per forward pass that activations are allocated for (default 1). */
   maxBatch?: number;
 }
-
 
 export async function loadVitModel(weightsPath: string, options: LoadOptions = {}): Promise<VitModel> {
   const reader = CheckpointSource.open(weightsPath);
@@ -56,27 +56,13 @@ export function resolveArchitecture(weightsPath: string, shapes: ReadonlyMap<str
 function resolveTimmArchitecture(weightsPath: string, shapes: ReadonlyMap<string, Shape>, options: LoadOptions): ResolvedModel {
   const configPath = options.configPath ?? join(dirname(weightsPath), 'config.json');
   if (options.configPath !== undefined || existsSync(configPath)) {
-    return resolveFromTimmConfig(readJson(configPath), configPath, shapes, options.numHeads);
+    return resolveFromTimmConfig(readJsonFile(configPath), configPath, shapes, options.numHeads);
   }
   const model = options.model ?? DEFAULT_MODEL;
   if (model === 'auto') return inferFromShapes(shapes, weightsPath, options.numHeads);
   const spec = lookupNamedModel(model);
   const config: VitConfig = options.numHeads === undefined ? spec.config : { ...spec.config, numHeads: options.numHeads };
   return { ...spec, config, origin: 'named model', notes: [] };
-}
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`${path}: cannot read the config file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
 }
 
 function readWeights(reader: CheckpointSource, config: VitConfig, backend: Backend, arena: Arena): VitWeights {

@@ -260,6 +260,15 @@ describe('vit info', () => {
     expect(stdout).toMatch(/^ +blocks\.0\.attn\.qkv\.weight +F32 +\[144, 48\]$/m);
   });
 
+  it('says which checkpoint layout it found', async () => {
+    const layouts = join(ROOT, 'test', 'fixtures', 'layouts');
+    const hf = await runBin(['info', '--weights', join(layouts, 'tiny_transformers', 'model.safetensors')]);
+    expect(hf.code).toBe(0);
+    expect(hf.stdout).toMatch(/^weights .*, Hugging Face transformers layout\)$/m);
+    const tv = await runBin(['info', '--weights', join(layouts, 'tiny_torchvision', 'model.safetensors'), '--heads', '3', '--format', 'json']);
+    expect(JSON.parse(tv.stdout).weights.layout).toBe('torchvision');
+  });
+
   it('describes a named model and where its weights would come from', async () => {
     const { code, stdout } = await runBin(['info', '--model', 'vit_base_patch16_384'], { env: { HF_HUB_CACHE: join(tmp(), 'cache') } });
     expect(code).toBe(0);

@@ -8,7 +8,7 @@ import { IMAGES, TINY_WEIGHTS } from './run.js';
 async function runWithTerminal(args: string[]) {
   const stdout = new PassThrough();
   // What ora needs of a tty.WriteStream.
-  const stderr: PassThrough & Record<string, unknown> = new PassThrough();
+  const stderr = new PassThrough();
   Object.assign(stderr, {
     isTTY: true,
     columns: 80,

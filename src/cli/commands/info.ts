@@ -7,8 +7,8 @@ import { ensureModelFiles, formatBytes, HubError, resolveModelId } from '../../h
 import { headDimOf, tokensOf, type VitConfig } from '../../model/config.js';
 import { resolveArchitecture } from '../../model/load.js';
 import { architectureOf, lookupNamedModel, type ResolvedModel } from '../../model/resolve-config.js';
-import { checkCheckpoint, countParameters } from '../../model/weights.js';
-import { SafetensorsFileReader, type TensorInfo } from '../../safetensors/index.js';
+import { CheckpointSource, LAYOUT_TITLES } from '../../model/layouts/index.js';
+import { countParameters } from '../../model/weights.js';
 import type { CliIO } from '../io.js';
 import { configOption, headsOption, modelOption, weightsOption } from '../options.js';
 import { describePreprocessing } from './shared.js';
@@ -35,43 +35,33 @@ export function infoCommand(io: CliIO): Command {
 }
 
 function infoForWeights(path: string, opts: InfoOpts, io: CliIO): void {
-  const reader = SafetensorsFileReader.open(path);
-  let tensors: TensorInfo[];
-  let resolved: ResolvedModel;
+  const source = CheckpointSource.open(path);
   try {
-    tensors = [...reader.header.tensors.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    const shapes = new Map(tensors.map((t) => [t.name, t.shape]));
-    resolved = resolveArchitecture(path, shapes, { configPath: opts.config, model: architectureOf(opts.model), numHeads: opts.heads });
-  } finally {
-    reader.close();
-  }
-  const dtypes = [...new Set(tensors.map((t) => t.dtype))].sort();
-  const metadata = reader.header.metadata;
-  if (opts.format === 'json') {
-    io.stdout.write(
-      `${JSON.stringify(
-        {
-          weights: { path, bytes: statSync(path).size, tensors: tensors.length, dtypes, metadata, layout: 'timm' },
-          model: modelJson(resolved),
-          tensors: opts.tensors ? tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })) : undefined,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-  } else {
-    const lines = describeModel(resolved);
-    lines.push(`weights       ${path} (${formatBytes(statSync(path).size)}, ${tensors.length} tensors, ${dtypes.join('/')}, timm layout)`);
-    for (const [key, value] of Object.entries(metadata)) lines.push(`metadata      ${key} = ${value}`);
-    if (opts.tensors) {
-      const width = Math.max(...tensors.map((t) => t.name.length));
-      lines.push('tensors');
-      for (const t of tensors) lines.push(`  ${t.name.padEnd(width)}  ${t.dtype.padEnd(4)}  [${t.shape.join(', ')}]`);
+    const tensors = [...source.stored.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const resolved = resolveArchitecture(path, source.storedShapes, { configPath: opts.config, model: architectureOf(opts.model), numHeads: opts.heads });
+    const dtypes = [...new Set(tensors.map(([, t]) => t.dtype))].sort();
+    const bytes = statSync(path).size;
+    const layout = resolved.layout ?? source.layout;
+    if (opts.format === 'json') {
+      const tensorList = opts.tensors ? tensors.map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })) : undefined;
+      const weights = { path, bytes, tensors: tensors.length, dtypes, metadata: source.metadata, layout };
+      io.stdout.write(`${JSON.stringify({ weights, model: modelJson(resolved), tensors: tensorList }, null, 2)}\n`);
+    } else {
+      const lines = describeModel(resolved);
+      lines.push(`weights       ${path} (${formatBytes(bytes)}, ${tensors.length} tensors, ${dtypes.join('/')}, ${LAYOUT_TITLES[layout]} layout)`);
+      for (const [key, value] of Object.entries(source.metadata)) lines.push(`metadata      ${key} = ${value}`);
+      if (opts.tensors) {
+        const width = Math.max(...tensors.map(([name]) => name.length));
+        lines.push('tensors');
+        for (const [name, t] of tensors) lines.push(`  ${name.padEnd(width)}  ${t.dtype.padEnd(4)}  [${t.shape.join(', ')}]`);
+      }
+      io.stdout.write(`${lines.join('\n')}\n`);
     }
-    io.stdout.write(`${lines.join('\n')}\n`);
+    // Last, so the description above is still shown for a checkpoint that does not fit.
+    source.check(resolved.config, `${resolved.name} (${resolved.origin})`);
+  } finally {
+    source.close();
   }
-  // Last, so the description above is still shown for a checkpoint that does not fit.
-  checkCheckpoint(resolved.config, reader.header.tensors, path, `${resolved.name} (${resolved.origin})`);
 }
 
 async function infoForModel(opts: InfoOpts, io: CliIO): Promise<void> {

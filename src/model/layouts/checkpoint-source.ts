@@ -42,6 +42,11 @@ export class CheckpointSource {
     return this.reader.header.tensors;
   }
 
+  /** The file's `__metadata__`. */
+  get metadata(): Readonly<Record<string, string>> {
+    return this.reader.header.metadata;
+  }
+
   /** Original name -> shape: what architecture resolution takes. */
   get storedShapes(): Map<string, Shape> {
     return new Map([...this.stored].map(([name, tensor]) => [name, tensor.shape]));
