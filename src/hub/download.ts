@@ -34,7 +34,7 @@ import {
 import { describeFailure, HubError, isHubError, type FailureContext } from './errors.js';
 import { fetchFileMetadata } from './http.js';
 import { withFileLock } from './lock.js';
-import { DEFAULT_REVISION, resolveModelId, WEIGHTS_FILE, type ResolvedModelId } from './model-ids.js';
+import { DEFAULT_REVISION, resolveModelId, WEIGHTS_FILE, type ModelFile, type ResolvedModelId } from './model-ids.js';
 import { resolveHubSettings, type HubOptions, type HubSettings } from './settings.js';
 import { downloadBlob } from './transfer.js';
 
@@ -59,6 +59,8 @@ export interface EnsuredModelFiles {
   weightsPath: string;
   /** Absent when the repository has no config.json (or it could not be fetched: see warnings). */
   configPath?: string;
+  /** A transformers preprocessor_config.json (hf-hub: ids only), in the same snapshot folder as the weights. */
+  preprocessorConfigPath?: string;
   repo: string;
   revision: string;
   commit: string;
@@ -288,16 +290,19 @@ export async function ensureModelFiles(id: string, options: HubOptions = {}): Pr
   const weightsFile = model.files.find((f) => f.role === 'weights')?.path ?? WEIGHTS_FILE;
   const weights = await fetchFile(makeJob(settings, model.repo, model.revision, weightsFile));
 
-  let configPath: string | undefined;
-  for (const spec of model.files.filter((f) => f.role === 'config')) {
-    // Pinned to the weights' commit: both files from the same snapshot, and no refs rewrite.
-    const job = makeJob(settings, model.repo, weights.commit, spec.path, model.revision);
-    configPath = await fetchOptionalFile(job, weights.commit, warnings);
-  }
+  // Pinned to the weights' commit: all files from the same snapshot, and no refs rewrite.
+  const fetchOptional = async (role: ModelFile['role']) => {
+    const spec = model.files.find((f) => f.role === role);
+    if (spec === undefined) return undefined;
+    return fetchOptionalFile(makeJob(settings, model.repo, weights.commit, spec.path, model.revision), weights.commit, warnings);
+  };
+  const configPath = await fetchOptional('config');
+  const preprocessorConfigPath = await fetchOptional('preprocessor');
 
   return {
     weightsPath: weights.path,
     configPath,
+    preprocessorConfigPath,
     repo: model.repo,
     revision: model.revision,
     commit: weights.commit,

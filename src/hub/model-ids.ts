@@ -92,7 +92,7 @@ export const KNOWN_VIT_MODELS: readonly KnownModel[] = [
 export interface ModelFile {
   /** Path of the file inside the repository. */
   path: string;
-  role: 'weights' | 'config';
+  role: 'weights' | 'config' | 'preprocessor';
   /** Optional files are fetched when the repository has them; their absence is not an error. */
   optional: boolean;
 }
@@ -111,10 +111,16 @@ export interface ResolvedModelId {
   numClasses?: number;
 }
 
+export const PREPROCESSOR_CONFIG_FILE = 'preprocessor_config.json';
+
 const MODEL_FILES: readonly ModelFile[] = [
   { path: WEIGHTS_FILE, role: 'weights', optional: false },
   { path: CONFIG_FILE, role: 'config', optional: true },
 ];
+
+// Any repository may hold a Hugging Face transformers checkpoint, whose preprocessing lives in
+// preprocessor_config.json; timm's own repositories never have one.
+const HF_HUB_FILES: readonly ModelFile[] = [...MODEL_FILES, { path: PREPROCESSOR_CONFIG_FILE, role: 'preprocessor', optional: true }];
 
 const HF_HUB_PREFIX_RE = /^hf[-_]hub:/;
 // Hub repo names: letters, digits, '-', '_', '.'; '--' and '..' are forbidden by the hub (and would
@@ -159,7 +165,7 @@ function resolveHfHubId(id: string): ResolvedModelId {
   if (!isValidRevision(revision)) {
     throw new HubError('INVALID_ID', `Invalid revision "${revision}" in "${id}": expected a branch, tag or commit hash.`);
   }
-  return { id, repo, revision, files: MODEL_FILES.map((f) => ({ ...f })) };
+  return { id, repo, revision, files: HF_HUB_FILES.map((f) => ({ ...f })) };
 }
 
 function unknownModel(id: string): HubError {

@@ -16,6 +16,7 @@ const WEIGHTS = randomBytes(48 * 1024);
 const WEIGHTS_SHA = sha256(WEIGHTS);
 const CONFIG = JSON.stringify({ architecture: 'vit_base_patch16_384', num_classes: 1000 });
 const CONFIG_SHA1 = gitBlobSha1(Buffer.from(CONFIG));
+const PREPROCESSOR = JSON.stringify({ image_processor_type: 'ViTImageProcessor', size: { height: 384, width: 384 }, resample: 2 });
 const COMMIT = randomCommit();
 const OTHER_COMMIT = randomCommit();
 
@@ -34,6 +35,10 @@ beforeEach(async () => {
       'timm/no-config': { commit: OTHER_COMMIT, files: { 'model.safetensors': lfsFile(WEIGHTS) } },
       'timm/only-bin': { commit: OTHER_COMMIT, files: { 'pytorch_model.bin': lfsFile(WEIGHTS) } },
       'acme/private-vit': { commit: OTHER_COMMIT, token: 'hf_secret', files: { 'model.safetensors': lfsFile(WEIGHTS) } },
+      'google/vit-like': {
+        commit: OTHER_COMMIT,
+        files: { 'model.safetensors': lfsFile(WEIGHTS), 'config.json': smallFile(CONFIG), 'preprocessor_config.json': smallFile(PREPROCESSOR) },
+      },
     },
     renamed: { 'old-org/old-name': 'timm/no-config' },
   });
@@ -132,6 +137,19 @@ describe('first download', () => {
     expect(a.weightsPath).toBe(b.weightsPath);
     expect(hub.requestsTo('cdn', 'GET')).toHaveLength(1);
     expect((await fs.readFile(a.weightsPath)).equals(WEIGHTS)).toBe(true);
+  });
+});
+
+describe('transformers repositories', () => {
+  it('fetch preprocessor_config.json into the same snapshot as the weights', async () => {
+    const result = await ensureModelFiles('hf-hub:google/vit-like', options());
+    expect(result.preprocessorConfigPath).toBe(path.join(path.dirname(result.weightsPath), 'preprocessor_config.json'));
+    expect(await fs.readFile(result.preprocessorConfigPath!, 'utf8')).toBe(PREPROCESSOR);
+  });
+
+  it('are not asked for one when the id names a timm model', async () => {
+    await ensureModelFiles(MODEL_ID, options());
+    expect(hub.requests.some((r) => r.path.includes('preprocessor_config.json'))).toBe(false);
   });
 });
 

@@ -65,7 +65,8 @@ describe('resolveModelId: hf-hub ids', () => {
     const resolved = resolveModelId('hf-hub:timm/vit_small_patch16_224.dino');
     expect(resolved.repo).toBe('timm/vit_small_patch16_224.dino');
     expect(resolved.revision).toBe('main');
-    expect(resolved.files.map((f) => f.path)).toEqual(['model.safetensors', 'config.json']);
+    // any repository may be a transformers checkpoint, whose preprocessing is in preprocessor_config.json
+    expect(resolved.files.map((f) => f.path)).toEqual(['model.safetensors', 'config.json', 'preprocessor_config.json']);
     expect(resolved.architecture).toBeUndefined();
   });
 
