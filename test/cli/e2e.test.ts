@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
-import { IMAGES, ROOT, runBin, TINY_WEIGHTS } from './run.js';
+import { BIN, IMAGES, ROOT, runBin, TINY_WEIGHTS } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
 const COFFEE = join(IMAGES, 'coffee.png');
@@ -179,6 +179,14 @@ describe('vit classify: bad inputs are reported and the rest still classified', 
     expect(code).toBe(3);
     expect(stderr).toMatch(/timm\/vit_base_patch16_384\.augreg_in21k_ft_in1k\/resolve\/main\/model\.safetensors/);
     expect(stderr).toMatch(/--weights/);
+  });
+});
+
+describe('pipes', () => {
+  it('a reader that closes early (| head) is not an error', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync('bash', ['-c', `node ${BIN} verify --help | head -1; echo "status \${PIPESTATUS[0]}"`], { cwd: ROOT, encoding: 'utf8' });
+    expect(out).toBe('Usage: vit verify [options]\nstatus 0\n');
   });
 });
 
