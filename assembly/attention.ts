@@ -118,7 +118,7 @@ function packValues(dst: usize, v: usize, tokenStride: usize, T: i32, hd: i32): 
 function softmaxRow(row: usize, n: i32, scale: f32): void {
   const vecEnd = n & ~3;
   let mv = f32x4.splat(-Infinity);
-  for (let j = 0; j < vecEnd; j += 4) mv = f32x4.max(mv, v128.load(row + (<usize>j << 2)));
+  for (let j = 0; j < vecEnd; j += 4) mv = f32x4.pmax(mv, v128.load(row + (<usize>j << 2)));
   let m = hmax(mv);
   for (let j = vecEnd; j < n; j++) m = max(m, load<f32>(row + (<usize>j << 2)));
   const sv = f32x4.splat(scale);
