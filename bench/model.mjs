@@ -1,0 +1,63 @@
+// End-to-end benchmark of one wasm configuration (child process of bench/run.mjs, so that its
+// peak RSS is its own): load the checkpoint (file to ready), latency at batch 1 after warm-up,
+// throughput at batch 8.
+// Usage: node bench/model.mjs '{"checkpoint":"...","relaxedSimd":true,"threads":2,"runs":10,"batchRuns":3}'
+// Prints one JSON object.
+
+import { createWasmBackend } from '../dist/backend/wasm/index.js';
+import { loadVitModel } from '../dist/model/load.js';
+import { randomFloats, round, summary, timed } from './stats.mjs';
+
+const BATCH = 8;
+const { checkpoint, relaxedSimd, threads, runs, batchRuns } = JSON.parse(process.argv[2]);
+
+const t0 = performance.now();
+const backend = await createWasmBackend({ relaxedSimd, threads });
+const t1 = performance.now();
+const model = await loadVitModel(checkpoint, { backend, maxBatch: BATCH });
+const t2 = performance.now();
+const rssAfterLoad = process.memoryUsage().rss;
+
+const { inChans: C, imgSize: S } = model.config;
+const images = randomFloats(BATCH * C * S * S, 7);
+const one = images.subarray(0, C * S * S);
+
+let logits;
+for (let i = 0; i < 2; i++) logits = model.forward(one, 1).logits;
+const single = [];
+for (let i = 0; i < runs; i++) single.push(timed(() => model.forward(one, 1)));
+model.forward(images, BATCH);
+const batched = [];
+for (let i = 0; i < batchRuns; i++) batched.push(timed(() => model.forward(images, BATCH)));
+
+const macs = modelMacs(model.config);
+const batch1 = summary(single);
+const batch8 = summary(batched);
+backend.dispose();
+console.log(
+  JSON.stringify({
+    backend: backend.name,
+    kernel: backend.kernel,
+    threads: backend.threads,
+    model: model.resolved.name,
+    gmacsPerImage: round(macs / 1e9, 3),
+    load: { totalMs: round(t2 - t0), backendMs: round(t1 - t0), modelMs: round(t2 - t1) },
+    batch1: { ...batch1, gflops: round((2 * macs) / batch1.medianMs / 1e6) },
+    batch8: { ...batch8, imagesPerSecond: round((BATCH * 1000) / batch8.medianMs, 3), gflops: round((2 * macs * BATCH) / batch8.medianMs / 1e6) },
+    memory: {
+      peakRssMB: round(process.resourceUsage().maxRSS / 1024, 1),
+      rssAfterLoadMB: round(rssAfterLoad / 2 ** 20, 1),
+      wasmMemoryMB: round(backend.memoryBytes / 2 ** 20, 1),
+    },
+    logitsHead: Array.from(logits.subarray(0, 8), (v) => round(v, 6)),
+    logits: Array.from(logits),
+  }),
+);
+
+/** Multiply-adds of one image: every Linear plus attention's two products. */
+function modelMacs({ imgSize, patchSize, inChans, embedDim: D, depth, mlpHiddenDim: H, numClasses }) {
+  const T = (imgSize / patchSize) ** 2 + 1;
+  const patch = (T - 1) * D * inChans * patchSize ** 2;
+  const block = T * D * (3 * D + D + H + H) + 2 * T * T * D;
+  return patch + depth * block + D * numClasses;
+}

@@ -1,0 +1,53 @@
+// Small helpers shared by the bench scripts: timing one call, and summarising samples.
+
+/** Run fn once; wall-clock and process CPU time (all threads) in milliseconds. */
+export function timed(fn) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  fn();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function summary(samples) {
+  const wall = samples.map((s) => s.wallMs);
+  const cpu = samples.map((s) => s.cpuMs);
+  return {
+    runs: samples.length,
+    medianMs: round(median(wall)),
+    minMs: round(Math.min(...wall)),
+    maxMs: round(Math.max(...wall)),
+    medianCpuMs: round(median(cpu)),
+  };
+}
+
+export function round(x, digits = 2) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Positive integer from the environment, else the default. */
+export function envInt(name, fallback) {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v > 0 ? v : fallback;
+}
+
+/** Seeded uniform values in [-a, a). */
+export function randomFloats(n, seed, a = 1) {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296 * 2 - 1) * a;
+  }
+  return out;
+}
