@@ -1,22 +1,26 @@
 // Multi-head self-attention on a fused qkv projection, with the same micro-kernel as the GEMM.
 //   qkv: [batch][tokens][3][heads][headDim];  out: [batch][tokens][heads*headDim]
 //   out_i = sum_j softmax_j(q_i . k_j * scale) v_j
-// A work unit is a run of MR-row query tiles of one (batch, head). Per thread, that head's keys
-// and values are packed once into zero-padded NR-wide panels (kept while the thread's next units
-// are on the same head: a tag in its scratch). Per query tile, in the thread's scratch:
-//   S[MR][Tp] = Q K^T (micro-kernel, K = headDim), softmax of each real row in place (max-
-//   subtracted, so scores of any size are safe), then out = P V (micro-kernel, K = tokens).
-// Scratch (bytes after SCRATCH_BULK): keys Tp*headDim | values tokens*HDp | S MR*Tp floats,
-// Tp = tokens and HDp = headDim rounded up to NR. The host sizes it (attentionScratchBytes).
+// Computed transposed, one block of NR queries at a time, so that no operand needs padding to
+// NR and the softmax runs down columns (whole vectors, no horizontal reductions):
+//   S^T[T][NR] = K Q^T     (A = the keys, read in place; B = this block's queries as a panel)
+//   E^T = exp(S^T - column max), in place             (E^T is then exactly a B panel)
+//   O^T[headDim][NR] = V^T E^T   (A = the values transposed, packed once per head and thread)
+// and O^T, divided by the column sums, is written back transposed. Only the tails of T and headDim mod MR cost extra rows.
+// A work unit is a run of query blocks of one (batch, head); each thread packs a head's V^T once
+// and keeps it while its next units are on the same head (a tag in its scratch).
+// Scratch (bytes after SCRATCH_BULK), see attentionScratchBytes in the host:
+//   V^T headDim*T | Q^T headDim*NR | S^T roundUp(T, MR)*NR | O^T roundUp(headDim, MR)*NR | NR
+// floats (the last: the inverse column sums).
 
 import { arg, argF32, argPtr } from './args';
-import {
-  ATT_BATCH, ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE, ATT_TILES_PER_UNIT, ATT_TOKENS, ATT_UNITS_PER_HEAD, CTRL_SERIAL, SCRATCH_BULK, SCRATCH_TAG_KEY, SCRATCH_TAG_SERIAL, SCRATCH_TILE_C,
-} from './layout';
 import { exp4 } from './exp';
-import { copyTile } from './gemm';
+import {
+  ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
+  ATT_BLOCKS_PER_UNIT, ATT_TOKENS, ATT_UNITS_PER_HEAD, CTRL_SERIAL, SCRATCH_BULK, SCRATCH_TAG_KEY,
+  SCRATCH_TAG_SERIAL,
+} from './layout';
 import { microkernel, MR, NR } from './microkernel';
-import { hmax, hsum } from './simd';
 import { INIT_ZERO } from './tile';
 
 export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
@@ -25,7 +29,7 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const T = arg(ctrl, ATT_TOKENS);
   const H = arg(ctrl, ATT_HEADS);
   const hd = arg(ctrl, ATT_HEAD_DIM);
-  const tilesPerUnit = arg(ctrl, ATT_TILES_PER_UNIT);
+  const blocksPerUnit = arg(ctrl, ATT_BLOCKS_PER_UNIT);
   const unitsPerHead = arg(ctrl, ATT_UNITS_PER_HEAD);
   const scale = argF32(ctrl, ATT_SCALE);
   const scratch = argPtr(ctrl, ATT_SCRATCH) + <usize>tid * argPtr(ctrl, ATT_SCRATCH_STRIDE);
@@ -35,46 +39,42 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const h = bh % H;
   const dim = H * hd;
   const tokenStride = <usize>dim * 12;
-  const Tp = roundUp(T, NR);
-  const hdp = roundUp(hd, NR);
-  const keys = scratch + SCRATCH_BULK;
-  const values = keys + <usize>Tp * hd * 4;
-  const s = values + <usize>T * hdp * 4;
-  const lds = <usize>Tp * 4;
-  const ldo = <usize>dim * 4;
   const q = qkv + <usize>b * T * tokenStride + <usize>h * hd * 4;
+  const k = q + <usize>dim * 4;
+  const vt = scratch + SCRATCH_BULK;
+  const qt = vt + <usize>hd * T * 4;
+  const st = qt + <usize>hd * NR * 4;
+  const ot = st + <usize>roundUp(T, MR) * NR * 4;
+  const inv = ot + <usize>roundUp(hd, MR) * NR * 4;
+  const ldp: usize = <usize>NR * 4;
 
   const serial = load<i32>(ctrl + (<usize>CTRL_SERIAL << 2));
   if (load<i32>(scratch + SCRATCH_TAG_SERIAL) != serial || load<i32>(scratch + SCRATCH_TAG_KEY) != bh) {
-    packKeys(keys, q + <usize>dim * 4, tokenStride, T, hd);
-    packValues(values, q + <usize>dim * 8, tokenStride, T, hd);
+    transpose(vt, <usize>T * 4, q + <usize>dim * 8, tokenStride, T, hd);
     store<i32>(scratch + SCRATCH_TAG_SERIAL, serial);
     store<i32>(scratch + SCRATCH_TAG_KEY, bh);
   }
 
-  const tiles = (T + MR - 1) / MR;
-  const firstTile = (unit % unitsPerHead) * tilesPerUnit;
-  const lastTile = min(tiles, firstTile + tilesPerUnit);
-  for (let tile = firstTile; tile < lastTile; tile++) {
-    const i0 = tile * MR;
-    const rows = min(MR, T - i0);
-    const qRow = q + <usize>i0 * tokenStride;
-    for (let p = 0; p < Tp; p += NR) {
-      microkernel(qRow, tokenStride, rows, keys + <usize>p * hd * 4, hd, s + (<usize>p << 2), lds, INIT_ZERO, 0, 0, 0);
+  const blocks = (T + NR - 1) / NR;
+  const firstBlock = (unit % unitsPerHead) * blocksPerUnit;
+  const lastBlock = min(blocks, firstBlock + blocksPerUnit);
+  for (let block = firstBlock; block < lastBlock; block++) {
+    const q0 = block * NR;
+    const queries = min(NR, T - q0);
+    packQueries(qt, q + <usize>q0 * tokenStride, tokenStride, queries, hd);
+    for (let i = 0; i < T; i += MR) {
+      microkernel(k + <usize>i * tokenStride, tokenStride, min(MR, T - i), qt, hd, st + <usize>i * ldp, ldp, INIT_ZERO, 0, 0, 0);
     }
-    for (let r = 0; r < rows; r++) softmaxRow(s + <usize>r * lds, T, scale);
-    const o = out + (<usize>(b * T + i0) * dim + <usize>h * hd) * 4;
-    for (let d = 0; d < hdp; d += NR) {
-      const cols = min(NR, hd - d);
-      const v = values + <usize>d * T * 4;
-      if (rows == MR && cols == NR) {
-        microkernel(s, lds, MR, v, T, o + (<usize>d << 2), ldo, INIT_ZERO, 0, 0, 0);
-      } else {
-        const tileC = scratch + SCRATCH_TILE_C;
-        microkernel(s, lds, rows, v, T, tileC, <usize>NR * 4, INIT_ZERO, 0, 0, 0);
-        copyTile(o + (<usize>d << 2), ldo, tileC, <usize>NR * 4, rows, cols);
-      }
+    expColumns(st, inv, T, scale);
+    for (let d = 0; d < hd; d += MR) {
+      microkernel(vt + <usize>d * T * 4, <usize>T * 4, min(MR, hd - d), st, T, ot + <usize>d * ldp, ldp, INIT_ZERO, 0, 0, 0);
     }
+    // Normalize each query's column by its softmax sum, then write O^T back transposed.
+    for (let d = 0; d < hd; d++) {
+      const row = ot + <usize>d * ldp;
+      for (let c = 0; c < NR; c += 4) v128.store(row + (<usize>c << 2), f32x4.mul(v128.load(row + (<usize>c << 2)), v128.load(inv + (<usize>c << 2))));
+    }
+    transpose(out + (<usize>(b * T + q0) * dim + <usize>h * hd) * 4, <usize>dim * 4, ot, ldp, hd, queries);
   }
 }
 
@@ -82,69 +82,85 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   return (n + m - 1) / m * m;
 }
 
-/** Key panels for S = Q K^T: panel p holds keys [p, p+NR) as [headDim][NR], zero past the last key. */
-function packKeys(dst: usize, k: usize, tokenStride: usize, T: i32, hd: i32): void {
-  const Tp = roundUp(T, NR);
-  for (let p = 0; p < Tp; p += NR) {
-    const panel = dst + <usize>p * hd * 4;
-    for (let j = 0; j < NR; j++) {
-      const key = p + j;
-      const col = panel + (<usize>j << 2);
-      if (key >= T) {
-        for (let d = 0; d < hd; d++) store<f32>(col + <usize>d * NR * 4, 0);
-        continue;
-      }
-      const src = k + <usize>key * tokenStride;
-      for (let d = 0; d < hd; d++) store<f32>(col + <usize>d * NR * 4, load<f32>(src + (<usize>d << 2)));
+/** Q^T panel: qt[d][c] = q[c][d] for the block's queries, zero for columns past the last one. */
+function packQueries(qt: usize, q: usize, tokenStride: usize, queries: i32, hd: i32): void {
+  if (queries < NR) memory.fill(qt, 0, <usize>hd * NR * 4);
+  transpose(qt, <usize>NR * 4, q, tokenStride, queries, hd);
+}
+
+/** Store the transpose of the 4x4 block with rows a, b, c, e as four rows `ld` bytes apart. */
+@inline function storeTransposed(dst: usize, ld: usize, a: v128, b: v128, c: v128, e: v128): void {
+  const ab01 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+  const ce01 = v128.shuffle<f32>(c, e, 0, 4, 1, 5);
+  const ab23 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const ce23 = v128.shuffle<f32>(c, e, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(ab01, ce01, 0, 1, 4, 5));
+  v128.store(dst + ld, v128.shuffle<f32>(ab01, ce01, 2, 3, 6, 7));
+  v128.store(dst + 2 * ld, v128.shuffle<f32>(ab23, ce23, 0, 1, 4, 5));
+  v128.store(dst + 3 * ld, v128.shuffle<f32>(ab23, ce23, 2, 3, 6, 7));
+}
+
+/**
+ * dst[c][r] = src[r][c] for r < rows, c < cols: src rows `lds` bytes apart, dst rows `ldd` apart.
+ * 4x4 blocks where both sides are whole, scalar elsewhere.
+ */
+function transpose(dst: usize, ldd: usize, src: usize, lds: usize, rows: i32, cols: i32): void {
+  const rows4 = rows & ~3;
+  const cols4 = cols & ~3;
+  for (let r = 0; r < rows4; r += 4) {
+    const s0 = src + <usize>r * lds;
+    for (let c = 0; c < cols4; c += 4) {
+      const at = s0 + (<usize>c << 2);
+      storeTransposed(dst + <usize>c * ldd + (<usize>r << 2), ldd, v128.load(at), v128.load(at + lds), v128.load(at + 2 * lds), v128.load(at + 3 * lds));
     }
+    for (let c = cols4; c < cols; c++) {
+      for (let i = r; i < r + 4; i++) store<f32>(dst + <usize>c * ldd + (<usize>i << 2), load<f32>(src + <usize>i * lds + (<usize>c << 2)));
+    }
+  }
+  for (let r = rows4; r < rows; r++) {
+    for (let c = 0; c < cols; c++) store<f32>(dst + <usize>c * ldd + (<usize>r << 2), load<f32>(src + <usize>r * lds + (<usize>c << 2)));
   }
 }
 
-/** Value panels for out = P V: panel of columns [d, d+NR) as [tokens][NR], zero past headDim. */
-function packValues(dst: usize, v: usize, tokenStride: usize, T: i32, hd: i32): void {
-  const hdp = roundUp(hd, NR);
-  for (let d = 0; d < hdp; d += NR) {
-    const panel = dst + <usize>d * T * 4;
-    const cols = min(NR, hd - d);
-    for (let t = 0; t < T; t++) {
-      const src = v + <usize>t * tokenStride + (<usize>d << 2);
-      const row = panel + <usize>t * NR * 4;
-      for (let j = 0; j < NR; j++) store<f32>(row + (<usize>j << 2), j < cols ? load<f32>(src + (<usize>j << 2)) : 0);
-    }
-  }
-}
-
-/** In place: row[j] = exp(row[j]*scale - max*scale) / sum, for j < n. */
-function softmaxRow(row: usize, n: i32, scale: f32): void {
-  const vecEnd = n & ~3;
-  let mv = f32x4.splat(-Infinity);
-  for (let j = 0; j < vecEnd; j += 4) mv = f32x4.pmax(mv, v128.load(row + (<usize>j << 2)));
-  let m = hmax(mv);
-  for (let j = vecEnd; j < n; j++) m = max(m, load<f32>(row + (<usize>j << 2)));
+/**
+ * In place on S^T [n][NR]: s[j][c] becomes exp(s[j][c] * scale - max_j s[j][c] * scale), and
+ * inv[c] = 1 / sum_j of those: the softmax of each column, left unnormalized (the output is
+ * scaled instead, NR x headDim multiplies rather than NR x n). Max-subtracted, so scores of any
+ * size are safe. Columns are independent, so all of it is vertical vector math.
+ */
+function expColumns(s: usize, inv: usize, n: i32, scale: f32): void {
+  const ld: usize = <usize>NR * 4;
   const sv = f32x4.splat(scale);
-  const ms = f32x4.splat(m * scale);
-  let acc = f32x4.splat(0);
-  for (let j = 0; j < vecEnd; j += 4) {
-    const at = row + (<usize>j << 2);
-    const e = exp4(f32x4.sub(f32x4.mul(v128.load(at), sv), ms));
-    v128.store(at, e);
-    acc = f32x4.add(acc, e);
-  }
-  let sum = hsum(acc);
-  for (let j = vecEnd; j < n; j++) {
-    const at = row + (<usize>j << 2);
-    const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(at) * scale - m * scale)), 0);
-    store<f32>(at, e);
-    sum += e;
-  }
-  const inv = f32x4.splat(<f32>1 / sum);
-  for (let j = 0; j < vecEnd; j += 4) {
-    const at = row + (<usize>j << 2);
-    v128.store(at, f32x4.mul(v128.load(at), inv));
-  }
-  const invScalar = <f32>1 / sum;
-  for (let j = vecEnd; j < n; j++) {
-    const at = row + (<usize>j << 2);
-    store<f32>(at, load<f32>(at) * invScalar);
+  for (let c = 0; c < NR; c += 4) {
+    const col = s + (<usize>c << 2);
+    // Two running maxima and two sums: shorter dependency chains.
+    let m0 = v128.load(col);
+    let m1 = m0;
+    let j = 1;
+    for (; j + 2 <= n; j += 2) {
+      m0 = f32x4.pmax(m0, v128.load(col + <usize>j * ld));
+      m1 = f32x4.pmax(m1, v128.load(col + <usize>(j + 1) * ld));
+    }
+    if (j < n) m0 = f32x4.pmax(m0, v128.load(col + <usize>j * ld));
+    const ms = f32x4.mul(f32x4.pmax(m0, m1), sv);
+    let sum0 = f32x4.splat(0);
+    let sum1 = sum0;
+    j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const at = col + <usize>j * ld;
+      const e0 = exp4(f32x4.sub(f32x4.mul(v128.load(at), sv), ms));
+      const e1 = exp4(f32x4.sub(f32x4.mul(v128.load(at + ld), sv), ms));
+      v128.store(at, e0);
+      v128.store(at + ld, e1);
+      sum0 = f32x4.add(sum0, e0);
+      sum1 = f32x4.add(sum1, e1);
+    }
+    if (j < n) {
+      const at = col + <usize>j * ld;
+      const e0 = exp4(f32x4.sub(f32x4.mul(v128.load(at), sv), ms));
+      v128.store(at, e0);
+      sum0 = f32x4.add(sum0, e0);
+    }
+    v128.store(inv + (<usize>c << 2), f32x4.div(f32x4.splat(1), f32x4.add(sum0, sum1)));
   }
 }

@@ -11,7 +11,7 @@ import type { Arena, Backend, LinearEpilogue, LinearWeights } from '../types.js'
 import type { WasmHeap } from './heap.js';
 import {
   ATT_BATCH, ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
-  ATT_TILES_PER_UNIT, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N,
+  ATT_BLOCKS_PER_UNIT, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N,
   GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
   LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM,
   OP_LAYERNORM, OP_PACK, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
@@ -25,8 +25,8 @@ const KC_MAX = 512;
 const MC_MAX = 96;
 /** Output columns per GEMM unit (rounded to whole panels). */
 const UNIT_COLUMNS = 192;
-/** Query rows per attention unit (rounded to whole tiles). */
-const ATTENTION_UNIT_ROWS = 48;
+/** Queries per attention unit (rounded to whole blocks of NR). */
+const ATTENTION_UNIT_QUERIES = 48;
 /** Elements per LayerNorm unit. */
 const LAYERNORM_UNIT_ELEMENTS = 16384;
 /** Below this many multiply-adds a job runs on the calling thread: waking workers costs ~10-50 us. */
@@ -227,10 +227,7 @@ export class WasmBackend implements Backend {
     if (overlaps(out, batch * tokens * dim, qkv, batch * tokens * 3 * dim)) {
       throw new RangeError('wasm backend: attention out must not overlap qkv');
     }
-    const { mr, nr } = this;
-    const paddedTokens = Math.ceil(tokens / nr) * nr;
-    const paddedHeadDim = Math.ceil(headDim / nr) * nr;
-    const stride = alignUp(SCRATCH_BULK + 4 * (paddedTokens * headDim + tokens * paddedHeadDim + mr * paddedTokens), 64);
+    const stride = this.attentionScratchBytes(tokens, headDim);
     const scratch = this.scratch(stride * this.threads);
     // Each thread caches its packed keys/values under a (job, head) tag: clear stale tags.
     const ints = new Int32Array(this.heap.buffer, scratch, (stride * this.threads) / 4);
@@ -238,8 +235,8 @@ export class WasmBackend implements Backend {
       ints[(t * stride + SCRATCH_TAG_SERIAL) / 4] = 0;
       ints[(t * stride + SCRATCH_TAG_KEY) / 4] = -1;
     }
-    const tilesPerUnit = Math.max(1, Math.round(ATTENTION_UNIT_ROWS / mr));
-    const unitsPerHead = Math.ceil(Math.ceil(tokens / mr) / tilesPerUnit);
+    const blocksPerUnit = Math.max(1, Math.round(ATTENTION_UNIT_QUERIES / this.nr));
+    const unitsPerHead = Math.ceil(Math.ceil(tokens / this.nr) / blocksPerUnit);
     const a = this.pool.args;
     a[ATT_OUT] = out.byteOffset;
     a[ATT_QKV] = qkv.byteOffset;
@@ -247,7 +244,7 @@ export class WasmBackend implements Backend {
     a[ATT_TOKENS] = tokens;
     a[ATT_HEADS] = heads;
     a[ATT_HEAD_DIM] = headDim;
-    a[ATT_TILES_PER_UNIT] = tilesPerUnit;
+    a[ATT_BLOCKS_PER_UNIT] = blocksPerUnit;
     a[ATT_UNITS_PER_HEAD] = unitsPerHead;
     a[ATT_SCRATCH] = scratch;
     a[ATT_SCRATCH_STRIDE] = stride;
@@ -258,6 +255,13 @@ export class WasmBackend implements Backend {
 
   dispose(): void {
     this.pool.dispose();
+  }
+
+  /** Per-thread scratch of attention (see assembly/attention.ts): V^T, Q^T, S^T, O^T, 1/sums. */
+  private attentionScratchBytes(tokens: number, headDim: number): number {
+    const { mr, nr } = this;
+    const floats = headDim * tokens + headDim * nr + Math.ceil(tokens / mr) * mr * nr + Math.ceil(headDim / mr) * mr * nr + nr;
+    return alignUp(SCRATCH_BULK + 4 * floats, 64);
   }
 
   /** The scratch region, grown (in place when it is the heap's last reservation) to `bytes`. */
