@@ -23,8 +23,8 @@ import type { ThreadPool } from './thread-pool.js';
 const KC_MAX = 512;
 /** Most rows per GEMM unit: the unit's MC x KC block of x is reused from L2 by every panel. */
 const MC_MAX = 96;
-/** Output columns per GEMM unit (rounded to whole panels). */
-const UNIT_COLUMNS = 192;
+/** Work per GEMM unit (flops): ~0.5 ms, small enough that threads finish an op together. */
+const GEMM_UNIT_FLOPS = 24e6;
 /** Queries per attention unit (rounded to whole blocks of NR). */
 const ATTENTION_UNIT_QUERIES = 48;
 /** Elements per LayerNorm unit. */
@@ -147,7 +147,7 @@ export class WasmBackend implements Backend {
     const rowBlocks = Math.ceil(rows / MC_MAX);
     const mc = Math.ceil(Math.ceil(rows / rowBlocks) / mr) * mr;
     const panels = Math.ceil(N / this.nr);
-    const perUnit = Math.max(1, Math.round(UNIT_COLUMNS / this.nr));
+    const perUnit = Math.min(panels, Math.max(1, Math.round(GEMM_UNIT_FLOPS / (2 * mc * K * this.nr))));
     const colUnits = Math.ceil(panels / perUnit);
     // GELU before a residual needs the whole K in one block (see assembly/gemm.ts).
     const kBlocks = gelu && residual !== null ? 1 : Math.ceil(K / KC_MAX);
