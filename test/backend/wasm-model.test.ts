@@ -1,0 +1,44 @@
+// The whole forward pass on the wasm backend against torchvision's VisionTransformer run in
+// float64 (the parity fixtures of test/model/, from scripts/make_fixtures.py), for both kernels
+// on 1 and 2 threads, with the reference backend's tolerance (test/model/parity.test.ts: 1e-4
+// on logits and features, same top-5). The full-size ViT-B/16-384 fixture, when present, runs
+// here in seconds (the reference backend needs minutes).
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
+import { loadVitModel } from '../../src/model/load.js';
+import { FULL_FIXTURE, loadParityFixture, maxAbsDiff, MODEL_FIXTURES, modelFixtureNames, topK } from '../model/fixtures.js';
+
+const TOLERANCE = 1e-4;
+const hasFull = existsSync(join(FULL_FIXTURE, 'model.safetensors'));
+
+const CONFIGS = [
+  { relaxedSimd: true, threads: 1 },
+  { relaxedSimd: true, threads: 2 },
+  { relaxedSimd: false, threads: 1 },
+  { relaxedSimd: false, threads: 2 },
+];
+
+describe.each(CONFIGS)('forward pass on wasm (relaxedSimd $relaxedSimd, $threads thread(s)) equals torchvision', ({ relaxedSimd, threads }) => {
+  let backend: WasmBackend;
+  beforeAll(async () => {
+    backend = await createWasmBackend({ relaxedSimd, threads });
+  });
+  afterAll(() => backend.dispose());
+
+  const fixtures = modelFixtureNames().map((name) => [name, join(MODEL_FIXTURES, name)]);
+  if (hasFull && threads === 2) fixtures.push(['full-size vit_base_patch16_384', FULL_FIXTURE]);
+  it.each(fixtures)('%s: logits and features within 1e-4, same top-5', async (_name, dir) => {
+    const fx = loadParityFixture(dir);
+    const model = await loadVitModel(fx.weights, { backend, maxBatch: fx.batch });
+    const { logits, features } = model.forward(fx.input, fx.batch);
+    expect(maxAbsDiff(features, fx.features)).toBeLessThanOrEqual(TOLERANCE);
+    expect(maxAbsDiff(logits, fx.logits)).toBeLessThanOrEqual(TOLERANCE);
+    for (let b = 0; b < fx.batch; b++) {
+      const row = (a: Float32Array) => a.subarray(b * fx.numClasses, (b + 1) * fx.numClasses);
+      expect(topK(row(logits), 5)).toEqual(topK(row(fx.logits), 5));
+    }
+  });
+});
