@@ -46,15 +46,14 @@ export const LN_ROWS_PER_UNIT: i32 = 7;
 
 export const ATT_OUT: i32 = 0;
 export const ATT_QKV: i32 = 1;
-export const ATT_BATCH: i32 = 2;
-export const ATT_TOKENS: i32 = 3;
-export const ATT_HEADS: i32 = 4;
-export const ATT_HEAD_DIM: i32 = 5;
-export const ATT_BLOCKS_PER_UNIT: i32 = 6; // query blocks (NR queries each) per unit
-export const ATT_UNITS_PER_HEAD: i32 = 7;
-export const ATT_SCRATCH: i32 = 8;
-export const ATT_SCRATCH_STRIDE: i32 = 9;
-export const ATT_SCALE: i32 = 10; // f32 bits
+export const ATT_TOKENS: i32 = 2;
+export const ATT_HEADS: i32 = 3;
+export const ATT_HEAD_DIM: i32 = 4;
+export const ATT_BLOCKS_PER_UNIT: i32 = 5; // query blocks (NR queries each) per unit
+export const ATT_UNITS_PER_HEAD: i32 = 6;
+export const ATT_SCRATCH: i32 = 7;
+export const ATT_SCRATCH_STRIDE: i32 = 8;
+export const ATT_SCALE: i32 = 9; // f32 bits
 
 export const PACK_SRC: i32 = 0; // [outDim][inDim] weight
 export const PACK_BIAS: i32 = 1; // [outDim] or 0

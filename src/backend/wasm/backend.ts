@@ -3,14 +3,14 @@
 //
 // Besides the arena, the backend keeps one scratch region of its own, reused for two things that
 // never overlap in time: staging a Linear's weights while they are packed (load time), and each
-// thread's private buffers while an op runs (edge tiles, attention's packed keys/values and scores).
+// thread's private buffers while an op runs (edge tiles; attention's V^T, Q^T and scores).
 // It lives at the end of the heap, so it grows in place and is never duplicated.
 
 import { BumpArena, alignUp } from '../arena.js';
 import type { Arena, Backend, LinearEpilogue, LinearWeights } from '../types.js';
 import type { WasmHeap } from './heap.js';
 import {
-  ATT_BATCH, ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
+  ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
   ATT_BLOCKS_PER_UNIT, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N,
   GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
   LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM,
@@ -55,15 +55,18 @@ export class WasmBackend implements Backend {
   private scratchPtr = 0;
   private scratchBytes = 0;
 
+  /** Whether the kernels use relaxed-SIMD fused multiply-add. */
+  readonly relaxedSimd: boolean;
+
   constructor(
     private readonly heap: WasmHeap,
     private readonly pool: ThreadPool,
-    readonly relaxedSimd: boolean,
   ) {
     this.mr = pool.kernels.MR.value as number;
     this.nr = pool.kernels.NR.value as number;
-    this.kernel = relaxedSimd ? 'gemm_3x12_fma' : 'gemm_4x8';
-    this.name = relaxedSimd ? 'wasm-relaxed' : 'wasm-simd';
+    this.relaxedSimd = pool.kernels.RELAXED_SIMD.value === 1;
+    this.kernel = this.relaxedSimd ? 'gemm_3x12_fma' : 'gemm_4x8';
+    this.name = this.relaxedSimd ? 'wasm-relaxed' : 'wasm-simd';
     this.tile = { rows: this.mr, cols: this.nr };
   }
 
@@ -240,7 +243,6 @@ export class WasmBackend implements Backend {
     const a = this.pool.args;
     a[ATT_OUT] = out.byteOffset;
     a[ATT_QKV] = qkv.byteOffset;
-    a[ATT_BATCH] = batch;
     a[ATT_TOKENS] = tokens;
     a[ATT_HEADS] = heads;
     a[ATT_HEAD_DIM] = headDim;

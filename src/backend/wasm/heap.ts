@@ -15,10 +15,9 @@ export class WasmHeap {
   // Every SharedArrayBuffer this memory has shown (one per size): a view's buffer must be one.
   private readonly buffers = new WeakSet<ArrayBufferLike>();
 
-  /** @param startByte first byte the heap may hand out (the kernels' static data is below it) */
-  constructor(startByte: number) {
-    this.memory = createSharedMemory(Math.max(1, Math.ceil(startByte / PAGE_BYTES)));
-    this.top = alignUp(startByte, ALIGN);
+  constructor() {
+    this.memory = createSharedMemory(1);
+    this.top = 0;
     this.buffers.add(this.memory.buffer);
   }
 

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { WasmBackend } from './backend.js';
 import { WasmHeap } from './heap.js';
-import { compileKernels, instantiateKernels, relaxedSimdSupported } from './kernels.js';
+import { compileKernels, relaxedSimdSupported } from './kernels.js';
 import { ThreadPool } from './thread-pool.js';
 
 export { WasmBackend, type KernelName } from './backend.js';
@@ -24,10 +24,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const wanted = options.relaxedSimd ?? 'auto';
   const relaxed = wanted === 'auto' ? relaxedSimdSupported() : wanted;
   const module = compileKernels(relaxed ? 'relaxed' : 'simd');
-  // The kernels' static data ends at heap_base; ask a throwaway instance where that is.
-  const probe = new WasmHeap(0);
-  const heapBase = instantiateKernels(module, probe.memory).heap_base();
-  const heap = new WasmHeap(heapBase);
+  const heap = new WasmHeap();
   const pool = await ThreadPool.create(module, heap, threads);
-  return new WasmBackend(heap, pool, relaxed);
+  return new WasmBackend(heap, pool);
 }

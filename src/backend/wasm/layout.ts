@@ -43,15 +43,14 @@ export const LN_ROWS_PER_UNIT = 7;
 
 export const ATT_OUT = 0;
 export const ATT_QKV = 1;
-export const ATT_BATCH = 2;
-export const ATT_TOKENS = 3;
-export const ATT_HEADS = 4;
-export const ATT_HEAD_DIM = 5;
-export const ATT_BLOCKS_PER_UNIT = 6;
-export const ATT_UNITS_PER_HEAD = 7;
-export const ATT_SCRATCH = 8;
-export const ATT_SCRATCH_STRIDE = 9;
-export const ATT_SCALE = 10;
+export const ATT_TOKENS = 2;
+export const ATT_HEADS = 3;
+export const ATT_HEAD_DIM = 4;
+export const ATT_BLOCKS_PER_UNIT = 5;
+export const ATT_UNITS_PER_HEAD = 6;
+export const ATT_SCRATCH = 7;
+export const ATT_SCRATCH_STRIDE = 8;
+export const ATT_SCALE = 9;
 
 export const PACK_SRC = 0;
 export const PACK_BIAS = 1;

@@ -47,6 +47,7 @@ export class ThreadPool {
 
   static async create(module: WasmModule, heap: WasmHeap, threads: number): Promise<ThreadPool> {
     const kernels = instantiateKernels(module, heap.memory);
+    if (heap.usedBytes === 0) heap.reserve(kernels.heap_base()); // the kernels' static data
     const ctrlPtr = heap.reserve(CTRL_INTS * 4);
     const workers: Worker[] = [];
     try {
