@@ -2,19 +2,27 @@
 
 import { ReferenceBackend } from './reference.js';
 import type { Backend } from './types.js';
+import { createWasmBackend } from './wasm/index.js';
 
-export type BackendName = 'auto' | 'ref';
-export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'ref'];
+/**
+ * 'auto': the fastest this runtime supports (WebAssembly SIMD, with relaxed-SIMD FMA when V8 has it);
+ * 'wasm': WebAssembly SIMD, plain 128-bit mul+add kernels only (no relaxed SIMD);
+ * 'ref': the plain TypeScript reference (slow; the test oracle).
+ */
+export type BackendName = 'auto' | 'wasm' | 'ref';
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'wasm', 'ref'];
 
 export interface BackendOptions {
-  /** Worker threads for backends that use them (default: the machine's cores). */
+  /** Threads per op, the calling thread included (default: the machine's cores). */
   threads?: number;
 }
 
-/** 'auto' picks the fastest backend this runtime supports; 'ref' is the plain TypeScript oracle. */
-export async function createBackend(name: BackendName = 'auto', _options: BackendOptions = {}): Promise<Backend> {
+export async function createBackend(name: BackendName = 'auto', options: BackendOptions = {}): Promise<Backend> {
   switch (name) {
     case 'auto':
+      return createWasmBackend({ threads: options.threads, relaxedSimd: 'auto' });
+    case 'wasm':
+      return createWasmBackend({ threads: options.threads, relaxedSimd: false });
     case 'ref':
       return new ReferenceBackend();
   }

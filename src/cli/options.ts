@@ -37,7 +37,7 @@ export const headsOption = () =>
   new Option('--heads <n>', 'attention heads, when the architecture is inferred from the weights').argParser(positiveInteger).env('VIT_HEADS');
 
 export const backendOption = () =>
-  new Option('--backend <name>', 'kernels: auto (fastest available) or ref (plain TypeScript reference)')
+  new Option('--backend <name>', 'kernels: auto (WebAssembly SIMD, relaxed-SIMD FMA when available), wasm (plain SIMD only) or ref (TypeScript reference, slow)')
     .choices(BACKEND_NAMES)
     .default('auto')
     .env('VIT_BACKEND');

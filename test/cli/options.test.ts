@@ -33,7 +33,7 @@ describe('vit option parsing', () => {
     [['--topk', 'abc'], /argument 'abc' is invalid/],
     [['--batch-size', '-3'], /--batch-size <n>' argument '-3' is invalid/],
     [['--format', 'xml'], /argument 'xml' is invalid. Allowed choices are text, json, ndjson, csv/],
-    [['--backend', 'gpu'], /Allowed choices are auto, ref/],
+    [["--backend", "gpu"], /Allowed choices are auto, wasm, ref/],
     [['--frobnicate'], /unknown option '--frobnicate'/],
   ])('rejects %j with exit code 2', async (args, message) => {
     const { code, stderr, stdout } = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS, ...args]);
