@@ -83,7 +83,6 @@ _reexec_with_openblas()
 # pylint: disable=wrong-import-position
 import argparse  # noqa: E402
 import json  # noqa: E402
-import struct  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -93,6 +92,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import torchvision  # noqa: E402
 from torchvision.models import VisionTransformer  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from safetensors_io import decode_safetensors, write_safetensors  # noqa: E402
 
 Tensors = Dict[str, torch.Tensor]
 
@@ -193,49 +195,14 @@ MIN_LOGIT_STD = 0.1  # per sample, across classes: "not near-constant"
 
 
 # --------------------------------------------------------------------------------------------
-# safetensors (pure Python: u64 LE header length, JSON header padded with spaces to 8, data)
+# safetensors: scripts/safetensors_io.py (F32, names sorted, header padded to 8 bytes)
 # --------------------------------------------------------------------------------------------
 
 
-def write_safetensors(path: Path, tensors: Tensors,
-                      metadata: Optional[Dict[str, str]] = None) -> None:
-    header: Dict[str, object] = {}
-    if metadata is not None:
-        assert all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
-        header["__metadata__"] = metadata
-    blobs: List[bytes] = []
-    offset = 0
-    for name in sorted(tensors):
-        t = tensors[name]
-        assert t.dtype == torch.float32, f"{name}: {t.dtype}"
-        data = t.detach().cpu().contiguous().numpy().astype("<f4", copy=False).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    head += b" " * (-len(head) % 8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)))
-        f.write(head)
-        for blob in blobs:
-            f.write(blob)
-
-
 def read_safetensors(path: Path) -> Tuple[Tensors, Dict[str, str]]:
-    """Minimal reader, only used to check what was written."""
-    raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n].decode("utf-8"))
-    metadata = header.pop("__metadata__", {})
-    data = raw[8 + n:]
-    tensors = {}
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        flat = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32)
-        tensors[name] = flat.reshape(info["shape"])
-    return tensors, metadata
+    """Read back what was written, as torch tensors."""
+    arrays, metadata = decode_safetensors(path.read_bytes(), str(path))
+    return {name: torch.from_numpy(arr.copy()) for name, arr in arrays.items()}, metadata
 
 
 def write_json(path: Path, obj: dict, sort_keys: bool = False) -> None:

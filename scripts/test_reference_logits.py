@@ -105,7 +105,7 @@ class SafetensorsWriterTest(unittest.TestCase):
         raw = rl.encode_safetensors({"a": np.ones((2, 2))})
         for broken in (raw[:5], raw[:-4], struct.pack("<Q", 10**9) + raw[8:],
                        struct.pack("<Q", 4) + b"nope" + raw[12:]):
-            with self.assertRaises(rl.UserError):
+            with self.assertRaises(rl.SafetensorsFormatError):
                 rl.decode_safetensors(broken, "broken")
 
 
