@@ -1,0 +1,280 @@
+// bench/compare: vit side by side with onnxruntime-node, onnxruntime-web and PyTorch on the same
+// random-weight ViT-B/16-384 and the same input (issue 5). Run: `npm run build` at the root, then
+// `cd bench/compare && npm install && npm run compare`.
+//
+// 1. The checkpoint: bench/checkpoint.mjs's (timm-named safetensors, seeded random weights, in a
+//    temp folder; written if missing). 2. Its ONNX export in models/ (export_onnx.py, run with
+//    /usr/bin/python3 when the export is missing or was made from another checkpoint file).
+// 3. Each engine x thread count in its own process, one after another: engine.mjs (ours with the
+//    default backend = relaxed-SIMD FMA when V8 has it, ours with --backend wasm = plain SIMD,
+//    onnxruntime-node, onnxruntime-web's WASM SIMD build) and torch_bench.py (PyTorch, OpenBLAS).
+//    Batch 1, warm-up, then timed runs: median/min/max wall time, with process CPU time beside it
+//    (a 2-thread run whose CPU time is well under 2x wall time shared the cores with something).
+//    All 2-thread runs come first, then the 1-thread runs, so the pairs in the ratios run close in
+//    time. 4. Max |logit difference| of every engine against ours (default backend, 2 threads).
+// 5. A table, the ratios that issue 5's targets are stated in, and JSON in results/ (gitignored).
+//
+// Environment: COMPARE_RUNS (timed runs, default 10), COMPARE_WARMUP (2), COMPARE_THREADS (2,1),
+// COMPARE_ENGINES (ours,ours-simd,ort-node,ort-web,torch), COMPARE_FRESH=1 (re-export the ONNX),
+// COMPARE_WAIT_IDLE=S (before each configuration wait up to S seconds for a 2-second window in
+// which the machine is >= 90% idle; for measuring on a shared machine). BENCH_FRESH=1 rewrites the
+// checkpoint (bench/checkpoint.mjs), which also re-exports the ONNX.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const MODEL = 'vit_base_patch16_384';
+const ONNX = join(here, 'models', `${MODEL}.onnx`);
+const PYTHON = '/usr/bin/python3';
+const INPUT_SEED = 7; // bench/model.mjs's image seed
+
+const ENGINES = {
+  ours: { label: 'vit (default: relaxed SIMD)', script: 'engine.mjs', args: { engine: 'ours', backend: 'auto' } },
+  'ours-simd': { label: 'vit --backend wasm (SIMD)', script: 'engine.mjs', args: { engine: 'ours', backend: 'wasm' } },
+  'ort-node': { label: 'onnxruntime-node (MLAS)', script: 'engine.mjs', args: { engine: 'ort-node' } },
+  'ort-web': { label: 'onnxruntime-web (WASM SIMD)', script: 'engine.mjs', args: { engine: 'ort-web' } },
+  torch: { label: 'PyTorch (OpenBLAS)', script: 'torch_bench.py', args: {} },
+};
+
+const envList = (name, fallback) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const envInt = (name, fallback) => {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v >= 0 ? v : fallback;
+};
+const runs = Math.max(1, envInt('COMPARE_RUNS', 10));
+const warmup = Math.max(1, envInt('COMPARE_WARMUP', 2));
+const waitIdle = envInt('COMPARE_WAIT_IDLE', 0);
+const threadCounts = envList('COMPARE_THREADS', '2,1').map(Number);
+const engines = envList('COMPARE_ENGINES', Object.keys(ENGINES).join(','));
+for (const e of engines) if (!(e in ENGINES)) throw new Error(`COMPARE_ENGINES: unknown engine ${e} (expected ${Object.keys(ENGINES).join(', ')})`);
+for (const t of threadCounts) if (!(Number.isInteger(t) && t > 0)) throw new Error(`COMPARE_THREADS: ${t} is not a positive integer`);
+
+if (!existsSync(join(root, 'dist/backend/index.js'))) fail('dist/ is missing: run `npm run build` at the repository root first');
+if (!existsSync(join(here, 'node_modules/onnxruntime-web'))) fail('onnxruntime is not installed: run `npm install` in bench/compare first');
+
+// bench/checkpoint.mjs imports dist/, so it is loaded only once dist/ is known to exist.
+const { benchCheckpoint } = await import('../checkpoint.mjs');
+const { median, randomFloats, round } = await import('../stats.mjs');
+
+console.log(`Checkpoint: writing/reusing the random-weight ${MODEL} (bench/checkpoint.mjs)...`);
+const checkpoint = benchCheckpoint(MODEL);
+console.log(`  ${checkpoint}`);
+const onnx = ensureOnnx(checkpoint);
+
+const S = 384;
+const input = randomFloats(3 * S * S, INPUT_SEED);
+const inputPath = join(tmpdir(), 'vit-compare', `input-1x3x${S}x${S}-seed${INPUT_SEED}.f32`);
+mkdirSync(dirname(inputPath), { recursive: true });
+writeFileSync(inputPath, new Uint8Array(input.buffer));
+
+const report = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  availableParallelism: availableParallelism(),
+  git: gitState(),
+  settings: { runs, warmup, batch: 1, threads: threadCounts, engines, input: `uniform [-1,1) seed ${INPUT_SEED}, [1,3,${S},${S}]` },
+  checkpoint,
+  onnx: { path: relative(root, ONNX), ...onnx },
+  loadAverageAtStart: loadavg().map((v) => round(v)),
+  results: [],
+};
+
+for (const threads of threadCounts) {
+  for (const name of engines) {
+    const engine = ENGINES[name];
+    const idle = await waitForIdle(waitIdle);
+    const loadBefore = loadavg()[0];
+    process.stdout.write(`${engine.label}, ${threads} thread(s)... `);
+    const args = { ...engine.args, threads, input: inputPath, checkpoint, onnx: ONNX, warmup, runs, batch: 1 };
+    const out = child(engine.script, args);
+    const wall = out.samples.map((s) => s.wallMs);
+    const result = {
+      name,
+      label: engine.label,
+      threads,
+      version: out.version ?? null,
+      ...(out.blas ? { blas: out.blas } : {}),
+      backend: out.backend ?? null,
+      kernel: out.kernel ?? null,
+      loadMs: round(out.loadMs),
+      runs: wall.length,
+      medianMs: round(median(wall)),
+      minMs: round(Math.min(...wall)),
+      maxMs: round(Math.max(...wall)),
+      medianCpuMs: round(median(out.samples.map((s) => s.cpuMs))),
+      machine: { loadAverageBefore: round(loadBefore), idleBefore: idle },
+      logits: out.logits,
+    };
+    result.cpuPerWall = round(result.medianCpuMs / result.medianMs);
+    report.results.push(result);
+    console.log(`median ${fmtS(result.medianMs)} (CPU ${round(result.cpuPerWall)}x wall)`);
+  }
+}
+
+compareLogits(report.results);
+printTable(report.results);
+report.ratios = ratios(report.results);
+printRatios(report.ratios);
+
+mkdirSync(join(here, 'results'), { recursive: true });
+const stamp = report.date.replace(/[:.]/g, '-');
+const slim = { ...report, results: report.results.map(({ logits, ...rest }) => ({ ...rest, logitsHead: logits.slice(0, 5).map((v) => round(v, 6)) })) };
+for (const file of [`compare-${stamp}.json`, 'latest.json']) writeFileSync(join(here, 'results', file), JSON.stringify(slim, null, 2) + '\n');
+console.log(`\nSaved bench/compare/results/compare-${stamp}.json`);
+
+// ---------------------------------------------------------------------------------------------
+
+function fail(message) {
+  console.error(`compare: ${message}`);
+  process.exit(1);
+}
+
+/** The ONNX export of `checkpoint`, made (and checked) by export_onnx.py unless its sidecar says it
+ * was made from this very file (path, size, mtime). Returns the sidecar. */
+function ensureOnnx(checkpointPath) {
+  const sidecarPath = `${ONNX}.json`;
+  const stat = statSync(checkpointPath);
+  const current = () => {
+    if (!existsSync(ONNX) || !existsSync(sidecarPath)) return null;
+    const s = JSON.parse(readFileSync(sidecarPath, 'utf8'));
+    const same = s.checkpoint === checkpointPath && s.checkpointBytes === stat.size && Math.abs(s.checkpointMtimeMs - stat.mtimeMs) < 1 && s.onnxBytes === statSync(ONNX).size;
+    return same ? s : null;
+  };
+  let sidecar = process.env.COMPARE_FRESH === '1' ? null : current();
+  if (sidecar === null) {
+    console.log(`ONNX: exporting ${relative(root, ONNX)} with ${PYTHON} export_onnx.py (torch 1.13, ~1 min)...`);
+    const run = spawnSync(PYTHON, [join(here, 'export_onnx.py'), checkpointPath, '--out', ONNX], { stdio: 'inherit', cwd: here });
+    if (run.status !== 0) fail(`export_onnx.py failed (exit ${run.status ?? run.signal})`);
+    sidecar = current();
+    if (sidecar === null) fail('export_onnx.py did not leave a matching ONNX and sidecar');
+  } else {
+    console.log(`ONNX: reusing ${relative(root, ONNX)} (checked against torch: max |diff| ${sidecar.check?.maxAbsDiff?.toExponential(2) ?? 'unchecked'})`);
+  }
+  return sidecar;
+}
+
+function child(script, args) {
+  const command = script.endsWith('.py') ? PYTHON : process.execPath;
+  const run = spawnSync(command, [join(here, script), JSON.stringify(args)], {
+    cwd: here,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  });
+  if (run.status !== 0) fail(`${script} ${JSON.stringify(args)} failed (exit ${run.status ?? run.signal})`);
+  return JSON.parse(run.stdout.trim().split('\n').pop());
+}
+
+/** Share of the machine's CPU time that was idle over `ms` (from /proc/stat; null elsewhere). */
+async function idleShare(ms) {
+  const read = () => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+    } catch {
+      return null;
+    }
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  if (a === null || b === null || b.total === a.total) return null;
+  return round((b.idle - a.idle) / (b.total - a.total));
+}
+
+/** Idle share of the last 2-second window; with maxSeconds > 0, waits (up to that) for >= 90%. */
+async function waitForIdle(maxSeconds) {
+  const deadline = Date.now() + maxSeconds * 1000;
+  let idle = await idleShare(maxSeconds > 0 ? 2000 : 500);
+  let warned = false;
+  while (maxSeconds > 0 && idle !== null && idle < 0.9 && Date.now() < deadline) {
+    if (!warned) process.stdout.write(`(machine ${Math.round((1 - idle) * 100)}% busy: waiting up to ${maxSeconds} s) `);
+    warned = true;
+    idle = await idleShare(2000);
+  }
+  return idle;
+}
+
+function gitState() {
+  const git = (...a) => spawnSync('git', ['-C', root, ...a], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const dirty = git('status', '--porcelain', '--', 'src', 'assembly', 'asconfig.json');
+  return { head: git('rev-parse', '--short', 'HEAD'), uncommittedInSrcOrAssembly: dirty ? dirty.split('\n') : [] };
+}
+
+/** Max |logit - reference logit| for each result; the reference is ours (default backend) at the most threads. */
+function compareLogits(results) {
+  const ours = results.filter((r) => r.name === 'ours' || r.name === 'ours-simd');
+  const ref = ours.find((r) => r.name === 'ours') ?? ours[0];
+  if (ref === undefined) return;
+  const argmax = (v) => v.reduce((best, x, i) => (x > v[best] ? i : best), 0);
+  const refTop = argmax(ref.logits);
+  for (const r of results) {
+    r.maxAbsDiffVsOurs = Math.max(...r.logits.map((v, i) => Math.abs(v - ref.logits[i])));
+    r.sameTop1 = argmax(r.logits) === refTop;
+  }
+  report.logitsReference = { engine: ref.name, threads: ref.threads, maxAbsLogit: round(Math.max(...ref.logits.map(Math.abs)), 4), top1: refTop };
+}
+
+function printTable(results) {
+  console.log(`\nViT-B/16-384, batch 1, ${runs} timed runs after ${warmup} warm-up; latency in seconds per image`);
+  console.table(
+    results.map((r) => ({
+      engine: r.label + (r.version ? ` ${r.version}` : ''),
+      threads: r.threads,
+      median: round(r.medianMs / 1000, 3),
+      min: round(r.minMs / 1000, 3),
+      max: round(r.maxMs / 1000, 3),
+      'CPU/wall': r.cpuPerWall,
+      'idle before': r.machine.idleBefore,
+      'max |Δlogit| vs ours': r.maxAbsDiffVsOurs === undefined ? '-' : r.maxAbsDiffVsOurs.toExponential(2),
+      'same top-1': r.sameTop1 ?? '-',
+    })),
+  );
+  if (report.logitsReference) {
+    const { engine, threads, maxAbsLogit } = report.logitsReference;
+    console.log(`Logits compared with ${ENGINES[engine].label}, ${threads} thread(s) (max |logit| ${maxAbsLogit}).`);
+  }
+  const shared = results.filter((r) => r.threads > 1 && r.cpuPerWall < 0.8 * r.threads);
+  for (const r of shared) console.log(`note: ${r.label}, ${r.threads} threads: CPU time only ${r.cpuPerWall}x wall time: it ran single-threaded in places or shared the cores`);
+}
+
+function ratios(results) {
+  const t = (name, threads) => results.find((r) => r.name === name && r.threads === threads)?.medianMs;
+  const entry = (what, a, b, target, better) => {
+    if (a === undefined || b === undefined) return { what, value: null, target: null, met: null };
+    const value = round(a / b, 3);
+    if (target === null) return { what, value, target: null, met: null };
+    return { what, value, target: `${better} ${target}`, met: better === '<=' ? value <= target : value >= target };
+  };
+  return [
+    entry('ours (2 threads) / ort-web (2 threads)', t('ours', 2), t('ort-web', 2), 0.43, '<='),
+    entry('ours (2 threads) / ort-node (2 threads)', t('ours', 2), t('ort-node', 2), 2, '<='),
+    entry('ours plain SIMD (2 threads) / ort-web (2 threads)', t('ours-simd', 2), t('ort-web', 2), 0.75, '<='),
+    entry('ours 1 -> 2 threads speed-up', t('ours', 1), t('ours', 2), 1.8, '>='),
+    entry('ours (1 thread) / ort-web (1 thread)', t('ours', 1), t('ort-web', 1), 0.43, '<='),
+    entry('ours (1 thread) / ort-node (1 thread)', t('ours', 1), t('ort-node', 1), 2, '<='),
+    entry('ours plain SIMD (1 thread) / ort-web (1 thread)', t('ours-simd', 1), t('ort-web', 1), 0.75, '<='),
+    entry('ours plain SIMD 1 -> 2 threads speed-up', t('ours-simd', 1), t('ours-simd', 2), 1.8, '>='),
+    entry('ours (2 threads) / PyTorch (2 threads)', t('ours', 2), t('torch', 2), null, 'info'),
+    entry('ort-web 1 -> 2 threads speed-up', t('ort-web', 1), t('ort-web', 2), null, 'info'),
+  ].filter((r) => r.value !== null);
+}
+
+function printRatios(list) {
+  console.log("\nIssue 5's ratios (median latency; the first four are the targets, 1-thread versions alongside):");
+  for (const r of list) {
+    const verdict = r.met === null ? '' : r.met ? '  met' : '  NOT met';
+    const target = r.target === null ? '' : `  (target ${r.target})`;
+    console.log(`  ${r.what}: ${r.value}${target}${verdict}`);
+  }
+}
+
+function fmtS(ms) {
+  return `${(ms / 1000).toFixed(3)} s`;
+}
