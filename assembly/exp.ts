@@ -15,10 +15,12 @@ import { madd } from './simd';
   const shifted = madd(f32x4.add(hi, lo), k(K_LOG2E), k(K_ROUND));
   const n = f32x4.sub(shifted, k(K_ROUND));
   const r = f32x4.add(f32x4.sub(hi, f32x4.mul(n, k(K_LN2_HI))), f32x4.sub(lo, f32x4.mul(n, k(K_LN2_LO))));
-  // 1 + r + r^2/2 + E3 r^3 + ... + E6 r^6, in Estrin's form (short dependency chain).
-  const r2 = f32x4.mul(r, r);
-  const high = madd(madd(k(K_E6), r2, madd(k(K_E5), r, k(K_E4))), r2, madd(k(K_E3), r, k(K_HALF)));
-  const p = madd(high, r2, madd(r, k(K_ONE), k(K_ONE)));
+  let p = madd(k(K_E6), r, k(K_E5));
+  p = madd(p, r, k(K_E4));
+  p = madd(p, r, k(K_E3));
+  p = madd(p, r, k(K_HALF));
+  p = madd(p, r, k(K_ONE));
+  p = madd(p, r, k(K_ONE));
   const scale = i32x4.shl(i32x4.add(shifted, k(K_EXP_BIAS)), 23);
   return v128.andnot(f32x4.mul(p, scale), f32x4.lt(n, k(K_EXP_MIN)));
 }

@@ -12,7 +12,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { relaxedSimdSupported } from '../dist/backend/wasm/index.js';
@@ -76,6 +76,10 @@ if (only !== 'gemm') {
         `  batch 8: ${b8.imagesPerSecond} images/s (median ${b8.medianMs} ms over ${b8.runs} runs), ${b8.gflops} GFLOP/s\n` +
         `  peak RSS ${memory.peakRssMB} MB (after load ${memory.rssAfterLoadMB} MB, wasm memory ${memory.wasmMemoryMB} MB)`,
     );
+    const busy = b1.medianCpuMs / b1.medianMs;
+    if (result.threads > 1 && busy < 0.8 * result.threads) {
+      console.log(`  note: CPU time was only ${round(busy)}x wall time (load average ${result.loadAverageBefore}): other processes held the cores, so this run understates ${result.threads} threads`);
+    }
   }
   summarizeModel(report.model);
 }
@@ -89,13 +93,17 @@ for (const name of [`bench-${stamp}.json`, 'latest.json']) {
 console.log(`\nSaved bench/results/bench-${stamp}.json`);
 
 function child(script, args) {
+  const loadBefore = loadavg()[0];
   const run = spawnSync(process.execPath, [join(here, script), JSON.stringify(args)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 << 20,
   });
   if (run.status !== 0) throw new Error(`bench: ${script} ${JSON.stringify(args)} failed (exit ${run.status})`);
-  return JSON.parse(run.stdout.trim().split('\n').pop());
+  const result = JSON.parse(run.stdout.trim().split('\n').pop());
+  // How busy the machine was when the run started (1-minute load average, before our threads).
+  result.loadAverageBefore = round(loadBefore);
+  return result;
 }
 
 function summarizeModel(results) {

@@ -66,17 +66,17 @@ describe('vector GELU (gemm epilogue)', () => {
   for (let x = -14; x <= 14; x += 1 / 256) grid.push(Math.fround(x + 1 / 1024));
   const special = [0, -0, 1e-30, -1e-30, 1e-7, -1e-7, 0.5, -0.5, 1, -1, 3.5, -3.5, 5, -5, 20, -20, 100, -100];
 
-  it.each(BUILDS)('%s: within 5 ulp of erf.ts on [-14, 14]', (build) => {
+  it.each(BUILDS)('%s: within 6 ulp of erf.ts on [-14, 14]', (build) => {
     const xs = padTo4(grid.concat(special));
     const ours = runHook(build, 'gelu_n', xs);
     for (let i = 0; i < xs.length; i++) {
       const x = Math.fround(xs[i]);
       const ref = gelu(x);
-      // 5 float32 ulp of the exact value (measured: <= 4.0 ulp, see assembly/gelu.ts). erf.ts
+      // 6 float32 ulp of the exact value (measured: <= 4.7 ulp, see assembly/gelu.ts). erf.ts
       // forms 1 + erf(x/sqrt2) in double, which is only accurate to ~2^-53 absolute where it
       // cancels (x << 0): that, times |x|/2, is the reference's own error.
       // Below 2^-126 the kernel flushes to zero.
-      const bound = 5 * ulp32(ref) + Math.abs(x) * 2 ** -53 + 2 ** -126;
+      const bound = 6 * ulp32(ref) + Math.abs(x) * 2 ** -53 + 2 ** -126;
       const err = Math.abs(ours[i] - ref);
       if (!(err <= bound)) {
         expect.fail(`gelu(${x}) = ${ours[i]}, reference ${ref}: error ${err} > bound ${bound} (${build})`);
