@@ -54,6 +54,8 @@ export class WasmBackend implements Backend {
   private readonly nr: number;
   private scratchPtr = 0;
   private scratchBytes = 0;
+  /** The scratch region as int32s (kept, so that ops allocate nothing). */
+  private scratchInts = new Int32Array(0);
 
   /** Whether the kernels use relaxed-SIMD fused multiply-add. */
   readonly relaxedSimd: boolean;
@@ -85,6 +87,7 @@ export class WasmBackend implements Backend {
     return this.heap.usedBytes;
   }
 
+  /** Each call reserves new memory in the heap (the backend frees nothing until it is dropped). */
   createArena(bytes: number): Arena {
     if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`wasm backend: bad arena size ${bytes}`);
     const start = this.heap.reserve(bytes);
@@ -232,8 +235,9 @@ export class WasmBackend implements Backend {
     }
     const stride = this.attentionScratchBytes(tokens, headDim);
     const scratch = this.scratch(stride * this.threads);
-    // Each thread caches its packed keys/values under a (job, head) tag: clear stale tags.
-    const ints = new Int32Array(this.heap.buffer, scratch, (stride * this.threads) / 4);
+    // Each thread caches its V^T under a (job, head) tag; the region may hold anything (staged
+    // weights, another op's buffers), so clear the tags rather than trust them.
+    const ints = this.scratchInts;
     for (let t = 0; t < this.threads; t++) {
       ints[(t * stride + SCRATCH_TAG_SERIAL) / 4] = 0;
       ints[(t * stride + SCRATCH_TAG_KEY) / 4] = -1;
@@ -272,6 +276,7 @@ export class WasmBackend implements Backend {
       this.scratchPtr =
         this.scratchBytes === 0 ? this.heap.reserve(bytes) : this.heap.resize(this.scratchPtr, this.scratchBytes, bytes);
       this.scratchBytes = bytes;
+      this.scratchInts = new Int32Array(this.heap.buffer, this.scratchPtr, bytes >> 2);
     }
     return this.scratchPtr;
   }
