@@ -55,7 +55,7 @@ export class WasmBackend implements Backend {
   private scratchPtr = 0;
   private scratchBytes = 0;
   /** The scratch region as int32s (kept, so that ops allocate nothing). */
-  private scratchInts = new Int32Array(0);
+  private scratchInts: Int32Array = new Int32Array(0);
 
   /** Whether the kernels use relaxed-SIMD fused multiply-add. */
   readonly relaxedSimd: boolean;
