@@ -76,9 +76,11 @@ if (only !== 'gemm') {
         `  batch 8: ${b8.imagesPerSecond} images/s (median ${b8.medianMs} ms over ${b8.runs} runs), ${b8.gflops} GFLOP/s\n` +
         `  peak RSS ${memory.peakRssMB} MB (after load ${memory.rssAfterLoadMB} MB, wasm memory ${memory.wasmMemoryMB} MB)`,
     );
-    const busy = b1.medianCpuMs / b1.medianMs;
-    if (result.threads > 1 && busy < 0.8 * result.threads) {
-      console.log(`  note: CPU time was only ${round(busy)}x wall time (load average ${result.loadAverageBefore}): other processes held the cores, so this run understates ${result.threads} threads`);
+    for (const [label, s] of [['batch 1', b1], ['batch 8', b8]]) {
+      const busy = s.medianCpuMs / s.medianMs;
+      if (result.threads > 1 && busy < 0.8 * result.threads) {
+        console.log(`  note (${label}): CPU time was only ${round(busy)}x wall time (load average ${result.loadAverageBefore}): other processes held the cores, so this understates ${result.threads} threads`);
+      }
     }
   }
   summarizeModel(report.model);
