@@ -7,6 +7,7 @@
 import { arg, argPtr } from './args';
 import { PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC } from './layout';
 import { NR } from './microkernel';
+import { transpose } from './transpose';
 
 export function packUnit(ctrl: usize, unit: i32): void {
   const src = argPtr(ctrl, PACK_SRC);
@@ -29,13 +30,7 @@ function packPanel(panel: usize, src: usize, bias: usize, col0: i32, outDim: i32
     store<f32>(panel + (<usize>j << 2), j < cols && bias != 0 ? load<f32>(bias + (<usize>(col0 + j) << 2)) : 0);
   }
   const body = panel + (<usize>NR << 2);
-  for (let j = 0; j < NR; j++) {
-    const dstCol = body + (<usize>j << 2);
-    if (j >= cols) {
-      for (let k = 0; k < inDim; k++) store<f32>(dstCol + <usize>k * NR * 4, 0);
-      continue;
-    }
-    const row = src + <usize>(col0 + j) * inDim * 4;
-    for (let k = 0; k < inDim; k++) store<f32>(dstCol + <usize>k * NR * 4, load<f32>(row + (<usize>k << 2)));
-  }
+  if (cols < NR) memory.fill(body, 0, <usize>inDim * NR * 4);
+  // body[k][j] = W[col0 + j][k]: the transpose of `cols` weight rows.
+  transpose(body, <usize>NR * 4, src + <usize>col0 * inDim * 4, <usize>inDim * 4, cols, inDim);
 }
