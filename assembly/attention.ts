@@ -6,7 +6,8 @@
 //   S^T[T][NR] = K Q^T     (A = the keys, read in place; B = this block's queries as a panel)
 //   E^T = exp(S^T - column max), in place             (E^T is then exactly a B panel)
 //   O^T[headDim][NR] = V^T E^T   (A = the values transposed, packed once per head and thread)
-// and O^T, divided by the column sums, is written back transposed. Only the tails of T and headDim mod MR cost extra rows.
+// and O^T, divided by the column sums, is written back transposed. Only the tails of T and of
+// headDim modulo MR cost extra rows.
 // A work unit is a run of query blocks of one (batch, head); each thread packs a head's V^T once
 // and keeps it while its next units are on the same head (a tag in its scratch).
 // Scratch (bytes after SCRATCH_BULK), see attentionScratchBytes in the host:
@@ -64,16 +65,21 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
     const queries = min(NR, T - q0);
     packQueries(qt, q + <usize>q0 * tokenStride, tokenStride, queries, hd);
     for (let i = 0; i < T; i += MR) {
-      microkernel(k + <usize>i * tokenStride, tokenStride, min(MR, T - i), qt, hd, st + <usize>i * ldp, ldp, INIT_ZERO, 0, 0, 0);
+      const keys = k + <usize>i * tokenStride;
+      microkernel(keys, tokenStride, min(MR, T - i), qt, hd, st + <usize>i * ldp, ldp, INIT_ZERO, 0, 0, 0);
     }
     expColumns(st, inv, T, scale);
     for (let d = 0; d < hd; d += MR) {
-      microkernel(vt + <usize>d * T * 4, <usize>T * 4, min(MR, hd - d), st, T, ot + <usize>d * ldp, ldp, INIT_ZERO, 0, 0, 0);
+      const values = vt + <usize>d * T * 4;
+      microkernel(values, <usize>T * 4, min(MR, hd - d), st, T, ot + <usize>d * ldp, ldp, INIT_ZERO, 0, 0, 0);
     }
     // Normalize each query's column by its softmax sum, then write O^T back transposed.
     for (let d = 0; d < hd; d++) {
       const row = ot + <usize>d * ldp;
-      for (let c = 0; c < NR; c += 4) v128.store(row + (<usize>c << 2), f32x4.mul(v128.load(row + (<usize>c << 2)), v128.load(inv + (<usize>c << 2))));
+      for (let c = 0; c < NR; c += 4) {
+        const at = row + (<usize>c << 2);
+        v128.store(at, f32x4.mul(v128.load(at), v128.load(inv + (<usize>c << 2))));
+      }
     }
     transpose(out + (<usize>(b * T + q0) * dim + <usize>h * hd) * 4, <usize>dim * 4, ot, ldp, hd, queries);
   }
