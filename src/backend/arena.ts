@@ -1,5 +1,6 @@
-// A bump allocator over one block of memory. Weights and activations are planned up front
-// (src/model/memory-plan.ts), so nothing is ever freed: the arena lives as long as the model.
+// A bump allocator over one block of fresh (all-zero) memory. Weights and activations are
+// planned up front (src/model/memory-plan.ts), so nothing is ever freed: the arena lives as long
+// as the model.
 
 import type { Arena } from './types.js';
 
@@ -40,9 +41,10 @@ export class BumpArena implements Arena {
         `arena: out of memory: ${bytes} bytes requested, ${this.endByte - this.offset} of ${this.capacityBytes} left`,
       );
     }
+    // No fill: backends hand the arena fresh memory (a new ArrayBuffer, or WebAssembly memory
+    // never handed out before), which is already zero, and touching it again costs a pass over
+    // hundreds of megabytes at load.
     const view = new Float32Array(this.buffer, this.offset, count);
-    // Memory may be recycled by a backend (e.g. a reused WebAssembly.Memory): start from zeros.
-    view.fill(0);
     this.offset = alignUp(this.offset + bytes, ARENA_ALIGN_BYTES);
     return view;
   }

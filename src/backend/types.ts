@@ -11,7 +11,7 @@ export interface Arena {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
   readonly capacityBytes: number;
   readonly usedBytes: number;
-  /** `count` float32s, 64-byte aligned, zero-filled. Throws when the arena is full. */
+  /** `count` float32s, 64-byte aligned, zero (the arena's memory is fresh). Throws when the arena is full. */
   allocF32(count: number): Float32Array;
 }
 
@@ -32,7 +32,7 @@ export interface LinearEpilogue {
 export interface Backend {
   readonly name: string;
 
-  /** Allocate the arena once, before loading: `bytes` comes from the model's memory plan. */
+  /** Allocate the arena once, before loading: `bytes` comes from the model's memory plan. Its memory must be fresh (all zero). */
   createArena(bytes: number): Arena;
 
   /** Floats a Linear of this shape (weights and bias) occupies in the arena once prepared. */
