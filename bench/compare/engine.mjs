@@ -29,7 +29,10 @@ for (let i = 0; i < runs; i++) {
   const cpu = process.cpuUsage(cpu0);
   samples.push({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000 });
 }
-console.log(JSON.stringify({ engine, threads, batch, loadMs, ...info, samples, logits: Array.from(logits) }));
+// totalCpuMs: the whole process's CPU time, so that run.mjs can tell how much CPU others used meanwhile.
+const total = process.cpuUsage();
+const totalCpuMs = (total.user + total.system) / 1000;
+console.log(JSON.stringify({ engine, threads, batch, loadMs, ...info, samples, totalCpuMs, logits: Array.from(logits) }));
 process.exit(0); // ort-web's worker threads would otherwise keep the process alive
 
 /** { run: () => Promise<Float32Array> (logits [batch,1000]), info } for one engine. */

@@ -9,7 +9,8 @@
 //    default backend = relaxed-SIMD FMA when V8 has it, ours with --backend wasm = plain SIMD,
 //    onnxruntime-node, onnxruntime-web's WASM SIMD build) and torch_bench.py (PyTorch, OpenBLAS).
 //    Batch 1, warm-up, then timed runs: median/min/max wall time, with process CPU time beside it
-//    (a 2-thread run whose CPU time is well under 2x wall time shared the cores with something).
+//    (a 2-thread run whose CPU time is well under 2x wall time shared the cores with something)
+//    and the CPU that other processes used meanwhile (from /proc/stat), to judge a shared machine.
 //    All 2-thread runs come first, then the 1-thread runs, so the pairs in the ratios run close in
 //    time. 4. Max |logit difference| of every engine against ours (default backend, 2 threads).
 // 5. A table, the ratios that issue 5's targets are stated in, and JSON in results/ (gitignored).
@@ -78,6 +79,7 @@ const report = {
   cpu: cpus()[0]?.model ?? 'unknown',
   availableParallelism: availableParallelism(),
   git: gitState(),
+  wasmBuild: wasmBuild(),
   settings: { runs, warmup, batch: 1, threads: threadCounts, engines, input: `uniform [-1,1) seed ${INPUT_SEED}, [1,3,${S},${S}]` },
   checkpoint,
   onnx: { path: relative(root, ONNX), ...onnx },
@@ -92,7 +94,10 @@ for (const threads of threadCounts) {
     const loadBefore = loadavg()[0];
     process.stdout.write(`${engine.label}, ${threads} thread(s)... `);
     const args = { ...engine.args, threads, input: inputPath, checkpoint, onnx: ONNX, warmup, runs, batch: 1 };
+    const stat0 = cpuJiffies();
+    const t0 = performance.now();
     const out = child(engine.script, args);
+    const others = othersCores(stat0, cpuJiffies(), performance.now() - t0, out.totalCpuMs);
     const wall = out.samples.map((s) => s.wallMs);
     const result = {
       name,
@@ -108,16 +113,22 @@ for (const threads of threadCounts) {
       minMs: round(Math.min(...wall)),
       maxMs: round(Math.max(...wall)),
       medianCpuMs: round(median(out.samples.map((s) => s.cpuMs))),
-      machine: { loadAverageBefore: round(loadBefore), idleBefore: idle },
+      samplesMs: wall.map((v) => round(v)),
+      // othersCores: CPU used by other processes while this one ran, in cores (0 = had the machine).
+      machine: { loadAverageBefore: round(loadBefore), idleBefore: idle, othersCores: others },
       logits: out.logits,
     };
     result.cpuPerWall = round(result.medianCpuMs / result.medianMs);
     report.results.push(result);
-    console.log(`median ${fmtS(result.medianMs)} (CPU ${round(result.cpuPerWall)}x wall)`);
+    console.log(`median ${fmtS(result.medianMs)} (CPU ${round(result.cpuPerWall)}x wall; other processes meanwhile: ${others ?? '?'} cores)`);
   }
 }
 
 compareLogits(report.results);
+if (JSON.stringify(wasmBuild()) !== JSON.stringify(report.wasmBuild)) {
+  report.wasmRebuiltDuringRun = true;
+  console.log('\nwarning: dist/wasm was rebuilt while this ran: the vit rows may come from different builds');
+}
 printTable(report.results);
 report.ratios = ratios(report.results);
 printRatios(report.ratios);
@@ -171,19 +182,29 @@ function child(script, args) {
   return JSON.parse(run.stdout.trim().split('\n').pop());
 }
 
-/** Share of the machine's CPU time that was idle over `ms` (from /proc/stat; null elsewhere). */
+/** The machine's idle and total CPU time so far, in jiffies (/proc/stat; null where there is none). */
+function cpuJiffies() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU that processes other than the child used over its lifetime, in cores (busy machine time
+ * minus the child's own CPU time, over the child's wall time; USER_HZ = 100 on Linux). */
+function othersCores(a, b, wallMs, childCpuMs) {
+  if (a === null || b === null || !(childCpuMs >= 0) || wallMs <= 0) return null;
+  const busyMs = (b.total - b.idle - (a.total - a.idle)) * 10;
+  return Math.max(0, round((busyMs - childCpuMs) / wallMs));
+}
+
+/** Share of the machine's CPU time that was idle over `ms`. */
 async function idleShare(ms) {
-  const read = () => {
-    try {
-      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-      return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
-    } catch {
-      return null;
-    }
-  };
-  const a = read();
+  const a = cpuJiffies();
   await new Promise((r) => setTimeout(r, ms));
-  const b = read();
+  const b = cpuJiffies();
   if (a === null || b === null || b.total === a.total) return null;
   return round((b.idle - a.idle) / (b.total - a.total));
 }
@@ -205,6 +226,13 @@ function gitState() {
   const git = (...a) => spawnSync('git', ['-C', root, ...a], { encoding: 'utf8' }).stdout?.trim() ?? '';
   const dirty = git('status', '--porcelain', '--', 'src', 'assembly', 'asconfig.json');
   return { head: git('rev-parse', '--short', 'HEAD'), uncommittedInSrcOrAssembly: dirty ? dirty.split('\n') : [] };
+}
+
+/** Which kernels dist/ holds (size and build time of each .wasm): the tree may hold uncommitted work. */
+function wasmBuild() {
+  const dir = join(root, 'dist', 'wasm');
+  const files = existsSync(dir) ? ['vit-relaxed.wasm', 'vit-simd.wasm'].filter((f) => existsSync(join(dir, f))) : [];
+  return Object.fromEntries(files.map((f) => [f, { bytes: statSync(join(dir, f)).size, built: statSync(join(dir, f)).mtime.toISOString() }]));
 }
 
 /** Max |logit - reference logit| for each result; the reference is ours (default backend) at the most threads. */
@@ -231,7 +259,7 @@ function printTable(results) {
       min: round(r.minMs / 1000, 3),
       max: round(r.maxMs / 1000, 3),
       'CPU/wall': r.cpuPerWall,
-      'idle before': r.machine.idleBefore,
+      'others (cores)': r.machine.othersCores ?? '?',
       'max |Δlogit| vs ours': r.maxAbsDiffVsOurs === undefined ? '-' : r.maxAbsDiffVsOurs.toExponential(2),
       'same top-1': r.sameTop1 ?? '-',
     })),

@@ -50,6 +50,7 @@ def main() -> None:
     print(json.dumps({"engine": "torch", "threads": threads, "batch": batch, "loadMs": load_ms,
                       "version": torch.__version__, "blas": blas,
                       "torchThreads": torch.get_num_threads(), "samples": samples,
+                      "totalCpuMs": time.process_time() * 1000,
                       "logits": logits.flatten().tolist()}))
 
 
