@@ -16,6 +16,7 @@
 // 5. A table, the ratios that issue 5's targets are stated in, and JSON in results/ (gitignored).
 //
 // Environment: COMPARE_RUNS (timed runs, default 10), COMPARE_WARMUP (2), COMPARE_THREADS (2,1),
+// COMPARE_PROCESSES (rounds, default 1: each configuration in that many processes, samples pooled),
 // COMPARE_ENGINES (ours,ours-simd,ort-node,ort-web,torch), COMPARE_FRESH=1 (re-export the ONNX),
 // COMPARE_WAIT_IDLE=S (before each configuration wait up to S seconds for a 2-second window in
 // which the machine is >= 90% idle; for measuring on a shared machine). BENCH_FRESH=1 rewrites the
@@ -50,6 +51,7 @@ const envInt = (name, fallback) => {
 const runs = Math.max(1, envInt('COMPARE_RUNS', 10));
 const warmup = Math.max(1, envInt('COMPARE_WARMUP', 2));
 const waitIdle = envInt('COMPARE_WAIT_IDLE', 0);
+const processes = Math.max(1, envInt('COMPARE_PROCESSES', 1));
 const threadCounts = envList('COMPARE_THREADS', '2,1').map(Number);
 const engines = envList('COMPARE_ENGINES', Object.keys(ENGINES).join(','));
 for (const e of engines) if (!(e in ENGINES)) throw new Error(`COMPARE_ENGINES: unknown engine ${e} (expected ${Object.keys(ENGINES).join(', ')})`);
@@ -80,48 +82,75 @@ const report = {
   availableParallelism: availableParallelism(),
   git: gitState(),
   wasmBuild: wasmBuild(),
-  settings: { runs, warmup, batch: 1, threads: threadCounts, engines, input: `uniform [-1,1) seed ${INPUT_SEED}, [1,3,${S},${S}]` },
+  settings: { runs, warmup, processes, batch: 1, threads: threadCounts, engines, input: `uniform [-1,1) seed ${INPUT_SEED}, [1,3,${S},${S}]` },
   checkpoint,
   onnx: { path: relative(root, ONNX), ...onnx },
   loadAverageAtStart: loadavg().map((v) => round(v)),
   results: [],
 };
 
-for (const threads of threadCounts) {
-  for (const name of engines) {
-    const engine = ENGINES[name];
-    const idle = await waitForIdle(waitIdle);
-    const loadBefore = loadavg()[0];
-    process.stdout.write(`${engine.label}, ${threads} thread(s)... `);
-    const args = { ...engine.args, threads, input: inputPath, checkpoint, onnx: ONNX, warmup, runs, batch: 1 };
-    const stat0 = cpuJiffies();
-    const t0 = performance.now();
-    const out = child(engine.script, args);
-    const others = othersCores(stat0, cpuJiffies(), performance.now() - t0, out.totalCpuMs);
-    const wall = out.samples.map((s) => s.wallMs);
-    const result = {
-      name,
-      label: engine.label,
-      threads,
-      version: out.version ?? null,
-      ...(out.blas ? { blas: out.blas } : {}),
-      backend: out.backend ?? null,
-      kernel: out.kernel ?? null,
-      loadMs: round(out.loadMs),
-      runs: wall.length,
-      medianMs: round(median(wall)),
-      minMs: round(Math.min(...wall)),
-      maxMs: round(Math.max(...wall)),
-      medianCpuMs: round(median(out.samples.map((s) => s.cpuMs))),
-      samplesMs: wall.map((v) => round(v)),
+// Rounds: every configuration once per round, each in a fresh process; samples are pooled per
+// configuration. Our latency varies more between processes than within one, so one process per
+// configuration can mislead: COMPARE_PROCESSES=3 gives a fairer median.
+const byConfig = new Map();
+for (let pass = 1; pass <= processes; pass++) {
+  if (processes > 1) console.log(`Round ${pass} of ${processes}`);
+  for (const threads of threadCounts) {
+    for (const name of engines) {
+      const engine = ENGINES[name];
+      const idle = await waitForIdle(waitIdle);
+      const loadBefore = loadavg()[0];
+      process.stdout.write(`${engine.label}, ${threads} thread(s)... `);
+      const args = { ...engine.args, threads, input: inputPath, checkpoint, onnx: ONNX, warmup, runs, batch: 1 };
+      const stat0 = cpuJiffies();
+      const t0 = performance.now();
+      const out = child(engine.script, args);
+      const others = othersCores(stat0, cpuJiffies(), performance.now() - t0, out.totalCpuMs);
+      const wall = out.samples.map((s) => s.wallMs);
+      const cpu = out.samples.map((s) => s.cpuMs);
+      const key = `${name}/${threads}`;
+      if (!byConfig.has(key)) {
+        byConfig.set(key, {
+          name,
+          label: engine.label,
+          threads,
+          version: out.version ?? null,
+          ...(out.blas ? { blas: out.blas } : {}),
+          backend: out.backend ?? null,
+          kernel: out.kernel ?? null,
+          logits: out.logits,
+          wall: [],
+          cpu: [],
+          processes: [],
+        });
+      }
+      const acc = byConfig.get(key);
+      acc.wall.push(...wall);
+      acc.cpu.push(...cpu);
       // othersCores: CPU used by other processes while this one ran, in cores (0 = had the machine).
-      machine: { loadAverageBefore: round(loadBefore), idleBefore: idle, othersCores: others },
-      logits: out.logits,
-    };
-    result.cpuPerWall = round(result.medianCpuMs / result.medianMs);
-    report.results.push(result);
-    console.log(`median ${fmtS(result.medianMs)} (CPU ${round(result.cpuPerWall)}x wall; other processes meanwhile: ${others ?? '?'} cores)`);
+      acc.processes.push({
+        medianMs: round(median(wall)),
+        loadMs: round(out.loadMs),
+        samplesMs: wall.map((v) => round(v)),
+        machine: { loadAverageBefore: round(loadBefore), idleBefore: idle, othersCores: others },
+      });
+      console.log(`median ${fmtS(median(wall))} (CPU ${round(median(cpu) / median(wall))}x wall; other processes meanwhile: ${others ?? '?'} cores)`);
+    }
   }
+}
+for (const { wall, cpu, processes: procs, ...rest } of byConfig.values()) {
+  const result = {
+    ...rest,
+    runs: wall.length,
+    medianMs: round(median(wall)),
+    minMs: round(Math.min(...wall)),
+    maxMs: round(Math.max(...wall)),
+    medianCpuMs: round(median(cpu)),
+    othersCoresMax: procs.some((p) => p.machine.othersCores === null) ? null : Math.max(...procs.map((p) => p.machine.othersCores)),
+    processes: procs,
+  };
+  result.cpuPerWall = round(result.medianCpuMs / result.medianMs);
+  report.results.push(result);
 }
 
 compareLogits(report.results);
@@ -250,7 +279,8 @@ function compareLogits(results) {
 }
 
 function printTable(results) {
-  console.log(`\nViT-B/16-384, batch 1, ${runs} timed runs after ${warmup} warm-up; latency in seconds per image`);
+  const where = processes > 1 ? ` in each of ${processes} processes per configuration (pooled)` : '';
+  console.log(`\nViT-B/16-384, batch 1, ${runs} timed runs after ${warmup} warm-up${where}; latency in seconds per image`);
   console.table(
     results.map((r) => ({
       engine: r.label + (r.version ? ` ${r.version}` : ''),
@@ -259,7 +289,8 @@ function printTable(results) {
       min: round(r.minMs / 1000, 3),
       max: round(r.maxMs / 1000, 3),
       'CPU/wall': r.cpuPerWall,
-      'others (cores)': r.machine.othersCores ?? '?',
+      'others (cores)': r.othersCoresMax ?? '?',
+      ...(processes > 1 ? { 'per-process medians': r.processes.map((p) => round(p.medianMs / 1000, 2)).join(' ') } : {}),
       'max |Δlogit| vs ours': r.maxAbsDiffVsOurs === undefined ? '-' : r.maxAbsDiffVsOurs.toExponential(2),
       'same top-1': r.sameTop1 ?? '-',
     })),
