@@ -17,20 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearForward } from '../../src/backend/reference-kernels.js';
 import type { LinearEpilogue } from '../../src/backend/types.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
+import { KERNEL_CONFIGS, rng, U } from './wasm-helpers.js';
 
-const U = 2 ** -24;
 const GELU_LIPSCHITZ = 1.13;
-
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function ulp32(v: number): number {
   const a = Math.abs(v);
@@ -124,14 +113,7 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
   }
 }
 
-const CONFIGS = [
-  { relaxedSimd: true, threads: 1 },
-  { relaxedSimd: true, threads: 2 },
-  { relaxedSimd: false, threads: 1 },
-  { relaxedSimd: false, threads: 2 },
-];
-
-describe.each(CONFIGS)('wasm linear (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {
+describe.each(KERNEL_CONFIGS)('wasm linear (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {
   let backend: WasmBackend;
   beforeAll(async () => {
     backend = await createWasmBackend({ relaxedSimd, threads });

@@ -9,19 +9,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { loadVitModel } from '../../src/model/load.js';
+import { KERNEL_CONFIGS } from './wasm-helpers.js';
 import { FULL_FIXTURE, loadParityFixture, maxAbsDiff, MODEL_FIXTURES, modelFixtureNames, topK } from '../model/fixtures.js';
 
 const TOLERANCE = 1e-4;
 const hasFull = existsSync(join(FULL_FIXTURE, 'model.safetensors'));
 
-const CONFIGS = [
-  { relaxedSimd: true, threads: 1 },
-  { relaxedSimd: true, threads: 2 },
-  { relaxedSimd: false, threads: 1 },
-  { relaxedSimd: false, threads: 2 },
-];
-
-describe.each(CONFIGS)('forward pass on wasm (relaxedSimd $relaxedSimd, $threads thread(s)) equals torchvision', ({ relaxedSimd, threads }) => {
+describe.each(KERNEL_CONFIGS)('forward pass on wasm (relaxedSimd $relaxedSimd, $threads thread(s)) equals torchvision', ({ relaxedSimd, threads }) => {
   let backend: WasmBackend;
   beforeAll(async () => {
     backend = await createWasmBackend({ relaxedSimd, threads });

@@ -10,17 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
-
-/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
+import { rng } from './wasm-helpers.js';
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
@@ -37,7 +27,7 @@ function runChain(backend: WasmBackend, repeats: number): Float32Array {
   const arena = backend.createArena(1 << 22);
   const fill = (n: number) => {
     const a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = random() * 0.5;
+    for (let i = 0; i < n; i++) a[i] = (random() * 2 - 1) * 0.5; // [-0.5, 0.5)
     return a;
   };
   const qkvW = backend.prepareLinear(arena, 3 * dim, dim, (d) => d.set(fill(3 * dim * dim)), fill(3 * dim));
