@@ -6,13 +6,12 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { loadVitModel } from '../../src/model/load.js';
 import { KERNEL_CONFIGS } from './wasm-helpers.js';
-import { FULL_FIXTURE, loadParityFixture, maxAbsDiff, MODEL_FIXTURES, modelFixtureNames, topK } from '../model/fixtures.js';
+import { expectParity, FULL_FIXTURE, loadParityFixture, MODEL_FIXTURES, modelFixtureNames } from '../model/fixtures.js';
 
-const TOLERANCE = 1e-4;
 const hasFull = existsSync(join(FULL_FIXTURE, 'model.safetensors'));
 
 describe.each(KERNEL_CONFIGS)('forward pass on wasm (relaxedSimd $relaxedSimd, $threads thread(s)) equals torchvision', ({ relaxedSimd, threads }) => {
@@ -27,12 +26,6 @@ describe.each(KERNEL_CONFIGS)('forward pass on wasm (relaxedSimd $relaxedSimd, $
   it.each(fixtures)('%s: logits and features within 1e-4, same top-5', async (_name, dir) => {
     const fx = loadParityFixture(dir);
     const model = await loadVitModel(fx.weights, { backend, maxBatch: fx.batch });
-    const { logits, features } = model.forward(fx.input, fx.batch);
-    expect(maxAbsDiff(features, fx.features)).toBeLessThanOrEqual(TOLERANCE);
-    expect(maxAbsDiff(logits, fx.logits)).toBeLessThanOrEqual(TOLERANCE);
-    for (let b = 0; b < fx.batch; b++) {
-      const row = (a: Float32Array) => a.subarray(b * fx.numClasses, (b + 1) * fx.numClasses);
-      expect(topK(row(logits), 5)).toEqual(topK(row(fx.logits), 5));
-    }
+    expectParity(model.forward(fx.input, fx.batch), fx);
   });
 });

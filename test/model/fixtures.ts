@@ -4,6 +4,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { ForwardResult } from '../../src/model/vit.js';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -53,4 +55,21 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 /** Indices of the k largest values, largest first (ties: lower index first). */
 export function topK(values: Float32Array, k: number): number[] {
   return [...values.keys()].sort((i, j) => values[j] - values[i] || i - j).slice(0, k);
+}
+
+/**
+ * Parity tolerance on logits and features. Our activations are float32 between ops (the
+ * reference ran in float64), so rounding compounds through the blocks to ~1e-6..1e-5; the bugs the
+ * fixtures are built to catch (tanh GELU, wrong eps, a missing bias) move logits by 1e-3 or more.
+ */
+export const PARITY_TOLERANCE = 1e-4;
+
+/** Our outputs equal the fixture's within PARITY_TOLERANCE, with the same top-5 per sample. */
+export function expectParity(out: ForwardResult, fx: ParityFixture): void {
+  expect(maxAbsDiff(out.features, fx.features)).toBeLessThanOrEqual(PARITY_TOLERANCE);
+  expect(maxAbsDiff(out.logits, fx.logits)).toBeLessThanOrEqual(PARITY_TOLERANCE);
+  for (let b = 0; b < fx.batch; b++) {
+    const row = (a: Float32Array) => a.subarray(b * fx.numClasses, (b + 1) * fx.numClasses);
+    expect(topK(row(out.logits), 5)).toEqual(topK(row(fx.logits), 5));
+  }
 }

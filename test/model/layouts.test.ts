@@ -12,9 +12,9 @@ import { defaultTransformersPreprocess, preprocessFromProcessorConfig } from '..
 import { loadVitModel, resolveArchitecture, type LoadOptions } from '../../src/model/load.js';
 import { countParameters, WeightsError } from '../../src/model/weights.js';
 import { encodeSafetensors, SafetensorsBuffer, type TensorToWrite } from '../../src/safetensors/index.js';
-import { FIXTURES, loadParityFixture, maxAbsDiff, MODEL_FIXTURES, topK } from './fixtures.js';
+import { expectParity, FIXTURES, loadParityFixture, maxAbsDiff, MODEL_FIXTURES, PARITY_TOLERANCE } from './fixtures.js';
 
-const TOLERANCE = 1e-4;
+const TOLERANCE = PARITY_TOLERANCE;
 const TINY = join(MODEL_FIXTURES, 'tiny');
 const TORCHVISION = join(FIXTURES, 'layouts', 'tiny_torchvision');
 const TRANSFORMERS = join(FIXTURES, 'layouts', 'tiny_transformers');
@@ -138,13 +138,7 @@ describe.each([
     const fx = loadParityFixture(TINY);
     const model = await loadVitModel(weights, { numHeads: TINY_HEADS, maxBatch: fx.batch });
     expect(model.resolved.layout).toBe(layout);
-    const { logits, features } = model.forward(fx.input, fx.batch);
-    expect(maxAbsDiff(features, fx.features)).toBeLessThanOrEqual(TOLERANCE);
-    expect(maxAbsDiff(logits, fx.logits)).toBeLessThanOrEqual(TOLERANCE);
-    for (let b = 0; b < fx.batch; b++) {
-      const row = (a: Float32Array) => a.subarray(b * fx.numClasses, (b + 1) * fx.numClasses);
-      expect(topK(row(logits), 5)).toEqual(topK(row(fx.logits), 5));
-    }
+    expectParity(model.forward(fx.input, fx.batch), fx);
   });
 
   it("reads every timm tensor bit-identical to the timm fixture's (q, k, v concatenated in order)", () => {
