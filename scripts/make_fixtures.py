@@ -95,6 +95,7 @@ from torchvision.models import VisionTransformer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from safetensors_io import decode_safetensors, write_safetensors  # noqa: E402
+from torchvision_vit import forward_with_features, timm_torchvision_names  # noqa: E402
 
 Tensors = Dict[str, torch.Tensor]
 
@@ -278,34 +279,9 @@ def make_input(spec: Spec) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 
 
-def torchvision_to_timm_names(spec: Spec) -> List[Tuple[str, str]]:
-    """(torchvision name, timm name) pairs; in_proj_bias is absent when qkv_bias=False."""
-    pairs = [
-        ("class_token", "cls_token"),
-        ("encoder.pos_embedding", "pos_embed"),
-        ("conv_proj.weight", "patch_embed.proj.weight"),
-        ("conv_proj.bias", "patch_embed.proj.bias"),
-    ]
-    for i in range(spec.depth):
-        tv, tm = f"encoder.layers.encoder_layer_{i}.", f"blocks.{i}."
-        modules = [("ln_1", "norm1"), ("self_attention.out_proj", "attn.proj"),
-                   ("ln_2", "norm2"), ("mlp.0", "mlp.fc1"), ("mlp.3", "mlp.fc2")]
-        for a, b in modules:
-            pairs += [(f"{tv}{a}.weight", f"{tm}{b}.weight"), (f"{tv}{a}.bias", f"{tm}{b}.bias")]
-        pairs.append((f"{tv}self_attention.in_proj_weight", f"{tm}attn.qkv.weight"))
-        if spec.qkv_bias:
-            pairs.append((f"{tv}self_attention.in_proj_bias", f"{tm}attn.qkv.bias"))
-    pairs += [
-        ("encoder.ln.weight", "norm.weight"),
-        ("encoder.ln.bias", "norm.bias"),
-        ("heads.head.weight", "head.weight"),
-        ("heads.head.bias", "head.bias"),
-    ]
-    return pairs
-
-
 def to_timm(tv_sd: Tensors, spec: Spec) -> Tensors:
-    pairs = torchvision_to_timm_names(spec)
+    # (torchvision name, timm name); in_proj_bias is absent when qkv_bias=False
+    pairs = [(tv, tm) for tm, tv in timm_torchvision_names(spec.depth, spec.qkv_bias)]
     used = {tv for tv, _ in pairs}
     leftover = set(tv_sd) - used
     if not spec.qkv_bias:  # the only tensors dropped: all-zero in_proj biases
@@ -383,21 +359,6 @@ def transformers_to_timm_qkv(hf: Tensors, spec: Spec, i: int) -> Tuple[torch.Ten
 # --------------------------------------------------------------------------------------------
 # Forward passes
 # --------------------------------------------------------------------------------------------
-
-
-@torch.no_grad()
-def torchvision_forward(model: VisionTransformer, x: torch.Tensor
-                        ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """(features, logits): features = class token after encoder.ln (a forward hook)."""
-    captured = {}
-    hook = model.encoder.ln.register_forward_hook(lambda m, i, o: captured.update(out=o))
-    try:
-        logits = model(x)
-    finally:
-        hook.remove()
-    features = captured["out"][:, 0]
-    assert torch.allclose(model.heads(features), logits, rtol=0, atol=0)
-    return features, logits
 
 
 @dataclass
@@ -559,12 +520,16 @@ def generate(spec: Spec, out_dir: Path) -> Tuple[Result, VisionTransformer, Tens
     # Reference: torchvision in float64 (weights/input upcast exactly), rounded to F32.
     model64 = build_torchvision_model(spec).double().eval()
     model64.load_state_dict({k: v.double() for k, v in tv_sd.items()})
-    features64, logits64 = torchvision_forward(model64, x.double())
+    with torch.no_grad():
+        features64, logits64 = forward_with_features(model64, x.double())
+        assert torch.allclose(model64.heads(features64), logits64, rtol=0, atol=0)
     del model64
     features, logits = features64.float(), logits64.float()
 
     # torch's own float32 run, for the record (tolerance hint for the tests).
-    _, logits32 = torchvision_forward(model, x)
+    with torch.no_grad():
+        features32, logits32 = forward_with_features(model, x)
+        assert torch.allclose(model.heads(features32), logits32, rtol=0, atol=0)
     float32_diff = max_abs_diff(logits32, logits64)
 
     # Independent recomputation from the timm-layout tensors (validates the renaming).

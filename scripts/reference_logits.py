@@ -99,6 +99,7 @@ from safetensors_io import (  # noqa: E402
     to_numpy_f32,
     write_safetensors,
 )
+from torchvision_vit import forward_with_features, timm_torchvision_names  # noqa: E402
 
 OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
 FEATURES_NOTE = ("timm pre-logits: forward_head(forward_features(x), pre_logits=True) "
@@ -557,24 +558,6 @@ def tv_spec_from(state: Mapping[str, np.ndarray], cfg: Mapping[str, Any], arch: 
                   qkv_bias="blocks.0.attn.qkv.bias" in state)
 
 
-def timm_to_torchvision_names(depth: int, qkv_bias: bool) -> List[Tuple[str, str]]:
-    """(timm name, torchvision name): the reverse of scripts/make_fixtures.py's renaming."""
-    pairs = [("cls_token", "class_token"), ("pos_embed", "encoder.pos_embedding"),
-             ("patch_embed.proj.weight", "conv_proj.weight"),
-             ("patch_embed.proj.bias", "conv_proj.bias")]
-    for i in range(depth):
-        tm, tv = f"blocks.{i}.", f"encoder.layers.encoder_layer_{i}."
-        for a, b in [("norm1", "ln_1"), ("attn.proj", "self_attention.out_proj"),
-                     ("norm2", "ln_2"), ("mlp.fc1", "mlp.0"), ("mlp.fc2", "mlp.3")]:
-            pairs += [(f"{tm}{a}.weight", f"{tv}{b}.weight"), (f"{tm}{a}.bias", f"{tv}{b}.bias")]
-        pairs.append((f"{tm}attn.qkv.weight", f"{tv}self_attention.in_proj_weight"))
-        if qkv_bias:
-            pairs.append((f"{tm}attn.qkv.bias", f"{tv}self_attention.in_proj_bias"))
-    pairs += [("norm.weight", "encoder.ln.weight"), ("norm.bias", "encoder.ln.bias"),
-              ("head.weight", "heads.head.weight"), ("head.bias", "heads.head.bias")]
-    return pairs
-
-
 def tv_data_config(cfg: Mapping[str, Any], spec: TvSpec) -> Dict[str, Any]:
     """config.json's pretrained_cfg over timm's ViT defaults (inception mean/std, bicubic,
     crop_pct 0.9, or 1.0 at 384 px), the keys of timm's resolve_model_data_config."""
@@ -626,7 +609,7 @@ def torchvision_load(args: argparse.Namespace, config: Optional[Dict[str, Any]])
     arch = args.model or cfg.get("architecture") or "vit"
     arch = architecture_of(arch)
     spec = tv_spec_from(state_np, cfg, arch, str(args.checkpoint))
-    pairs = timm_to_torchvision_names(spec.depth, spec.qkv_bias)
+    pairs = timm_torchvision_names(spec.depth, spec.qkv_bias)
     extra = sorted(set(state_np) - {tm for tm, _ in pairs})
     missing = sorted({tm for tm, _ in pairs} - set(state_np))
     if extra or missing:
@@ -650,13 +633,7 @@ def torchvision_load(args: argparse.Namespace, config: Optional[Dict[str, Any]])
     model = model.eval().to(dtype=compute_dtype(args))
 
     def forward(x):
-        captured = {}
-        hook = model.encoder.ln.register_forward_hook(lambda m, i, o: captured.update(out=o))
-        try:
-            logits = model(x)
-        finally:
-            hook.remove()
-        return captured["out"][:, 0], logits
+        return forward_with_features(model, x)
 
     data_config = tv_data_config(cfg, spec)
     return Loaded(

@@ -346,7 +346,7 @@ def make_fake_timm():
         state, _ = rl.read_safetensors(Path(path))
         qkv_bias = any(k.endswith("attn.qkv.bias") for k in state)
         depth = len({k.split(".")[1] for k in state if k.startswith("blocks.")})
-        pairs = rl.timm_to_torchvision_names(depth, qkv_bias)
+        pairs = rl.timm_torchvision_names(depth, qkv_bias)
         tv_state = {tv: torch.from_numpy(np.array(state[tm])) for tm, tv in pairs if tm in state}
         model.tv.load_state_dict(tv_state, strict=strict)  # RuntimeError on a mismatch
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict
 
 OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -36,31 +36,6 @@ def reexec_with_openblas(threads: int | None = None) -> None:
 IMG_SIZE, PATCH, DIM, DEPTH, HEADS, MLP_DIM, CLASSES = 384, 16, 768, 12, 12, 3072, 1000
 
 
-def timm_to_torchvision_names(depth: int = DEPTH) -> List[Tuple[str, str]]:
-    """(timm name, torchvision name) pairs: scripts/make_fixtures.py's table, reversed."""
-    pairs = [
-        ("cls_token", "class_token"),
-        ("pos_embed", "encoder.pos_embedding"),
-        ("patch_embed.proj.weight", "conv_proj.weight"),
-        ("patch_embed.proj.bias", "conv_proj.bias"),
-    ]
-    for i in range(depth):
-        tm, tv = f"blocks.{i}.", f"encoder.layers.encoder_layer_{i}."
-        modules = [("norm1", "ln_1"), ("attn.proj", "self_attention.out_proj"),
-                   ("norm2", "ln_2"), ("mlp.fc1", "mlp.0"), ("mlp.fc2", "mlp.3")]
-        for a, b in modules:
-            pairs += [(f"{tm}{a}.weight", f"{tv}{b}.weight"), (f"{tm}{a}.bias", f"{tv}{b}.bias")]
-        pairs.append((f"{tm}attn.qkv.weight", f"{tv}self_attention.in_proj_weight"))
-        pairs.append((f"{tm}attn.qkv.bias", f"{tv}self_attention.in_proj_bias"))
-    pairs += [
-        ("norm.weight", "encoder.ln.weight"),
-        ("norm.bias", "encoder.ln.bias"),
-        ("head.weight", "heads.head.weight"),
-        ("head.bias", "heads.head.bias"),
-    ]
-    return pairs
-
-
 def load_torchvision_vit(checkpoint: Path):
     """The model in eval mode, every parameter taken from the checkpoint (strict: all names and
     shapes must match, nothing left over)."""
@@ -69,9 +44,10 @@ def load_torchvision_vit(checkpoint: Path):
 
     sys.path.insert(0, str(REPO_ROOT / "scripts"))
     from safetensors_io import decode_safetensors  # pylint: disable=import-outside-toplevel
+    from torchvision_vit import timm_torchvision_names  # pylint: disable=import-outside-toplevel
 
     arrays, _ = decode_safetensors(Path(checkpoint).read_bytes(), str(checkpoint))
-    pairs = timm_to_torchvision_names()
+    pairs = timm_torchvision_names(DEPTH)
     missing = [tm for tm, _ in pairs if tm not in arrays]
     extra = sorted(set(arrays) - {tm for tm, _ in pairs})
     if missing or extra:
