@@ -1,6 +1,6 @@
 // Multi-head self-attention on a fused qkv projection, with the same micro-kernel as the GEMM.
-//   qkv: [batch][tokens][3][heads][headDim];  out: [batch][tokens][heads*headDim]
-//   out_i = sum_j softmax_j(q_i . k_j * scale) v_j
+//   qkv: [batch][tokens][3][heads][headDim];  out: [batch][queries][heads*headDim]
+//   out_i = sum_j softmax_j(q_i . k_j * scale) v_j   for the first `queries` tokens i of each image
 // Computed transposed, one block of NR queries at a time, so that no operand needs padding to
 // NR and the softmax runs down columns (whole vectors, no horizontal reductions):
 //   S^T[T][NR] = K Q^T     (A = the keys, read in place; B = this block's queries as a panel)
@@ -18,7 +18,7 @@ import { arg, argF32, argPtr } from './args';
 import { exp4 } from './exp';
 import {
   ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
-  ATT_BLOCKS_PER_UNIT, ATT_TOKENS, ATT_UNITS_PER_HEAD, CTRL_SERIAL, SCRATCH_BULK, SCRATCH_TAG_KEY,
+  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, CTRL_SERIAL, SCRATCH_BULK, SCRATCH_TAG_KEY,
   SCRATCH_TAG_SERIAL,
 } from './layout';
 import { microkernel, MR, NR } from './microkernel';
@@ -29,6 +29,7 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const out = argPtr(ctrl, ATT_OUT);
   const qkv = argPtr(ctrl, ATT_QKV);
   const T = arg(ctrl, ATT_TOKENS);
+  const Tq = arg(ctrl, ATT_QUERIES);
   const H = arg(ctrl, ATT_HEADS);
   const hd = arg(ctrl, ATT_HEAD_DIM);
   const blocksPerUnit = arg(ctrl, ATT_BLOCKS_PER_UNIT);
@@ -57,12 +58,12 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
     store<i32>(scratch + SCRATCH_TAG_KEY, bh);
   }
 
-  const blocks = (T + NR - 1) / NR;
+  const blocks = (Tq + NR - 1) / NR;
   const firstBlock = (unit % unitsPerHead) * blocksPerUnit;
   const lastBlock = min(blocks, firstBlock + blocksPerUnit);
   for (let block = firstBlock; block < lastBlock; block++) {
     const q0 = block * NR;
-    const queries = min(NR, T - q0);
+    const queries = min(NR, Tq - q0);
     packQueries(qt, q + <usize>q0 * tokenStride, tokenStride, queries, hd);
     for (let i = 0; i < T; i += MR) {
       const keys = k + <usize>i * tokenStride;
@@ -81,7 +82,7 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
         v128.store(at, f32x4.mul(v128.load(at), v128.load(inv + (<usize>c << 2))));
       }
     }
-    transpose(out + (<usize>(b * T + q0) * dim + <usize>h * hd) * 4, <usize>dim * 4, ot, ldp, hd, queries);
+    transpose(out + (<usize>(b * Tq + q0) * dim + <usize>h * hd) * 4, <usize>dim * 4, ot, ldp, hd, queries);
   }
 }
 

@@ -81,7 +81,8 @@ export function addInto(out: Float32Array, a: Float32Array, b: Float32Array, n: 
 /**
  * Multi-head self-attention on fused qkv, one query row at a time:
  *   scores[j] = (q_i . k_j) * headDim^-0.5; p = softmax(scores); out_i = sum_j p[j] v_j
- * qkv: [batch][tokens][3][heads][headDim]; out: [batch][tokens][heads*headDim]; scores: >= tokens floats.
+ * qkv: [batch][tokens][3][heads][headDim]; out: [batch][queries][heads*headDim] for the first
+ * `queries` tokens of each image; scores: >= tokens floats.
  */
 export function attentionForward(
   out: Float32Array,
@@ -91,6 +92,7 @@ export function attentionForward(
   heads: number,
   headDim: number,
   scores: Float32Array,
+  queries = tokens,
 ): void {
   const dim = heads * headDim;
   const tokenStride = 3 * dim;
@@ -101,7 +103,7 @@ export function attentionForward(
       const qOffset = h * headDim;
       const kOffset = dim + h * headDim;
       const vOffset = 2 * dim + h * headDim;
-      for (let i = 0; i < tokens; i++) {
+      for (let i = 0; i < queries; i++) {
         const q = qkvBase + i * tokenStride + qOffset;
         for (let j = 0; j < tokens; j++) {
           const k = qkvBase + j * tokenStride + kOffset;
@@ -110,7 +112,7 @@ export function attentionForward(
           scores[j] = dot * scale;
         }
         softmaxInPlace(scores, 0, tokens);
-        const o = (b * tokens + i) * dim + h * headDim;
+        const o = (b * queries + i) * dim + h * headDim;
         for (let d = 0; d < headDim; d++) {
           let sum = 0;
           for (let j = 0; j < tokens; j++) sum += scores[j] * qkv[qkvBase + j * tokenStride + vOffset + d];

@@ -74,8 +74,9 @@ export class ReferenceBackend implements Backend {
     heads: number,
     headDim: number,
     scratch: Float32Array,
+    queries = tokens,
   ): void {
-    attentionForward(out, qkv, batch, tokens, heads, headDim, scratch);
+    attentionForward(out, qkv, batch, tokens, heads, headDim, scratch, queries);
   }
 
   dispose(): void {}

@@ -78,7 +78,9 @@ export interface Backend {
   /**
    * Multi-head self-attention core on a fused qkv projection.
    * qkv: [batch][tokens][3][heads][headDim] (the Linear output of timm's attn.qkv)
-   * out: [batch][tokens][heads * headDim]  = softmax(q k^T * headDim^-0.5) v, heads side by side.
+   * out: [batch][queries][heads * headDim]  = softmax(q k^T * headDim^-0.5) v, heads side by side,
+   * for the first `queries` tokens of each image (default: all); every token is a key and value.
+   * The model's last block asks for the class token alone: nothing else reaches the head.
    */
   attention(
     out: Float32Array,
@@ -88,6 +90,7 @@ export interface Backend {
     heads: number,
     headDim: number,
     scratch: Float32Array,
+    queries?: number,
   ): void;
 
   /** Release threads or other resources; the backend is unusable afterwards. */

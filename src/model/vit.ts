@@ -2,7 +2,9 @@
 // read top to bottom like the paper:
 //   patch embed -> prepend class token -> add position embedding -> `depth` pre-norm blocks
 //   (x + attn(norm1(x)); x + mlp(norm2(x))) -> final norm -> head on the class token.
-// Dropout and drop-path are identity at inference. All math happens in the backend's ops; this
+// Dropout and drop-path are identity at inference. Only the class token reaches the head, so the
+// last block attends from the class token alone and runs proj and the MLP on that one row: the
+// same numbers as the full block for that row (every op is row-independent), ~6% of the work less. All math happens in the backend's ops; this
 // file only decides which op runs on which buffer. Every buffer is a view into one arena.
 
 import type { Backend, LinearWeights } from '../backend/types.js';
@@ -78,10 +80,12 @@ export class VitModel {
 
   private forwardChunk(input: Float32Array, batch: number): void {
     const T = tokensOf(this.config);
-    const rows = batch * T;
+    const blocks = this.weights.blocks;
     this.embed(input, batch);
-    for (const block of this.weights.blocks) this.block(block, batch, rows);
-    this.head(batch, T);
+    for (let i = 0; i < blocks.length - 1; i++) this.block(blocks[i], batch);
+    const cls = this.classTokens(batch, T);
+    if (blocks.length > 0) this.lastBlock(blocks[blocks.length - 1], batch, cls);
+    this.head(batch, cls);
   }
 
   /** x[b] = [cls + pos[0]; patches(b) . W_patch + bias + pos[1:]] */
@@ -102,25 +106,62 @@ export class VitModel {
   }
 
   /** Pre-norm transformer block: x = x + proj(attn(norm1(x))); x = x + fc2(gelu(fc1(norm2(x)))). */
-  private block(w: BlockWeights, batch: number, rows: number): void {
+  private block(w: BlockWeights, batch: number): void {
     const { backend, act } = this;
-    const { embedDim: D, numHeads, layerNormEps: eps } = this.config;
     const T = tokensOf(this.config);
-    backend.layerNorm(act.xNorm, act.x, w.norm1Weight, w.norm1Bias, rows, D, eps);
-    backend.linear(act.qkv, act.xNorm, w.qkv, rows);
-    backend.attention(act.attnOut, act.qkv, batch, T, numHeads, headDimOf(this.config), act.attnScratch);
+    const rows = batch * T;
+    this.normAndQkv(w, rows);
+    backend.attention(act.attnOut, act.qkv, batch, T, this.config.numHeads, headDimOf(this.config), act.attnScratch);
     backend.linear(act.x, act.attnOut, w.proj, rows, { residual: act.x });
-    backend.layerNorm(act.xNorm, act.x, w.norm2Weight, w.norm2Bias, rows, D, eps);
-    backend.linear(act.hidden, act.xNorm, w.fc1, rows, { gelu: true });
-    backend.linear(act.x, act.hidden, w.fc2, rows, { residual: act.x });
+    this.mlp(w, act.x, rows);
   }
 
-  /** features = norm(x[:, 0]); logits = head(features). LayerNorm is per token, so only class tokens need it. */
-  private head(batch: number, T: number): void {
-    const { backend, weights, act } = this;
+  /**
+   * The last block for the class tokens only: every token is still normed and projected to keys
+   * and values, but only the class token attends, and proj and the MLP run on its row.
+   * `cls` [batch][D] holds the class tokens of x on entry and the block's output for them on exit.
+   */
+  private lastBlock(w: BlockWeights, batch: number, cls: Float32Array): void {
+    const { backend, act } = this;
+    const T = tokensOf(this.config);
+    this.normAndQkv(w, batch * T);
+    const attnOut = act.attnOut.subarray(0, cls.length);
+    backend.attention(attnOut, act.qkv, batch, T, this.config.numHeads, headDimOf(this.config), act.attnScratch, 1);
+    backend.linear(cls, attnOut, w.proj, batch, { residual: cls });
+    this.mlp(w, cls, batch);
+  }
+
+  /** qkv = norm1(x) . W_qkv for every token. */
+  private normAndQkv(w: BlockWeights, rows: number): void {
+    const { backend, act } = this;
+    const { embedDim: D, layerNormEps: eps } = this.config;
+    backend.layerNorm(act.xNorm, act.x, w.norm1Weight, w.norm1Bias, rows, D, eps);
+    backend.linear(act.qkv, act.xNorm, w.qkv, rows);
+  }
+
+  /** x = x + fc2(gelu(fc1(norm2(x)))) on the first `rows` rows of `x` (in place). */
+  private mlp(w: BlockWeights, x: Float32Array, rows: number): void {
+    const { backend, act } = this;
+    const { embedDim: D, layerNormEps: eps } = this.config;
+    const xNorm = act.xNorm.subarray(0, rows * D);
+    backend.layerNorm(xNorm, x, w.norm2Weight, w.norm2Bias, rows, D, eps);
+    backend.linear(act.hidden, xNorm, w.fc1, rows, { gelu: true });
+    backend.linear(x, act.hidden, w.fc2, rows, { residual: x });
+  }
+
+  /** The class token of each image, copied out of the residual stream into act.cls [batch][D]. */
+  private classTokens(batch: number, T: number): Float32Array {
+    const { act } = this;
     const D = this.config.embedDim;
     for (let b = 0; b < batch; b++) act.cls.set(act.x.subarray(b * T * D, b * T * D + D), b * D);
-    backend.layerNorm(act.features, act.cls, weights.normWeight, weights.normBias, batch, D, this.config.layerNormEps);
+    return act.cls.subarray(0, batch * D);
+  }
+
+  /** features = norm(cls); logits = head(features). */
+  private head(batch: number, cls: Float32Array): void {
+    const { backend, weights, act } = this;
+    const D = this.config.embedDim;
+    backend.layerNorm(act.features, cls, weights.normWeight, weights.normBias, batch, D, this.config.layerNormEps);
     backend.linear(act.logits, act.features, weights.head, batch);
   }
 }

@@ -167,5 +167,47 @@ describe.each(KERNEL_CONFIGS)('wasm ops (relaxedSimd $relaxedSimd, $threads thre
       }
       if (qkScale >= 16) expect(maxScore).toBeGreaterThan(100);
     });
+
+    // The model's last block asks for the class token alone (queries = 1). Query columns are
+    // independent in the kernel, so the leading rows must be exactly those of the full output.
+    const QUERY_SHAPES: [number, number, number, number, number][] = [
+      // batch, tokens, heads, headDim, queries
+      [1, 1, 1, 4, 1],
+      [2, 13, 3, 16, 1],
+      [2, 31, 4, 12, 5],
+      [1, 50, 2, 64, 13],
+      [2, 197, 12, 64, 1],
+    ];
+    it.each(QUERY_SHAPES)('batch %i, %i tokens, %i heads of %i: the first %i queries equal the full output', (batch, tokens, heads, headDim, queries) => {
+      const dim = heads * headDim;
+      const arena = backend.createArena(batch * tokens * 5 * dim * 4 + 1024);
+      const qkv = arena.allocF32(batch * tokens * 3 * dim);
+      qkv.set(uniform(qkv.length, rng(tokens * 7 + queries)));
+      const full = arena.allocF32(batch * tokens * dim);
+      const some = arena.allocF32(batch * queries * dim);
+      const scratch = arena.allocF32(backend.attentionScratchFloats(batch, tokens, heads));
+      backend.attention(full, qkv, batch, tokens, heads, headDim, scratch);
+      backend.attention(some, qkv, batch, tokens, heads, headDim, scratch, queries);
+      const expected = new Float32Array(some.length);
+      for (let b = 0; b < batch; b++) {
+        expected.set(full.subarray(b * tokens * dim, (b * tokens + queries) * dim), b * queries * dim);
+      }
+      expect(some).toEqual(expected);
+
+      const ref = new Float32Array(some.length);
+      attentionForward(ref, qkv, batch, tokens, heads, headDim, new Float32Array(tokens), queries);
+      const refFull = new Float32Array(full.length);
+      attentionForward(refFull, qkv, batch, tokens, heads, headDim, new Float32Array(tokens));
+      for (let b = 0; b < batch; b++) {
+        expect(ref.subarray(b * queries * dim, (b + 1) * queries * dim)).toEqual(refFull.subarray(b * tokens * dim, (b * tokens + queries) * dim));
+      }
+    });
+
+    it.each([0, 4, 1.5])('rejects %s queries of 3 tokens', (queries) => {
+      const arena = backend.createArena(4096);
+      const qkv = arena.allocF32(3 * 3 * 4);
+      const out = arena.allocF32(3 * 4);
+      expect(() => backend.attention(out, qkv, 1, 3, 1, 4, arena.allocF32(0), queries)).toThrow(/bad query count/);
+    });
   });
 });

@@ -11,7 +11,7 @@ import type { Arena, Backend, LinearEpilogue, LinearWeights } from '../types.js'
 import type { WasmHeap } from './heap.js';
 import {
   ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
-  ATT_BLOCKS_PER_UNIT, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N,
+  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N,
   GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
   LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM,
   OP_LAYERNORM, OP_PACK, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
@@ -222,15 +222,19 @@ export class WasmBackend implements Backend {
     heads: number,
     headDim: number,
     _scratch: Float32Array,
+    queries = tokens,
   ): void {
     checkRows('attention batch', batch);
     checkDims('attention', tokens, heads);
     checkDims('attention', 1, headDim);
+    if (!Number.isInteger(queries) || queries < 1 || queries > tokens) {
+      throw new RangeError(`wasm backend: attention: bad query count ${queries} for ${tokens} tokens`);
+    }
     if (batch === 0) return;
     const dim = heads * headDim;
     this.checkView('attention qkv', qkv, batch * tokens * 3 * dim);
-    this.checkView('attention out', out, batch * tokens * dim);
-    if (overlaps(out, batch * tokens * dim, qkv, batch * tokens * 3 * dim)) {
+    this.checkView('attention out', out, batch * queries * dim);
+    if (overlaps(out, batch * queries * dim, qkv, batch * tokens * 3 * dim)) {
       throw new RangeError('wasm backend: attention out must not overlap qkv');
     }
     const stride = this.attentionScratchBytes(tokens, headDim);
@@ -243,11 +247,12 @@ export class WasmBackend implements Backend {
       ints[(t * stride + SCRATCH_TAG_KEY) / 4] = -1;
     }
     const blocksPerUnit = Math.max(1, Math.round(ATTENTION_UNIT_QUERIES / this.nr));
-    const unitsPerHead = Math.ceil(Math.ceil(tokens / this.nr) / blocksPerUnit);
+    const unitsPerHead = Math.ceil(Math.ceil(queries / this.nr) / blocksPerUnit);
     const a = this.pool.args;
     a[ATT_OUT] = out.byteOffset;
     a[ATT_QKV] = qkv.byteOffset;
     a[ATT_TOKENS] = tokens;
+    a[ATT_QUERIES] = queries;
     a[ATT_HEADS] = heads;
     a[ATT_HEAD_DIM] = headDim;
     a[ATT_BLOCKS_PER_UNIT] = blocksPerUnit;
@@ -255,7 +260,7 @@ export class WasmBackend implements Backend {
     a[ATT_SCRATCH] = scratch;
     a[ATT_SCRATCH_STRIDE] = stride;
     this.pool.argsF32[ATT_SCALE] = headDim ** -0.5;
-    const macs = batch * heads * tokens * tokens * headDim * 2;
+    const macs = batch * heads * queries * tokens * headDim * 2;
     this.pool.run(OP_ATTENTION, batch * heads * unitsPerHead, macs >= PARALLEL_MIN_MACS);
   }
 

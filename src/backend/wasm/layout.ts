@@ -51,6 +51,7 @@ export const ATT_UNITS_PER_HEAD = 6;
 export const ATT_SCRATCH = 7;
 export const ATT_SCRATCH_STRIDE = 8;
 export const ATT_SCALE = 9;
+export const ATT_QUERIES = 10;
 
 export const PACK_SRC = 0;
 export const PACK_BIAS = 1;
