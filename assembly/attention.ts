@@ -3,15 +3,18 @@
 //   out_i = sum_j softmax_j(q_i . k_j * scale) v_j   for the first `queries` tokens i of each image
 // Computed transposed, one block of NR queries at a time, so that no operand needs padding to
 // NR and the softmax runs down columns (whole vectors, no horizontal reductions):
-//   S^T[T][NR] = K Q^T     (A = the keys, read in place; B = this block's queries as a panel)
+//   S^T[T][NR] = K Q^T     (A = the keys, copied once per head and thread; B = this block's queries as a panel)
 //   E^T = exp(S^T - column max), in place             (E^T is then exactly a B panel)
 //   O^T[headDim][NR] = V^T E^T   (A = the values transposed, packed once per head and thread)
 // and O^T, divided by the column sums, is written back transposed. Only the tails of T and of
 // headDim modulo MR cost extra rows.
-// A work unit is a run of query blocks of one (batch, head); each thread packs a head's V^T once
-// and keeps it while its next units are on the same head (a tag in its scratch).
+// A work unit is a run of query blocks of one (batch, head); each thread packs a head's K and V^T
+// once and keeps them while its next units are on the same head (a tag in its scratch). K is
+// copied rather than read in place because its rows in qkv are 12*dim bytes apart: for ViT-B
+// that puts every key row in its own page at one of four page offsets, so the head's keys
+// thrash the TLB and a few cache sets; packed, they are 148 KB that stay in L2.
 // Scratch (bytes after SCRATCH_BULK), see attentionScratchBytes in the host:
-//   V^T headDim*T | Q^T headDim*NR | S^T roundUp(T, MR)*NR | O^T roundUp(headDim, MR)*NR | NR
+//   V^T headDim*T | K T*headDim | Q^T headDim*NR | S^T roundUp(T, MR)*NR | O^T roundUp(headDim, MR)*NR | NR
 // floats (the last: the inverse column sums).
 
 import { arg, argF32, argPtr } from './args';
@@ -43,9 +46,9 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const dim = H * hd;
   const tokenStride = <usize>dim * 12;
   const q = qkv + <usize>b * T * tokenStride + <usize>h * hd * 4;
-  const k = q + <usize>dim * 4;
   const vt = scratch + SCRATCH_BULK;
-  const qt = vt + <usize>hd * T * 4;
+  const kp = vt + <usize>hd * T * 4;
+  const qt = kp + <usize>T * hd * 4;
   const st = qt + <usize>hd * NR * 4;
   const ot = st + <usize>roundUp(T, MR) * NR * 4;
   const inv = ot + <usize>roundUp(hd, MR) * NR * 4;
@@ -54,6 +57,8 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const serial = load<i32>(ctrl + (<usize>CTRL_SERIAL << 2));
   if (load<i32>(scratch + SCRATCH_TAG_SERIAL) != serial || load<i32>(scratch + SCRATCH_TAG_KEY) != bh) {
     transpose(vt, <usize>T * 4, q + <usize>dim * 8, tokenStride, T, hd);
+    const rowBytes = <usize>hd * 4;
+    for (let j = 0; j < T; j++) memory.copy(kp + <usize>j * rowBytes, q + <usize>dim * 4 + <usize>j * tokenStride, rowBytes);
     store<i32>(scratch + SCRATCH_TAG_SERIAL, serial);
     store<i32>(scratch + SCRATCH_TAG_KEY, bh);
   }
@@ -66,8 +71,8 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
     const queries = min(NR, Tq - q0);
     packQueries(qt, q + <usize>q0 * tokenStride, tokenStride, queries, hd);
     for (let i = 0; i < T; i += MR) {
-      const keys = k + <usize>i * tokenStride;
-      microkernel(keys, tokenStride, min(MR, T - i), qt, hd, st + <usize>i * ldp, ldp, INIT_ZERO, 0, 0, 0);
+      const keys = kp + <usize>i * hd * 4;
+      microkernel(keys, <usize>hd * 4, min(MR, T - i), qt, hd, st + <usize>i * ldp, ldp, INIT_ZERO, 0, 0, 0);
     }
     expColumns(st, inv, T, scale);
     for (let d = 0; d < hd; d += MR) {

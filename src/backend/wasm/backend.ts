@@ -268,10 +268,10 @@ export class WasmBackend implements Backend {
     this.pool.dispose();
   }
 
-  /** Per-thread scratch of attention (see assembly/attention.ts): V^T, Q^T, S^T, O^T, 1/sums. */
+  /** Per-thread scratch of attention (see assembly/attention.ts): V^T, K, Q^T, S^T, O^T, 1/sums. */
   private attentionScratchBytes(tokens: number, headDim: number): number {
     const { mr, nr } = this;
-    const floats = headDim * tokens + headDim * nr + Math.ceil(tokens / mr) * mr * nr + Math.ceil(headDim / mr) * mr * nr + nr;
+    const floats = 2 * headDim * tokens + headDim * nr + Math.ceil(tokens / mr) * mr * nr + Math.ceil(headDim / mr) * mr * nr + nr;
     return alignUp(SCRATCH_BULK + 4 * floats, 64);
   }
 
