@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { ReferenceBackend } from '../backend/reference.js';
 import type { Arena, Backend } from '../backend/types.js';
 import { DEFAULT_MODEL, tokensOf, type VitConfig } from './config.js';
-import { CheckpointSource, detectLayout, resolveOtherLayout } from './layouts/index.js';
+import { CheckpointSource, detectLayout, resolveOtherLayout, type LayoutNaming } from './layouts/index.js';
 import { readJsonFile } from './layouts/json-file.js';
 import { activationSizes, arenaBytes, type ActivationSizes } from './memory-plan.js';
 import { inferFromShapes, lookupNamedModel, resolveFromTimmConfig, type ResolvedModel } from './resolve-config.js';
@@ -30,7 +30,7 @@ export interface LoadOptions {
 export async function loadVitModel(weightsPath: string, options: LoadOptions = {}): Promise<VitModel> {
   const reader = CheckpointSource.open(weightsPath);
   try {
-    const resolved = resolveArchitecture(weightsPath, reader.storedShapes, options);
+    const resolved = resolveArchitecture(weightsPath, reader.storedShapes, options, reader.naming);
     const description = `${resolved.name} (${resolved.origin})`;
     reader.check(resolved.config, description);
 
@@ -45,9 +45,16 @@ export async function loadVitModel(weightsPath: string, options: LoadOptions = {
   }
 }
 
-/** The layout from the tensor names (`shapes` under their stored names), then that layout's resolution. */
-export function resolveArchitecture(weightsPath: string, shapes: ReadonlyMap<string, Shape>, options: LoadOptions): ResolvedModel {
-  const naming = detectLayout([...shapes.keys()], weightsPath);
+/**
+ * The architecture of a checkpoint whose tensors (under their stored names) have `shapes`, by the
+ * rules of its layout: `naming` when the caller already detected it, else detected from the names.
+ */
+export function resolveArchitecture(
+  weightsPath: string,
+  shapes: ReadonlyMap<string, Shape>,
+  options: LoadOptions,
+  naming: LayoutNaming = detectLayout([...shapes.keys()], weightsPath),
+): ResolvedModel {
   if (naming.layout !== 'timm') return resolveOtherLayout(naming, weightsPath, shapes, options);
   return { ...resolveTimmArchitecture(weightsPath, shapes, options), layout: 'timm' };
 }

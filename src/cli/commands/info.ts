@@ -38,7 +38,8 @@ function infoForWeights(path: string, opts: InfoOpts, io: CliIO): void {
   const source = CheckpointSource.open(path);
   try {
     const tensors = [...source.stored.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    const resolved = resolveArchitecture(path, source.storedShapes, { configPath: opts.config, model: architectureOf(opts.model), numHeads: opts.heads });
+    const options = { configPath: opts.config, model: architectureOf(opts.model), numHeads: opts.heads };
+    const resolved = resolveArchitecture(path, source.storedShapes, options, source.naming);
     const dtypes = [...new Set(tensors.map(([, t]) => t.dtype))].sort();
     const bytes = statSync(path).size;
     const layout = resolved.layout ?? source.layout;
