@@ -1,5 +1,8 @@
-// Shared by the wasm backend tests: seeded random numbers and the kernel/thread configurations
-// every op is tested under.
+// Shared by the wasm backend tests: seeded random numbers, the kernel/thread configurations every
+// op is tested under, and one backend per describe block.
+
+import { afterAll, beforeAll } from 'vitest';
+import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from '../../src/backend/wasm/index.js';
 
 /** float32 unit roundoff. */
 export const U = 2 ** -24;
@@ -22,3 +25,20 @@ export const KERNEL_CONFIGS = [
   { relaxedSimd: false, threads: 1 },
   { relaxedSimd: false, threads: 2 },
 ];
+
+/**
+ * A wasm backend for the enclosing describe block: created before its tests (and handed to
+ * `receive`), disposed after them, waiting until its worker threads have exited.
+ */
+export function useWasmBackend(options: WasmBackendOptions, receive: (backend: WasmBackend) => void): void {
+  let backend: WasmBackend | undefined;
+  beforeAll(async () => {
+    backend = await createWasmBackend(options);
+    receive(backend);
+  });
+  afterAll(async () => {
+    if (backend === undefined) return;
+    backend.dispose();
+    await backend.exited;
+  });
+}

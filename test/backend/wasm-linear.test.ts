@@ -13,11 +13,11 @@
 // error (<= 6 ulp of its value, test/backend/wasm-kernels.test.ts). With small integer inputs
 // (-23..23) every partial sum is an integer below 2^24, exact in any order: equality is asserted.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { linearForward } from '../../src/backend/reference-kernels.js';
 import type { LinearEpilogue } from '../../src/backend/types.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
-import { KERNEL_CONFIGS, rng, U } from './wasm-helpers.js';
+import { KERNEL_CONFIGS, rng, U, useWasmBackend } from './wasm-helpers.js';
 
 const GELU_LIPSCHITZ = 1.13;
 
@@ -115,13 +115,7 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
 
 describe.each(KERNEL_CONFIGS)('wasm linear (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {
   let backend: WasmBackend;
-  beforeAll(async () => {
-    backend = await createWasmBackend({ relaxedSimd, threads });
-  });
-  afterAll(async () => {
-    backend.dispose();
-    await backend.exited;
-  });
+  useWasmBackend({ relaxedSimd, threads }, (created) => (backend = created));
 
   it('uses the requested kernel and threads', () => {
     expect(backend.kernel).toBe(relaxedSimd ? 'gemm_3x12_fma' : 'gemm_4x8');

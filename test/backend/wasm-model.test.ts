@@ -6,20 +6,17 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
+import { describe, it } from 'vitest';
+import type { WasmBackend } from '../../src/backend/wasm/index.js';
 import { loadVitModel } from '../../src/model/load.js';
-import { KERNEL_CONFIGS } from './wasm-helpers.js';
+import { KERNEL_CONFIGS, useWasmBackend } from './wasm-helpers.js';
 import { expectParity, FULL_FIXTURE, loadParityFixture, MODEL_FIXTURES, modelFixtureNames } from '../model/fixtures.js';
 
 const hasFull = existsSync(join(FULL_FIXTURE, 'model.safetensors'));
 
 describe.each(KERNEL_CONFIGS)('forward pass on wasm (relaxedSimd $relaxedSimd, $threads thread(s)) equals torchvision', ({ relaxedSimd, threads }) => {
   let backend: WasmBackend;
-  beforeAll(async () => {
-    backend = await createWasmBackend({ relaxedSimd, threads });
-  });
-  afterAll(() => backend.dispose());
+  useWasmBackend({ relaxedSimd, threads }, (created) => (backend = created));
 
   const fixtures = modelFixtureNames().map((name) => [name, join(MODEL_FIXTURES, name)]);
   if (hasFull && threads === 2) fixtures.push(['full-size vit_base_patch16_384', FULL_FIXTURE]);

@@ -2,10 +2,10 @@
 // builds on 1 and 2 threads. Bounds are first-order float32 error bounds (u = 2^-24), derived
 // next to each test from the order in which the kernel computes.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attentionForward, layerNormForward } from '../../src/backend/reference-kernels.js';
-import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
-import { KERNEL_CONFIGS, rng, U } from './wasm-helpers.js';
+import type { WasmBackend } from '../../src/backend/wasm/index.js';
+import { KERNEL_CONFIGS, rng, U, useWasmBackend } from './wasm-helpers.js';
 
 
 function uniform(n: number, random: () => number, scale = 1, offset = 0): Float32Array {
@@ -16,13 +16,7 @@ function uniform(n: number, random: () => number, scale = 1, offset = 0): Float3
 
 describe.each(KERNEL_CONFIGS)('wasm ops (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {
   let backend: WasmBackend;
-  beforeAll(async () => {
-    backend = await createWasmBackend({ relaxedSimd, threads });
-  });
-  afterAll(async () => {
-    backend.dispose();
-    await backend.exited;
-  });
+  useWasmBackend({ relaxedSimd, threads }, (created) => (backend = created));
   const label = () => `${backend.name}, ${backend.threads} thread(s)`;
 
   // LayerNorm: mean and variance are accumulated in double (as in the reference), then
