@@ -54,10 +54,13 @@ console.log(
   }),
 );
 
-/** Multiply-adds of one image: every Linear plus attention's two products. */
+/**
+ * Multiply-adds of one image as the model runs it: every Linear plus attention's two products,
+ * with the last block on the class token alone after qkv (see src/model/vit.ts).
+ */
 function modelMacs({ imgSize, patchSize, inChans, embedDim: D, depth, mlpHiddenDim: H, numClasses }) {
   const T = (imgSize / patchSize) ** 2 + 1;
   const patch = (T - 1) * D * inChans * patchSize ** 2;
-  const block = T * D * (3 * D + D + H + H) + 2 * T * T * D;
-  return patch + depth * block + D * numClasses;
+  const block = (queries) => T * D * 3 * D + 2 * queries * T * D + queries * D * (D + 2 * H);
+  return patch + (depth - 1) * block(T) + block(1) + D * numClasses;
 }
