@@ -4,8 +4,9 @@
 //   (x + attn(norm1(x)); x + mlp(norm2(x))) -> final norm -> head on the class token.
 // Dropout and drop-path are identity at inference. Only the class token reaches the head, so the
 // last block attends from the class token alone and runs proj and the MLP on that one row: the
-// same numbers as the full block for that row (every op is row-independent), ~6% of the work less. All math happens in the backend's ops; this
-// file only decides which op runs on which buffer. Every buffer is a view into one arena.
+// same numbers as the full block for that row (every op is row-independent), ~6% less work.
+// All math happens in the backend's ops; this file only decides which op runs on which buffer.
+// Every buffer is a view into one arena.
 
 import type { Backend, LinearWeights } from '../backend/types.js';
 import type { PreprocessConfig } from '../image/types.js';
