@@ -25,7 +25,7 @@ import {
   SCRATCH_TAG_SERIAL,
 } from './layout';
 import { microkernel, MR, NR } from './microkernel';
-import { transpose } from './transpose';
+import { copyTile, transpose } from './transpose';
 import { INIT_ZERO } from './tile';
 
 export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
@@ -57,8 +57,7 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const serial = load<i32>(ctrl + (<usize>CTRL_SERIAL << 2));
   if (load<i32>(scratch + SCRATCH_TAG_SERIAL) != serial || load<i32>(scratch + SCRATCH_TAG_KEY) != bh) {
     transpose(vt, <usize>T * 4, q + <usize>dim * 8, tokenStride, T, hd);
-    const rowBytes = <usize>hd * 4;
-    for (let j = 0; j < T; j++) memory.copy(kp + <usize>j * rowBytes, q + <usize>dim * 4 + <usize>j * tokenStride, rowBytes);
+    copyTile(kp, <usize>hd * 4, q + <usize>dim * 4, tokenStride, T, hd);
     store<i32>(scratch + SCRATCH_TAG_SERIAL, serial);
     store<i32>(scratch + SCRATCH_TAG_KEY, bh);
   }

@@ -19,6 +19,7 @@ import {
 import { geluTile } from './gelu';
 import { microkernel, MR, NR } from './microkernel';
 import { INIT_BIAS, INIT_BIAS_RES, INIT_C } from './tile';
+import { copyTile } from './transpose';
 
 export function gemmUnit(ctrl: usize, tid: i32, unit: i32): void {
   const x = argPtr(ctrl, GEMM_X);
@@ -100,11 +101,4 @@ function edgeTile(
     }
   }
   copyTile(c, ldc, tile, ldt, rows, cols);
-}
-
-/** Copy `rows` x `cols` floats between row-strided buffers. */
-export function copyTile(dst: usize, ldd: usize, src: usize, lds: usize, rows: i32, cols: i32): void {
-  for (let i = 0; i < rows; i++) {
-    memory.copy(dst + <usize>i * ldd, src + <usize>i * lds, <usize>cols << 2);
-  }
 }

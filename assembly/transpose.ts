@@ -1,5 +1,13 @@
-// Transposing a block of floats between row-strided buffers, 4x4 at a time: used to pack weight
-// panels at load time and, in attention, to lay out Q^T and V^T and to write O^T back.
+// Moving a block of floats between row-strided buffers: transposed, 4x4 at a time (to pack weight
+// panels at load time and, in attention, to lay out Q^T and V^T and to write O^T back), or as is
+// (the GEMM's edge tiles, attention's copy of a head's keys).
+
+/** Copy `rows` x `cols` floats between row-strided buffers. */
+export function copyTile(dst: usize, ldd: usize, src: usize, lds: usize, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) {
+    memory.copy(dst + <usize>i * ldd, src + <usize>i * lds, <usize>cols << 2);
+  }
+}
 
 /** Store the transpose of the 4x4 block with rows a, b, c, e as four rows `ld` bytes apart. */
 @inline function storeTransposed(dst: usize, ld: usize, a: v128, b: v128, c: v128, e: v128): void {
