@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchCheckpoint } from './checkpoint.mjs';
-import { envInt, median, randomFloats, round } from './stats.mjs';
+import { envInt, maxAbsDiff, median, randomFloats, round, timed } from './stats.mjs';
 
 const [distA, distB] = process.argv.slice(2);
 if (distB === undefined) {
@@ -33,16 +33,8 @@ async function load(dist) {
 const a = await load(distA);
 const b = await load(distB);
 const image = randomFloats(3 * 384 * 384, 7);
-const logitsA = a.model.forward(image, 1).logits;
-const logitsB = b.model.forward(image, 1).logits;
-let maxDiff = 0;
-for (let i = 0; i < logitsA.length; i++) maxDiff = Math.max(maxDiff, Math.abs(logitsA[i] - logitsB[i]));
-
-const time = (model) => {
-  const t = performance.now();
-  model.forward(image, 1);
-  return performance.now() - t;
-};
+const logitDiff = maxAbsDiff(a.model.forward(image, 1).logits, b.model.forward(image, 1).logits);
+const time = (model) => timed(() => model.forward(image, 1)).wallMs;
 const timesA = [];
 const timesB = [];
 const ratios = [];
@@ -68,4 +60,4 @@ console.log(`ViT-B/16-384, batch 1, ${threads} thread(s), backend ${backendName}
 console.log(`  A ${distA}: median ${round(median(timesA))} ms, min ${round(Math.min(...timesA))} ms`);
 console.log(`  B ${distB}: median ${round(median(timesB))} ms, min ${round(Math.min(...timesB))} ms`);
 console.log(`  B is ${round(median(ratios), 3)}x as fast as A (median of the pair ratios; ~1.00 +- 0.08 between identical builds here)`);
-console.log(`  max |logit A - logit B| = ${maxDiff.toExponential(2)}`);
+console.log(`  max |logit A - logit B| = ${logitDiff.toExponential(2)}`);

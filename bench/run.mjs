@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { relaxedSimdSupported } from '../dist/backend/wasm/index.js';
 import { benchCheckpoint } from './checkpoint.mjs';
-import { envInt, round } from './stats.mjs';
+import { envInt, maxAbsDiff, round } from './stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MODEL = 'vit_base_patch16_384';
@@ -118,7 +118,7 @@ function summarizeModel(results) {
   // Both kernels compute the same function: their logits should agree to float32 rounding.
   const [a, b] = [results.find((r) => r.kernel === 'gemm_3x12_fma'), results.find((r) => r.kernel === 'gemm_4x8')];
   let kernelDiff = null;
-  if (a && b) kernelDiff = Math.max(...a.logits.map((v, i) => Math.abs(v - b.logits[i])));
+  if (a && b) kernelDiff = maxAbsDiff(a.logits, b.logits);
   report.summary = { speedupOverOneThread: speedups, maxLogitDiffBetweenKernels: kernelDiff };
   console.log('\nSpeed-up over 1 thread (batch-1 median):', speedups);
   if (kernelDiff !== null) console.log(`Largest logit difference between the two kernels: ${kernelDiff.toExponential(2)}`);

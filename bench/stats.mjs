@@ -28,6 +28,13 @@ export function summary(samples) {
   };
 }
 
+/** Largest |a[i] - b[i]| of two equally long arrays. */
+export function maxAbsDiff(a, b) {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
 export function round(x, digits = 2) {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
