@@ -321,7 +321,10 @@ function ratios(results) {
     entry('ours plain SIMD (1 thread) / ort-web (1 thread)', t('ours-simd', 1), t('ort-web', 1), 0.75, '<='),
     entry('ours plain SIMD 1 -> 2 threads speed-up', t('ours-simd', 1), t('ours-simd', 2), 1.8, '>='),
     entry('ours (2 threads) / PyTorch (2 threads)', t('ours', 2), t('torch', 2), null, 'info'),
+    // The other engines' scaling on the same machine: what its second core gives at all.
     entry('ort-web 1 -> 2 threads speed-up', t('ort-web', 1), t('ort-web', 2), null, 'info'),
+    entry('ort-node 1 -> 2 threads speed-up', t('ort-node', 1), t('ort-node', 2), null, 'info'),
+    entry('PyTorch 1 -> 2 threads speed-up', t('torch', 1), t('torch', 2), null, 'info'),
   ].filter((r) => r.value !== null);
 }
 
