@@ -10,11 +10,14 @@
 // whole K in one block (the host passes KC = K) and goes through the edge-tile path, which reads
 // the residual before it writes the tile. Tiles cut by M or N also go through that path: they run
 // the micro-kernel on a private MR x NR tile and copy the valid part.
+// Only the output columns [COL_START, COL_END) are computed (the host may ask for a slice, e.g.
+// the keys and values of qkv): the panels that hold them, and a panel cut by either end is an
+// edge tile whose valid columns start at j0.
 
 import { arg, argPtr } from './args';
 import {
-  GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES,
-  GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X, SCRATCH_TILE_C, SCRATCH_TILE_R,
+  GEMM_COL_END, GEMM_COL_START, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT,
+  GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X, SCRATCH_TILE_C, SCRATCH_TILE_R,
 } from './layout';
 import { geluTile } from './gelu';
 import { microkernel, MR, NR } from './microkernel';
@@ -34,12 +37,14 @@ export function gemmUnit(ctrl: usize, tid: i32, unit: i32): void {
   const mc = arg(ctrl, GEMM_MC);
   const perUnit = arg(ctrl, GEMM_PANELS_PER_UNIT);
   const nUnits = arg(ctrl, GEMM_N_UNITS);
+  const colStart = arg(ctrl, GEMM_COL_START);
+  const colEnd = arg(ctrl, GEMM_COL_END);
   const scratch = argPtr(ctrl, GEMM_SCRATCH) + <usize>tid * argPtr(ctrl, GEMM_SCRATCH_STRIDE);
 
   const m0 = (unit / nUnits) * mc;
   const mRows = min(mc, M - m0);
-  const p0 = (unit % nUnits) * perUnit;
-  const p1 = min(p0 + perUnit, (N + NR - 1) / NR);
+  const p0 = colStart / NR + (unit % nUnits) * perUnit;
+  const p1 = min(p0 + perUnit, (colEnd + NR - 1) / NR);
   const panelBytes = <usize>NR * (K + 1) * 4;
   const lda = <usize>K * 4;
   const ldc = <usize>N * 4;
@@ -53,7 +58,8 @@ export function gemmUnit(ctrl: usize, tid: i32, unit: i32): void {
     for (let p = p0; p < p1; p++) {
       const panel = w + <usize>p * panelBytes;
       const b = panel + (<usize>(NR + k0 * NR) << 2);
-      const cols = min(NR, N - p * NR);
+      const j0 = max(colStart - p * NR, 0);
+      const cols = min(NR, colEnd - p * NR) - j0;
       for (let i = 0; i < mRows; i += MR) {
         const rows = min(MR, mRows - i);
         const row = m0 + i;
@@ -65,7 +71,7 @@ export function gemmUnit(ctrl: usize, tid: i32, unit: i32): void {
           if (last && gelu) geluTile(out + cOffset, ldc, MR, NR);
         } else {
           edgeTile(
-            a, lda, rows, cols, b, kc, out + cOffset, ldc, panel, res + cOffset,
+            a, lda, rows, j0, cols, b, kc, out + cOffset, ldc, panel, res + cOffset,
             first, last, foldResidual, gelu, lateResidual, scratch,
           );
         }
@@ -74,31 +80,35 @@ export function gemmUnit(ctrl: usize, tid: i32, unit: i32): void {
   }
 }
 
-/** A tile through the thread's private MR x NR buffers: cut by M or N, or with a late residual. */
+/**
+ * A tile through the thread's private MR x NR buffers: cut by M, by N or by the column range, or
+ * with a late residual. Its valid part is `rows` x columns [j0, j0 + cols) of the tile at `c`.
+ */
 function edgeTile(
-  a: usize, lda: usize, rows: i32, cols: i32, b: usize, kc: i32, c: usize, ldc: usize, bias: usize, r: usize,
+  a: usize, lda: usize, rows: i32, j0: i32, cols: i32, b: usize, kc: i32, c: usize, ldc: usize, bias: usize, r: usize,
   first: bool, last: bool, foldResidual: bool, gelu: bool, lateResidual: bool, scratch: usize,
 ): void {
   const tile = scratch + SCRATCH_TILE_C;
   const tileR = scratch + SCRATCH_TILE_R;
   const ldt: usize = <usize>NR * 4;
+  const skip = <usize>j0 << 2; // bytes before the first valid column, in the tile and in c and r
   let init = INIT_BIAS;
   if (!first) {
-    copyTile(tile, ldt, c, ldc, rows, cols);
+    copyTile(tile + skip, ldt, c + skip, ldc, rows, cols);
     init = INIT_C;
   } else if (foldResidual) {
-    copyTile(tileR, ldt, r, ldc, rows, cols);
+    copyTile(tileR + skip, ldt, r + skip, ldc, rows, cols);
     init = INIT_BIAS_RES;
   }
   microkernel(a, lda, rows, b, kc, tile, ldt, init, bias, tileR, ldt);
   if (last && gelu) geluTile(tile, ldt, MR, NR);
   if (last && lateResidual) {
     for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < cols; j++) {
+      for (let j = j0; j < j0 + cols; j++) {
         const t = tile + <usize>i * ldt + (<usize>j << 2);
         store<f32>(t, load<f32>(t) + load<f32>(r + <usize>i * ldc + (<usize>j << 2)));
       }
     }
   }
-  copyTile(c, ldc, tile, ldt, rows, cols);
+  copyTile(c + skip, ldc, tile + skip, ldt, rows, cols);
 }

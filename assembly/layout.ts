@@ -34,6 +34,8 @@ export const GEMM_PANELS_PER_UNIT: i32 = 10;
 export const GEMM_N_UNITS: i32 = 11; // column units per row block
 export const GEMM_SCRATCH: i32 = 12;
 export const GEMM_SCRATCH_STRIDE: i32 = 13;
+export const GEMM_COL_START: i32 = 14; // output columns [COL_START, COL_END) are computed
+export const GEMM_COL_END: i32 = 15;
 
 export const LN_OUT: i32 = 0;
 export const LN_X: i32 = 1;

@@ -4,7 +4,8 @@
 import { gelu } from '../math/erf.js';
 
 /**
- * out[r][o] = residual[r][o] + act(bias[o] + sum_i x[r][i] * w[o][i]), act = GELU or identity
+ * out[r][o] = residual[r][o] + act(bias[o] + sum_i x[r][i] * w[o][i]), act = GELU or identity,
+ * for the output columns colStart <= o < colEnd (all by default; out keeps its [rows][outDim] layout)
  * x: [rows][inDim], w: [outDim][inDim] (PyTorch Linear layout), bias: [outDim] or null,
  * residual: [rows][outDim] or null, and it may be `out` itself (each element reads only its own).
  */
@@ -18,10 +19,12 @@ export function linearForward(
   inDim: number,
   applyGelu = false,
   residual: Float32Array | null = null,
+  colStart = 0,
+  colEnd = outDim,
 ): void {
   for (let r = 0; r < rows; r++) {
     const xRow = r * inDim;
-    for (let o = 0; o < outDim; o++) {
+    for (let o = colStart; o < colEnd; o++) {
       const wRow = o * inDim;
       let sum = bias === null ? 0 : bias[o];
       for (let i = 0; i < inDim; i++) sum += x[xRow + i] * w[wRow + i];

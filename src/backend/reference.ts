@@ -2,8 +2,9 @@
 // slow, and the oracle that faster backends are tested against (`--backend ref`).
 
 import { BumpArena } from './arena.js';
+import { resolveColumns } from './columns.js';
 import { attentionForward, layerNormForward, linearForward } from './reference-kernels.js';
-import type { Arena, Backend, LinearEpilogue, LinearWeights } from './types.js';
+import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from './types.js';
 
 interface ReferenceLinear extends LinearWeights {
   readonly weight: Float32Array; // [outDim][inDim]
@@ -45,9 +46,17 @@ export class ReferenceBackend implements Backend {
     return prepared;
   }
 
-  linear(out: Float32Array, x: Float32Array, w: LinearWeights, rows: number, epilogue?: LinearEpilogue): void {
+  linear(
+    out: Float32Array,
+    x: Float32Array,
+    w: LinearWeights,
+    rows: number,
+    epilogue?: LinearEpilogue,
+    columns?: ColumnRange,
+  ): void {
     const { weight, bias, outDim, inDim } = w as ReferenceLinear;
-    linearForward(out, x, weight, bias, rows, outDim, inDim, epilogue?.gelu === true, epilogue?.residual ?? null);
+    const { start, end } = resolveColumns(this.name, columns, outDim);
+    linearForward(out, x, weight, bias, rows, outDim, inDim, epilogue?.gelu === true, epilogue?.residual ?? null, start, end);
   }
 
   layerNorm(

@@ -29,6 +29,12 @@ export interface LinearEpilogue {
   residual?: Float32Array;
 }
 
+/** Output columns start <= o < end of a Linear (0 <= start < end <= outDim). */
+export interface ColumnRange {
+  readonly start: number;
+  readonly end: number;
+}
+
 export interface Backend {
   readonly name: string;
 
@@ -58,8 +64,19 @@ export interface Backend {
     bias: Float32Array | null,
   ): LinearWeights;
 
-  /** out[r][o] = epilogue(bias[o] + sum_i x[r][i] * W[o][i]) for r < rows. `out` must not overlap `x`. */
-  linear(out: Float32Array, x: Float32Array, w: LinearWeights, rows: number, epilogue?: LinearEpilogue): void;
+  /**
+   * out[r][o] = epilogue(bias[o] + sum_i x[r][i] * W[o][i]) for r < rows, and for the output
+   * columns in `columns` only when it is given (out keeps its [rows][outDim] layout; the other
+   * columns are left as they are). `out` must not overlap `x`.
+   */
+  linear(
+    out: Float32Array,
+    x: Float32Array,
+    w: LinearWeights,
+    rows: number,
+    epilogue?: LinearEpilogue,
+    columns?: ColumnRange,
+  ): void;
 
   /** Row-wise LayerNorm over `dim` (biased variance, like PyTorch): out may equal x. */
   layerNorm(

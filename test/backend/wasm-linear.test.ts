@@ -12,10 +12,12 @@
 // S is the reference kernel applied to absolute values. GELU is 1.13-Lipschitz and adds its own
 // error (<= 6 ulp of its value, test/backend/wasm-kernels.test.ts). With small integer inputs
 // (-23..23) every partial sum is an integer below 2^24, exact in any order: equality is asserted.
+// A column range must give, bit for bit, the same numbers as the full Linear in those columns and
+// leave every other column of `out` as it was.
 
 import { describe, expect, it } from 'vitest';
 import { linearForward } from '../../src/backend/reference-kernels.js';
-import type { LinearEpilogue } from '../../src/backend/types.js';
+import type { ColumnRange, LinearEpilogue } from '../../src/backend/types.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { KERNEL_CONFIGS, rng, U, useWasmBackend } from './wasm-helpers.js';
 
@@ -131,6 +133,74 @@ describe.each(KERNEL_CONFIGS)('wasm linear (relaxedSimd $relaxedSimd, $threads t
     for (const [epilogue, withBias] of variants) {
       runCase(backend, { rows: M, outDim: N, inDim: K, epilogue, fill: 'int', withBias }, 7 * M + 3 * N + K);
     }
+  });
+});
+
+/** Ranges of output columns that cut panels of both tile widths (8 and 12) at either end, or not. */
+function columnRanges(N: number): ColumnRange[] {
+  const ranges: ColumnRange[] = [{ start: 0, end: N }];
+  if (N >= 2) ranges.push({ start: 1, end: N }, { start: 0, end: N - 1 }, { start: Math.floor(N / 3), end: Math.floor(N / 3) + 1 });
+  if (N > 24) ranges.push({ start: 24, end: N }, { start: 0, end: 24 }, { start: 5, end: N - 7 });
+  return ranges;
+}
+
+function runColumnRange(backend: WasmBackend, M: number, N: number, K: number, epilogue: EpilogueKind, columns: ColumnRange): void {
+  const random = rng(31 * M + 7 * N + K + columns.start);
+  const weight = values(N * K, random, 'float');
+  const bias = values(N, random, 'float');
+  const xData = values(M * K, random, 'float');
+  const before = values(M * N, random, 'float'); // out's contents before the call (and the residual)
+  const gelu = epilogue.startsWith('gelu');
+  const hasResidual = epilogue !== 'none' && epilogue !== 'gelu';
+  const inPlace = epilogue.endsWith('in place');
+
+  const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + 3 * M * N) * 4 + 4096);
+  const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), bias);
+  const x = arena.allocF32(M * K);
+  x.set(xData);
+  const full = arena.allocF32(M * N);
+  const out = arena.allocF32(M * N);
+  const residual = arena.allocF32(M * N);
+  full.set(before);
+  out.set(before);
+  residual.set(before);
+  const epilogueFor = (target: Float32Array): LinearEpilogue => ({
+    gelu,
+    residual: hasResidual ? (inPlace ? target : residual) : undefined,
+  });
+  backend.linear(full, x, w, M, epilogueFor(full));
+  backend.linear(out, x, w, M, epilogueFor(out), columns);
+
+  const where = `${M}x${N}x${K}, columns [${columns.start}, ${columns.end}), ${backend.kernel}, ${backend.threads} thread(s), epilogue ${epilogue}`;
+  for (let i = 0; i < M * N; i++) {
+    const col = i % N;
+    const expected = col >= columns.start && col < columns.end ? full[i] : before[i];
+    if (!Object.is(out[i], expected)) expect.fail(`out[${Math.floor(i / N)}][${col}] = ${out[i]}, expected ${expected} (${where})`);
+  }
+}
+
+describe.each(KERNEL_CONFIGS)('wasm linear, a range of output columns (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {
+  let backend: WasmBackend;
+  useWasmBackend({ relaxedSimd, threads }, (created) => (backend = created));
+
+  it.each(SHAPES)('%i x %i x %i: the full output in those columns, bit for bit, and the rest untouched', (M, N, K) => {
+    for (const epilogue of EPILOGUES) {
+      for (const columns of columnRanges(N)) runColumnRange(backend, M, N, K, epilogue, columns);
+    }
+  });
+
+  it.each([
+    [0, 0],
+    [3, 3],
+    [-1, 4],
+    [2, 9],
+    [0.5, 4],
+  ])('rejects columns [%s, %s) of 8 outputs', (start, end) => {
+    const arena = backend.createArena(backend.linearFloats(8, 4) * 4 + 4096);
+    const w = backend.prepareLinear(arena, 8, 4, (dest) => dest.fill(1), null);
+    const x = arena.allocF32(4);
+    const out = arena.allocF32(8);
+    expect(() => backend.linear(out, x, w, 1, undefined, { start, end })).toThrow(/columns .* not a non-empty range of outDim 8/);
   });
 });
 

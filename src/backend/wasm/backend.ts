@@ -7,11 +7,12 @@
 // It lives at the end of the heap, so it grows in place and is never duplicated.
 
 import { BumpArena, alignUp } from '../arena.js';
-import type { Arena, Backend, LinearEpilogue, LinearWeights } from '../types.js';
+import { resolveColumns } from '../columns.js';
+import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
 import type { WasmHeap } from './heap.js';
 import {
   ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
-  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N,
+  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_COL_END, GEMM_COL_START, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N,
   GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
   LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM,
   OP_LAYERNORM, OP_PACK, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
@@ -135,11 +136,19 @@ export class WasmBackend implements Backend {
     return new WasmLinear(this, outDim, inDim, packed.byteOffset);
   }
 
-  linear(out: Float32Array, x: Float32Array, w: LinearWeights, rows: number, epilogue?: LinearEpilogue): void {
+  linear(
+    out: Float32Array,
+    x: Float32Array,
+    w: LinearWeights,
+    rows: number,
+    epilogue?: LinearEpilogue,
+    columns?: ColumnRange,
+  ): void {
     if (!(w instanceof WasmLinear) || w.owner !== this) {
       throw new TypeError('wasm backend: linear() needs weights from this backend’s prepareLinear()');
     }
     const { outDim: N, inDim: K } = w;
+    const { start, end } = resolveColumns('wasm', columns, N);
     checkRows('linear', rows);
     if (rows === 0) return;
     this.checkView('linear x', x, rows * K);
@@ -152,7 +161,7 @@ export class WasmBackend implements Backend {
     const mr = this.mr;
     const rowBlocks = Math.ceil(rows / MC_MAX);
     const mc = Math.ceil(Math.ceil(rows / rowBlocks) / mr) * mr;
-    const panels = Math.ceil(N / this.nr);
+    const panels = Math.ceil(end / this.nr) - Math.floor(start / this.nr);
     const perUnit = Math.min(panels, Math.max(1, Math.round(GEMM_UNIT_FLOPS / (2 * mc * K * this.nr))));
     const colUnits = Math.ceil(panels / perUnit);
     // GELU before a residual needs the whole K in one block (see assembly/gemm.ts).
@@ -174,7 +183,9 @@ export class WasmBackend implements Backend {
     a[GEMM_N_UNITS] = colUnits;
     a[GEMM_SCRATCH] = this.scratch(stride * this.threads);
     a[GEMM_SCRATCH_STRIDE] = stride;
-    this.pool.run(OP_GEMM, Math.ceil(rows / mc) * colUnits, rows * N * K >= PARALLEL_MIN_MACS);
+    a[GEMM_COL_START] = start;
+    a[GEMM_COL_END] = end;
+    this.pool.run(OP_GEMM, Math.ceil(rows / mc) * colUnits, rows * (end - start) * K >= PARALLEL_MIN_MACS);
   }
 
   layerNorm(

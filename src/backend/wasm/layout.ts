@@ -31,6 +31,8 @@ export const GEMM_PANELS_PER_UNIT = 10;
 export const GEMM_N_UNITS = 11;
 export const GEMM_SCRATCH = 12;
 export const GEMM_SCRATCH_STRIDE = 13;
+export const GEMM_COL_START = 14; // output columns [COL_START, COL_END) are computed
+export const GEMM_COL_END = 15;
 
 export const LN_OUT = 0;
 export const LN_X = 1;
