@@ -61,6 +61,7 @@ console.log(
 function modelMacs({ imgSize, patchSize, inChans, embedDim: D, depth, mlpHiddenDim: H, numClasses }) {
   const T = (imgSize / patchSize) ** 2 + 1;
   const patch = (T - 1) * D * inChans * patchSize ** 2;
-  const block = (queries) => T * D * 3 * D + 2 * queries * T * D + queries * D * (D + 2 * H);
+  // k and v for every token; q, attention, proj and the MLP for the tokens that query.
+  const block = (queries) => T * D * 2 * D + queries * D * D + 2 * queries * T * D + queries * D * (D + 2 * H);
   return patch + (depth - 1) * block(T) + block(1) + D * numClasses;
 }

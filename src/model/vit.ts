@@ -3,12 +3,13 @@
 //   patch embed -> prepend class token -> add position embedding -> `depth` pre-norm blocks
 //   (x + attn(norm1(x)); x + mlp(norm2(x))) -> final norm -> head on the class token.
 // Dropout and drop-path are identity at inference. Only the class token reaches the head, so the
-// last block attends from the class token alone and runs proj and the MLP on that one row: the
-// same numbers as the full block for that row (every op is row-independent), ~6% less work.
+// last block computes queries for the class token alone, attends from it alone and runs proj and
+// the MLP on its row: the same numbers as the full block for that row (every op but attention is
+// row-independent, and attention's rows are independent queries), ~7% less work.
 // All math happens in the backend's ops; this file only decides which op runs on which buffer.
 // Every buffer is a view into one arena.
 
-import type { Backend, LinearWeights } from '../backend/types.js';
+import type { Backend, ColumnRange, LinearWeights } from '../backend/types.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { headDimOf, tokensOf, type VitConfig } from './config.js';
 import type { ActivationSizes } from './memory-plan.js';
@@ -119,25 +120,32 @@ export class VitModel {
 
   /**
    * The last block for the class tokens only: every token is still normed and projected to keys
-   * and values, but only the class token attends, and proj and the MLP run on its row.
-   * `cls` [batch][D] holds the class tokens of x on entry and the block's output for them on exit.
+   * and values, but only the class token gets a query and attends, and proj and the MLP run on
+   * its row. `cls` [batch][D] holds the class tokens of x on entry and the block's output for them
+   * on exit.
    */
   private lastBlock(w: BlockWeights, batch: number, cls: Float32Array): void {
     const { backend, act } = this;
     const T = tokensOf(this.config);
-    this.normAndQkv(w, batch * T);
+    const D = this.config.embedDim;
+    // qkv's columns are [q | k | v]: k and v for every token, then q for each class token.
+    this.normAndQkv(w, batch * T, { start: D, end: 3 * D });
+    for (let b = 0; b < batch; b++) {
+      const row = b * T;
+      backend.linear(act.qkv.subarray(row * 3 * D), act.xNorm.subarray(row * D), w.qkv, 1, undefined, { start: 0, end: D });
+    }
     const attnOut = act.attnOut.subarray(0, cls.length);
     backend.attention(attnOut, act.qkv, batch, T, this.config.numHeads, headDimOf(this.config), act.attnScratch, 1);
     backend.linear(cls, attnOut, w.proj, batch, { residual: cls });
     this.mlp(w, cls, batch);
   }
 
-  /** qkv = norm1(x) . W_qkv for every token. */
-  private normAndQkv(w: BlockWeights, rows: number): void {
+  /** qkv = norm1(x) . W_qkv for every token (only the given columns of qkv, if any). */
+  private normAndQkv(w: BlockWeights, rows: number, columns?: ColumnRange): void {
     const { backend, act } = this;
     const { embedDim: D, layerNormEps: eps } = this.config;
     backend.layerNorm(act.xNorm, act.x, w.norm1Weight, w.norm1Bias, rows, D, eps);
-    backend.linear(act.qkv, act.xNorm, w.qkv, rows);
+    backend.linear(act.qkv, act.xNorm, w.qkv, rows, undefined, columns);
   }
 
   /** x = x + fc2(gelu(fc1(norm2(x)))) on the first `rows` rows of `x` (in place). */
