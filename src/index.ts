@@ -4,7 +4,7 @@ export { classify, classifyMany, loadModel, prepareImage, runBatch } from './cla
 export type { Classification, ClassifyOptions, Classifier, LoadModelOptions, PreparedImage, PrepareOptions } from './classifier.js';
 export { topPredictions, type Prediction } from './predictions.js';
 export { createBackend, BACKEND_NAMES, type BackendName, type BackendOptions } from './backend/index.js';
-export type { Backend, Arena, LinearWeights, LinearEpilogue } from './backend/types.js';
+export type { Backend, Arena, ColumnRange, LinearWeights, LinearEpilogue } from './backend/types.js';
 export { loadVitModel, type LoadOptions } from './model/load.js';
 export { VitModel, type ForwardResult } from './model/vit.js';
 export { DEFAULT_MODEL, NAMED_MODELS, ConfigError, type VitConfig, type ModelSpec } from './model/config.js';
