@@ -2,7 +2,8 @@
 //
 // Written through erfc of |x| so that no branch cancels: with h = |x|/2 * erfc(|x|/sqrt2),
 //   gelu(x) = x - h  for x >= 0   (h <= x/2, so the difference keeps its relative accuracy)
-//   gelu(x) = -h     for x < 0    (erfc evaluated directly, accurate even when tiny).
+//   gelu(x) = -h     for x < 0    (erfc evaluated directly, accurate even when tiny),
+// that is gelu(x) = max(x, 0) - h, one max instead of a compare, a negation and a select.
 // erfc(z) = t * exp(-z^2 + P(s)),  t = 1/(1 + 0.6z),  s = 1 - t = 0.6z*t, P(s) a degree-11
 // polynomial without constant term (an iteratively reweighted least-squares fit of
 // log(erfcx(z)/t) on z in [0, 10], error 1.6e-9; the variable s keeps P small near z = 0, where
@@ -13,7 +14,7 @@
 // |x|/sqrt2, of the exp argument, of exp itself) add up. For comparison, float32 PyTorch forms
 // 1 + erf(x/sqrt2) and loses all relative accuracy for x << 0. Further left the relative error
 // stays similar (checked against mpmath) until the result drops below 2^-126 (x < ~-13),
-// where it flushes to 0. |x| is clamped to 20 so that gelu(+Inf) = +Inf and gelu(-Inf) = -0.
+// where it flushes to 0. |x| is clamped to 20 so that gelu(+Inf) = +Inf and gelu(-Inf) = 0.
 
 import { k, K_C, K_CLAMP, K_ERFC_P, K_HALF, K_HI_MASK, K_NEG_HALF, K_ONE } from './consts';
 import { expParts } from './exp';
@@ -46,7 +47,8 @@ import { madd } from './simd';
   const lo = f32x4.mul(f32x4.mul(xl, f32x4.add(ax, xh)), k(K_NEG_HALF));
   const erfc = f32x4.mul(t, expParts(hi, f32x4.add(lo, q)));
   const h = f32x4.mul(f32x4.mul(ax, k(K_HALF)), erfc);
-  return v128.bitselect(f32x4.sub(x, h), f32x4.neg(h), f32x4.ge(x, f32x4.splat(0)));
+  // pmax(x, 0) is x unless x < 0, so NaN stays NaN and -0 stays -0.
+  return f32x4.sub(f32x4.pmax(x, f32x4.splat(0)), h);
 }
 
 /** GELU in place on `cols` floats (a multiple of 4) of `rows` rows, `ld` bytes apart. */
