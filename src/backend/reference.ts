@@ -2,7 +2,7 @@
 // slow, and the oracle that faster backends are tested against (`--backend ref`).
 
 import { BumpArena } from './arena.js';
-import { resolveColumns } from './columns.js';
+import { checkQueries, resolveColumns } from './op-args.js';
 import { attentionForward, layerNormForward, linearForward } from './reference-kernels.js';
 import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from './types.js';
 
@@ -85,6 +85,7 @@ export class ReferenceBackend implements Backend {
     scratch: Float32Array,
     queries = tokens,
   ): void {
+    checkQueries(this.name, queries, tokens);
     attentionForward(out, qkv, batch, tokens, heads, headDim, scratch, queries);
   }
 

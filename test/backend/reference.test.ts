@@ -1,5 +1,6 @@
-// The reference backend's Linear over a range of output columns: the numbers of the full Linear
-// in those columns, every other column of `out` as it was, and bad ranges refused.
+// The reference backend's optional op arguments: Linear over a range of output columns (the
+// numbers of the full Linear in those columns, every other column of `out` as it was, bad ranges
+// refused) and attention's query count (bad counts refused, as the wasm backend does).
 
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backend/reference.js';
@@ -43,5 +44,14 @@ describe('reference linear, a range of output columns', () => {
   ])('rejects columns [%s, %s)', (start, end) => {
     const out = new Float32Array(M * N);
     expect(() => backend.linear(out, x, w, M, undefined, { start, end })).toThrow(/ref backend: linear columns .* not a non-empty range of outDim 10/);
+  });
+});
+
+describe('reference attention, the query count', () => {
+  it.each([0, 4, 1.5])('rejects %s queries of 3 tokens', (queries) => {
+    const backend = new ReferenceBackend();
+    const out = new Float32Array(3 * 4);
+    const qkv = new Float32Array(3 * 3 * 4);
+    expect(() => backend.attention(out, qkv, 1, 3, 1, 4, new Float32Array(3), queries)).toThrow(/ref backend: attention: bad query count/);
   });
 });

@@ -7,13 +7,14 @@
 // It lives at the end of the heap, so it grows in place and is never duplicated.
 
 import { BumpArena, alignUp } from '../arena.js';
-import { resolveColumns } from '../columns.js';
+import { checkQueries, resolveColumns } from '../op-args.js';
 import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
 import type { WasmHeap } from './heap.js';
 import {
   ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
-  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_COL_END, GEMM_COL_START, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N,
-  GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
+  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_COL_END, GEMM_COL_START, GEMM_GELU,
+  GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH,
+  GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
   LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM,
   OP_LAYERNORM, OP_PACK, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
   SCRATCH_BULK, SCRATCH_TAG_KEY, SCRATCH_TAG_SERIAL,
@@ -238,9 +239,7 @@ export class WasmBackend implements Backend {
     checkRows('attention batch', batch);
     checkDims('attention', tokens, heads);
     checkDims('attention', 1, headDim);
-    if (!Number.isInteger(queries) || queries < 1 || queries > tokens) {
-      throw new RangeError(`wasm backend: attention: bad query count ${queries} for ${tokens} tokens`);
-    }
+    checkQueries('wasm', queries, tokens);
     if (batch === 0) return;
     const dim = heads * headDim;
     this.checkView('attention qkv', qkv, batch * tokens * 3 * dim);
