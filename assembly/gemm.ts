@@ -1,9 +1,10 @@
 // Linear layer as a blocked GEMM with a fused epilogue:
 //   out[M][N] = residual + act(bias + x[M][K] * W^T)      (act = GELU or identity)
 // W is packed in NR-column panels (pack.ts). A work unit is MC rows x a run of panels; inside it
-// the loops are  K block (KC) -> panel -> MR-row tile,  so one panel's KC x NR slice stays in L1
-// while the unit's MC x KC block of x stays in L2. x is read in place (row pointers, no packing:
-// measured as fast as packed A for these shapes, and it needs no per-thread copies).
+// the loops are  K block (KC) -> panel -> MR-row tile,  so one panel's KC x NR slice is reused
+// from cache by every row tile of the unit (the host picks KC and MC: see backend.ts). x is read
+// in place (row pointers, no packing: measured as fast as packed A for these shapes, and it needs
+// no per-thread copies).
 // Partial sums of a K block are kept in `out`; the bias enters with the first block and GELU is
 // applied to the tile, still in L1, after the last. A residual without GELU is added at the
 // start (INIT_BIAS_RES), which is what allows out === residual; a residual after GELU needs the

@@ -1,11 +1,11 @@
 // The wasm backend's Linear (blocked GEMM + fused epilogue) against the reference kernel, for both
 // micro-kernels (gemm_3x12_fma with relaxed SIMD, gemm_4x8 without) on 1 and 2 threads, over
 // shapes that reach every tail: rows below the tile height and rows = 1, outDim not a multiple of
-// the tile width, inDim = 1 and inDim not a multiple of the K block (512), several row blocks (96)
-// and column units (192), and a large K.
+// the tile width, inDim = 1 and inDim not a multiple of the K block (KC_MAX), several K blocks,
+// several row blocks (MC_MAX) and column units, and ViT-B's largest K.
 //
 // Tolerance (random floats): the reference accumulates in double, the kernel in float32 in its own
-// order (bias first, K blocks of up to 512, FMA or not). Float32 summation of n terms t_i with
+// order (bias first, K blocks of up to KC_MAX, FMA or not). Float32 summation of n terms t_i with
 // products rounded is within (n + 1) * u * sum|t_i| of the exact sum (u = 2^-24, first order),
 // here n = K + 2 terms (bias, residual, K products), plus the rounding of the reference itself:
 //   |out - ref| <= (K + 3) * u * S + 2u * |ref|,  S = |bias| + sum_i |x_i w_i| + |residual|.
@@ -18,6 +18,7 @@
 import { describe, expect, it } from 'vitest';
 import { linearForward } from '../../src/backend/reference-kernels.js';
 import type { ColumnRange, LinearEpilogue } from '../../src/backend/types.js';
+import { KC_MAX, MC_MAX } from '../../src/backend/wasm/backend.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { KERNEL_CONFIGS, rng, U, useWasmBackend } from './wasm-helpers.js';
 
@@ -56,6 +57,11 @@ const SHAPES: [number, number, number][] = [
   [200, 400, 129],
   [10, 1000, 768],
   [577, 20, 3072],
+  // The blocking's edges: K just past KC_MAX (two K blocks) and past twice it (three), and one
+  // row past MC_MAX (two row blocks).
+  [5, 29, KC_MAX + 1],
+  [4, 13, 2 * KC_MAX + 3],
+  [MC_MAX + 1, 30, 40],
 ];
 
 interface Case {
