@@ -1,58 +1,79 @@
-// One engine configuration, timed in its own process (child of run.mjs; also used by
-// export_onnx.py to check the exported model). Prints one JSON line: timings and the logits.
+// One engine configuration timed in its own process, or several timed in turns in one process
+// (child of run.mjs; also used by export_onnx.py to check the exported model). Prints one JSON
+// line: timings and the logits.
 // Usage: node engine.mjs '{"engine":"ours|ort-node|ort-web","threads":2,"input":"x.f32","batch":1,
 //                          "warmup":2,"runs":10,"checkpoint":"...","backend":"auto|wasm","onnx":"..."}'
+//    or: node engine.mjs '{"engines":[{"name":"ours","engine":"ours","backend":"auto"},...],...}'
 // The input is raw float32 [batch,3,384,384]. runs=0: one forward pass, logits only (no timing).
+// In turns ("engines"), timed run i runs every engine once, starting one further along the list
+// each time, after a pause that lets the previous engine's threads go idle: the engines are timed
+// seconds apart, so a change in the machine's speed reaches all of them alike.
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const args = JSON.parse(process.argv[2]);
-const { engine, threads, batch = 1, warmup = 2, runs = 10 } = args;
+const { threads, batch = 1, warmup = 2, runs = 10 } = args;
 const input = new Float32Array(new Uint8Array(readFileSync(args.input)).buffer);
 const SIZE = 384;
+const PAUSE_MS = 100;
 if (input.length !== batch * 3 * SIZE * SIZE) throw new Error(`${args.input}: expected ${batch * 3 * SIZE * SIZE} floats, found ${input.length}`);
 
-const t0 = performance.now();
-const { run, info } = await load(engine);
-const loadMs = performance.now() - t0;
-
-let logits = await run();
-for (let i = 1; i < warmup; i++) logits = await run();
-const samples = [];
+const configs = args.engines ?? [{ name: args.engine, engine: args.engine, backend: args.backend }];
+const loaded = [];
+for (const config of configs) {
+  const t0 = performance.now();
+  const { run, info } = await load(config);
+  loaded.push({ config, run, info, loadMs: performance.now() - t0, samples: [], logits: null });
+}
+for (const e of loaded) {
+  e.logits = await e.run();
+  for (let i = 1; i < warmup; i++) e.logits = await e.run();
+}
 for (let i = 0; i < runs; i++) {
+  for (let j = 0; j < loaded.length; j++) {
+    const e = loaded[(i + j) % loaded.length];
+    if (loaded.length > 1) await sleep(PAUSE_MS);
+    e.samples.push(await timed(e.run));
+  }
+}
+// totalCpuMs: the whole process's CPU time, so that run.mjs can tell how much CPU others used meanwhile.
+const total = process.cpuUsage();
+const totalCpuMs = (total.user + total.system) / 1000;
+const result = (e) => ({ engine: e.config.name, threads, batch, loadMs: e.loadMs, ...e.info, samples: e.samples, logits: Array.from(e.logits) });
+const out = args.engines ? { threads, batch, pauseMs: PAUSE_MS, results: loaded.map(result), totalCpuMs } : { ...result(loaded[0]), totalCpuMs };
+console.log(JSON.stringify(out));
+process.exit(0); // ort-web's worker threads would otherwise keep the process alive
+
+async function timed(run) {
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
   await run();
   const wallMs = performance.now() - w0;
   const cpu = process.cpuUsage(cpu0);
-  samples.push({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000 });
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
-// totalCpuMs: the whole process's CPU time, so that run.mjs can tell how much CPU others used meanwhile.
-const total = process.cpuUsage();
-const totalCpuMs = (total.user + total.system) / 1000;
-console.log(JSON.stringify({ engine, threads, batch, loadMs, ...info, samples, totalCpuMs, logits: Array.from(logits) }));
-process.exit(0); // ort-web's worker threads would otherwise keep the process alive
 
 /** { run: () => Promise<Float32Array> (logits [batch,1000]), info } for one engine. */
-async function load(name) {
-  switch (name) {
+async function load({ engine, backend }) {
+  switch (engine) {
     case 'ours':
-      return loadOurs();
+      return loadOurs(backend);
     case 'ort-node':
       return loadOrtNode();
     case 'ort-web':
       return loadOrtWeb();
     default:
-      throw new Error(`unknown engine ${name}: expected ours, ort-node or ort-web`);
+      throw new Error(`unknown engine ${engine}: expected ours, ort-node or ort-web`);
   }
 }
 
-async function loadOurs() {
+async function loadOurs(backendName = 'auto') {
   const { createBackend } = await import('../../dist/backend/index.js');
   const { loadVitModel } = await import('../../dist/model/load.js');
-  const backend = await createBackend(args.backend ?? 'auto', { threads });
+  const backend = await createBackend(backendName, { threads });
   const model = await loadVitModel(args.checkpoint, { backend, model: 'vit_base_patch16_384', maxBatch: batch });
   // forward() returns views into the arena: copy, since the next pass overwrites them.
   return { run: async () => Float32Array.from(model.forward(input, batch).logits), info: { backend: backend.name, kernel: backend.kernel } };

@@ -17,6 +17,8 @@
 //
 // Environment: COMPARE_RUNS (timed runs, default 10), COMPARE_WARMUP (2), COMPARE_THREADS (2,1),
 // COMPARE_PROCESSES (rounds, default 1: each configuration in that many processes, samples pooled),
+// COMPARE_INTERLEAVE=1 (per round and thread count, the Node engines in one process, timed in
+// turns: a fairer ratio on a machine whose speed drifts; PyTorch still runs in its own process),
 // COMPARE_ENGINES (ours,ours-simd,ort-node,ort-web,torch), COMPARE_FRESH=1 (re-export the ONNX),
 // COMPARE_WAIT_IDLE=S (before each configuration wait up to S seconds for a 2-second window in
 // which the machine is >= 90% idle; for measuring on a shared machine). BENCH_FRESH=1 rewrites the
@@ -52,6 +54,7 @@ const runs = Math.max(1, envInt('COMPARE_RUNS', 10));
 const warmup = Math.max(1, envInt('COMPARE_WARMUP', 2));
 const waitIdle = envInt('COMPARE_WAIT_IDLE', 0);
 const processes = Math.max(1, envInt('COMPARE_PROCESSES', 1));
+const interleave = process.env.COMPARE_INTERLEAVE === '1';
 const threadCounts = envList('COMPARE_THREADS', '2,1').map(Number);
 const engines = envList('COMPARE_ENGINES', Object.keys(ENGINES).join(','));
 for (const e of engines) if (!(e in ENGINES)) throw new Error(`COMPARE_ENGINES: unknown engine ${e} (expected ${Object.keys(ENGINES).join(', ')})`);
@@ -82,7 +85,7 @@ const report = {
   availableParallelism: availableParallelism(),
   git: gitState(),
   wasmBuild: wasmBuild(),
-  settings: { runs, warmup, processes, batch: 1, threads: threadCounts, engines, input: `uniform [-1,1) seed ${INPUT_SEED}, [1,3,${S},${S}]` },
+  settings: { runs, warmup, processes, interleave, batch: 1, threads: threadCounts, engines, input: `uniform [-1,1) seed ${INPUT_SEED}, [1,3,${S},${S}]` },
   checkpoint,
   onnx: { path: relative(root, ONNX), ...onnx },
   loadAverageAtStart: loadavg().map((v) => round(v)),
@@ -91,12 +94,31 @@ const report = {
 
 // Rounds: every configuration once per round, each in a fresh process; samples are pooled per
 // configuration. Our latency varies more between processes than within one, so one process per
-// configuration can mislead: COMPARE_PROCESSES=3 gives a fairer median.
+// configuration can mislead: COMPARE_PROCESSES=3 gives a fairer median. With COMPARE_INTERLEAVE=1
+// the Node engines of a thread count share one process per round and are timed in turns
+// (engine.mjs), which also gives paired ratios: each pair of times was taken seconds apart.
 const byConfig = new Map();
 for (let pass = 1; pass <= processes; pass++) {
   if (processes > 1) console.log(`Round ${pass} of ${processes}`);
   for (const threads of threadCounts) {
-    for (const name of engines) {
+    const inTurns = interleave ? engines.filter((name) => ENGINES[name].script === 'engine.mjs') : [];
+    if (inTurns.length > 0) {
+      const idle = await waitForIdle(waitIdle);
+      const loadBefore = loadavg()[0];
+      process.stdout.write(`${inTurns.join(', ')} in turns, ${threads} thread(s)... `);
+      const list = inTurns.map((name) => ({ name, ...ENGINES[name].args }));
+      const args = { engines: list, threads, input: inputPath, checkpoint, onnx: ONNX, warmup, runs, batch: 1 };
+      const stat0 = cpuJiffies();
+      const t0 = performance.now();
+      const out = child('engine.mjs', args);
+      const others = othersCores(stat0, cpuJiffies(), performance.now() - t0, out.totalCpuMs);
+      console.log(`other processes meanwhile: ${others ?? '?'} cores`);
+      for (const r of out.results) {
+        const wall = record(r.engine, threads, r, { loadBefore, idle, others, round: pass, inTurns: true });
+        console.log(`  ${ENGINES[r.engine].label}: median ${fmtS(median(wall))}`);
+      }
+    }
+    for (const name of engines.filter((e) => !inTurns.includes(e))) {
       const engine = ENGINES[name];
       const idle = await waitForIdle(waitIdle);
       const loadBefore = loadavg()[0];
@@ -106,37 +128,47 @@ for (let pass = 1; pass <= processes; pass++) {
       const t0 = performance.now();
       const out = child(engine.script, args);
       const others = othersCores(stat0, cpuJiffies(), performance.now() - t0, out.totalCpuMs);
-      const wall = out.samples.map((s) => s.wallMs);
+      const wall = record(name, threads, out, { loadBefore, idle, others, round: pass });
       const cpu = out.samples.map((s) => s.cpuMs);
-      const key = `${name}/${threads}`;
-      if (!byConfig.has(key)) {
-        byConfig.set(key, {
-          name,
-          label: engine.label,
-          threads,
-          version: out.version ?? null,
-          ...(out.blas ? { blas: out.blas } : {}),
-          backend: out.backend ?? null,
-          kernel: out.kernel ?? null,
-          logits: out.logits,
-          wall: [],
-          cpu: [],
-          processes: [],
-        });
-      }
-      const acc = byConfig.get(key);
-      acc.wall.push(...wall);
-      acc.cpu.push(...cpu);
-      // othersCores: CPU used by other processes while this one ran, in cores (0 = had the machine).
-      acc.processes.push({
-        medianMs: round(median(wall)),
-        loadMs: round(out.loadMs),
-        samplesMs: wall.map((v) => round(v)),
-        machine: { loadAverageBefore: round(loadBefore), idleBefore: idle, othersCores: others },
-      });
       console.log(`median ${fmtS(median(wall))} (CPU ${round(median(cpu) / median(wall))}x wall; other processes meanwhile: ${others ?? '?'} cores)`);
     }
   }
+}
+
+/** Adds one process's samples of engine `name` to its configuration; returns the wall times. */
+function record(name, threads, out, { loadBefore, idle, others, round: pass, inTurns = false }) {
+  const engine = ENGINES[name];
+  const wall = out.samples.map((s) => s.wallMs);
+  const cpu = out.samples.map((s) => s.cpuMs);
+  const key = `${name}/${threads}`;
+  if (!byConfig.has(key)) {
+    byConfig.set(key, {
+      name,
+      label: engine.label,
+      threads,
+      version: out.version ?? null,
+      ...(out.blas ? { blas: out.blas } : {}),
+      backend: out.backend ?? null,
+      kernel: out.kernel ?? null,
+      logits: out.logits,
+      wall: [],
+      cpu: [],
+      processes: [],
+    });
+  }
+  const acc = byConfig.get(key);
+  acc.wall.push(...wall);
+  acc.cpu.push(...cpu);
+  // othersCores: CPU used by other processes while this one ran, in cores (0 = had the machine).
+  acc.processes.push({
+    round: pass,
+    inTurns,
+    medianMs: round(median(wall)),
+    loadMs: round(out.loadMs),
+    samplesMs: wall.map((v) => round(v)),
+    machine: { loadAverageBefore: round(loadBefore), idleBefore: idle, othersCores: others },
+  });
+  return wall;
 }
 for (const { wall, cpu, processes: procs, ...rest } of byConfig.values()) {
   const result = {
@@ -279,7 +311,9 @@ function compareLogits(results) {
 }
 
 function printTable(results) {
-  const where = processes > 1 ? ` in each of ${processes} processes per configuration (pooled)` : '';
+  const where =
+    (processes > 1 ? ` in each of ${processes} processes per configuration (pooled)` : '') +
+    (interleave ? '; the Node engines in turns, one process per round and thread count' : '');
   console.log(`\nViT-B/16-384, batch 1, ${runs} timed runs after ${warmup} warm-up${where}; latency in seconds per image`);
   console.table(
     results.map((r) => ({
@@ -305,20 +339,22 @@ function printTable(results) {
 
 function ratios(results) {
   const t = (name, threads) => results.find((r) => r.name === name && r.threads === threads)?.medianMs;
-  const entry = (what, a, b, target, better) => {
+  const meets = (value, target, better) => (better === '<=' ? value <= target : value >= target);
+  const entry = (what, a, b, target, better, paired = null) => {
     if (a === undefined || b === undefined) return { what, value: null, target: null, met: null };
     const value = round(a / b, 3);
-    if (target === null) return { what, value, target: null, met: null };
-    return { what, value, target: `${better} ${target}`, met: better === '<=' ? value <= target : value >= target };
+    const pairs = paired === null ? {} : { paired, pairedMet: target === null ? null : meets(paired, target, better) };
+    if (target === null) return { what, value, target: null, met: null, ...pairs };
+    return { what, value, target: `${better} ${target}`, met: meets(value, target, better), ...pairs };
   };
   return [
-    entry('ours (2 threads) / ort-web (2 threads)', t('ours', 2), t('ort-web', 2), 0.43, '<='),
-    entry('ours (2 threads) / ort-node (2 threads)', t('ours', 2), t('ort-node', 2), 2, '<='),
-    entry('ours plain SIMD (2 threads) / ort-web (2 threads)', t('ours-simd', 2), t('ort-web', 2), 0.75, '<='),
+    entry('ours (2 threads) / ort-web (2 threads)', t('ours', 2), t('ort-web', 2), 0.43, '<=', pairedRatio(results, 'ours', 'ort-web', 2)),
+    entry('ours (2 threads) / ort-node (2 threads)', t('ours', 2), t('ort-node', 2), 2, '<=', pairedRatio(results, 'ours', 'ort-node', 2)),
+    entry('ours plain SIMD (2 threads) / ort-web (2 threads)', t('ours-simd', 2), t('ort-web', 2), 0.75, '<=', pairedRatio(results, 'ours-simd', 'ort-web', 2)),
     entry('ours 1 -> 2 threads speed-up', t('ours', 1), t('ours', 2), 1.8, '>='),
-    entry('ours (1 thread) / ort-web (1 thread)', t('ours', 1), t('ort-web', 1), 0.43, '<='),
-    entry('ours (1 thread) / ort-node (1 thread)', t('ours', 1), t('ort-node', 1), 2, '<='),
-    entry('ours plain SIMD (1 thread) / ort-web (1 thread)', t('ours-simd', 1), t('ort-web', 1), 0.75, '<='),
+    entry('ours (1 thread) / ort-web (1 thread)', t('ours', 1), t('ort-web', 1), 0.43, '<=', pairedRatio(results, 'ours', 'ort-web', 1)),
+    entry('ours (1 thread) / ort-node (1 thread)', t('ours', 1), t('ort-node', 1), 2, '<=', pairedRatio(results, 'ours', 'ort-node', 1)),
+    entry('ours plain SIMD (1 thread) / ort-web (1 thread)', t('ours-simd', 1), t('ort-web', 1), 0.75, '<=', pairedRatio(results, 'ours-simd', 'ort-web', 1)),
     entry('ours plain SIMD 1 -> 2 threads speed-up', t('ours-simd', 1), t('ours-simd', 2), 1.8, '>='),
     entry('ours (2 threads) / PyTorch (2 threads)', t('ours', 2), t('torch', 2), null, 'info'),
     // The other engines' scaling on the same machine: what its second core gives at all.
@@ -328,12 +364,30 @@ function ratios(results) {
   ].filter((r) => r.value !== null);
 }
 
+/** Median over the pairs (same process, same timed run) of a's time over b's; null unless both ran in turns. */
+function pairedRatio(results, a, b, threads) {
+  const find = (name) => results.find((r) => r.name === name && r.threads === threads);
+  const ra = find(a);
+  const rb = find(b);
+  if (ra === undefined || rb === undefined) return null;
+  const ratios = [];
+  for (const pa of ra.processes.filter((p) => p.inTurns)) {
+    const pb = rb.processes.find((p) => p.inTurns && p.round === pa.round);
+    if (pb === undefined) continue;
+    for (let i = 0; i < Math.min(pa.samplesMs.length, pb.samplesMs.length); i++) ratios.push(pa.samplesMs[i] / pb.samplesMs[i]);
+  }
+  return ratios.length === 0 ? null : round(median(ratios), 3);
+}
+
 function printRatios(list) {
+  const paired = list.some((r) => r.paired !== undefined);
   console.log("\nIssue 5's ratios (median latency; the first four are the targets, 1-thread versions alongside):");
+  if (paired) console.log('  ("paired": the median of the ratios of times taken in turns, seconds apart, in one process)');
+  const verdict = (met) => (met === null ? '' : met ? 'met' : 'NOT met');
   for (const r of list) {
-    const verdict = r.met === null ? '' : r.met ? '  met' : '  NOT met';
     const target = r.target === null ? '' : `  (target ${r.target})`;
-    console.log(`  ${r.what}: ${r.value}${target}${verdict}`);
+    const pairs = r.paired === undefined ? '' : `; paired ${r.paired}${r.pairedMet === null ? '' : ` ${verdict(r.pairedMet)}`}`;
+    console.log(`  ${r.what}: ${r.value}${target}${r.met === null ? '' : `  ${verdict(r.met)}`}${pairs}`);
   }
 }
 
