@@ -6,17 +6,18 @@
 //   init (tile.ts) picks the starting accumulators: zeros, bias (12 floats at `bias`), bias plus
 //   the residual tile at `r` (rows ldr bytes apart), or C itself.
 // Nine accumulators + three B vectors + one broadcast A value = 13 of V8's ~15 usable xmm
-// registers; 4x12 would spill. The K loop is deliberately not unrolled: V8 hoists the loads of an
-// unrolled body and runs out of registers.
+// registers; 4x12 would spill. The K loop is deliberately not unrolled by hand: V8 hoists the
+// loads of an unrolled body and runs out of registers.
 // Inlined into its callers (@inline): as a function of its own, V8 11.3 compiled the loop to 27
 // instructions per 9 FMAs (a zero-extending move and an add per pointer, a stack check). Inlined,
 // the pointers arrive as results of 32-bit adds, which V8 knows need no zero-extension, and in
-// the GEMM's main loop nest V8 unrolls the loop three times itself (one stack check per three steps, no spills):
-// about 21 instructions per 9 FMAs. That matters most when the VM's core is shared (the README's
-// Speed section): in alternating runs ViT-B took 3-9% less time, attention alone ~9%. Tried
-// without gain on the standalone function: A packed so the three rows share one pointer (V8 does
-// not fold a load32_splat's offset, so each row still costs an instruction), and pointers made
-// visibly zero-extended without unrolling (23 instructions, ~4% slower on a quiet core).
+// the GEMM's main loop nest V8 unrolls the loop three times itself (one stack check per three
+// steps, no spills): about 21 instructions per 9 FMAs. That matters most when the VM's core is
+// shared (the README's Speed section): in alternating runs ViT-B took 3-9% less time, attention
+// alone ~9%. Tried without gain on the standalone function: A packed so the three rows share one
+// pointer (V8 does not fold a load32_splat's offset, so each row still costs an instruction), and
+// pointers made visibly zero-extended without unrolling (23 instructions, ~4% slower on a quiet
+// core).
 
 import { INIT_BIAS_RES, INIT_C, INIT_ZERO } from './tile';
 
