@@ -102,40 +102,38 @@ for (let pass = 1; pass <= processes; pass++) {
   if (processes > 1) console.log(`Round ${pass} of ${processes}`);
   for (const threads of threadCounts) {
     const inTurns = interleave ? engines.filter((name) => ENGINES[name].script === 'engine.mjs') : [];
+    const common = { threads, input: inputPath, checkpoint, onnx: ONNX, warmup, runs, batch: 1 };
     if (inTurns.length > 0) {
-      const idle = await waitForIdle(waitIdle);
-      const loadBefore = loadavg()[0];
-      process.stdout.write(`${inTurns.join(', ')} in turns, ${threads} thread(s)... `);
       const list = inTurns.map((name) => ({ name, ...ENGINES[name].args }));
-      const args = { engines: list, threads, input: inputPath, checkpoint, onnx: ONNX, warmup, runs, batch: 1 };
-      const stat0 = cpuJiffies();
-      const t0 = performance.now();
-      const out = child('engine.mjs', args);
-      const others = othersCores(stat0, cpuJiffies(), performance.now() - t0, out.totalCpuMs);
-      console.log(`other processes meanwhile: ${others ?? '?'} cores`);
+      const { out, machine } = await measured(`${inTurns.join(', ')} in turns, ${threads} thread(s)`, 'engine.mjs', { engines: list, ...common });
+      console.log(`other processes meanwhile: ${machine.others ?? '?'} cores`);
       for (const r of out.results) {
-        const wall = record(r.engine, threads, r, { loadBefore, idle, others, round: pass, inTurns: true });
+        const { wall } = record(r.engine, threads, r, { ...machine, round: pass, inTurns: true });
         console.log(`  ${ENGINES[r.engine].label}: median ${fmtS(median(wall))}`);
       }
     }
     for (const name of engines.filter((e) => !inTurns.includes(e))) {
       const engine = ENGINES[name];
-      const idle = await waitForIdle(waitIdle);
-      const loadBefore = loadavg()[0];
-      process.stdout.write(`${engine.label}, ${threads} thread(s)... `);
-      const args = { ...engine.args, threads, input: inputPath, checkpoint, onnx: ONNX, warmup, runs, batch: 1 };
-      const stat0 = cpuJiffies();
-      const t0 = performance.now();
-      const out = child(engine.script, args);
-      const others = othersCores(stat0, cpuJiffies(), performance.now() - t0, out.totalCpuMs);
-      const wall = record(name, threads, out, { loadBefore, idle, others, round: pass });
-      const cpu = out.samples.map((s) => s.cpuMs);
-      console.log(`median ${fmtS(median(wall))} (CPU ${round(median(cpu) / median(wall))}x wall; other processes meanwhile: ${others ?? '?'} cores)`);
+      const { out, machine } = await measured(`${engine.label}, ${threads} thread(s)`, engine.script, { ...engine.args, ...common });
+      const { wall, cpu } = record(name, threads, out, { ...machine, round: pass });
+      console.log(`median ${fmtS(median(wall))} (CPU ${round(median(cpu) / median(wall))}x wall; other processes meanwhile: ${machine.others ?? '?'} cores)`);
     }
   }
 }
 
-/** Adds one process's samples of engine `name` to its configuration; returns the wall times. */
+/** Runs one child process (after waiting for an idle machine, if asked); its output and the machine's state. */
+async function measured(label, script, args) {
+  const idle = await waitForIdle(waitIdle);
+  const loadBefore = loadavg()[0];
+  process.stdout.write(`${label}... `);
+  const stat0 = cpuJiffies();
+  const t0 = performance.now();
+  const out = child(script, args);
+  const others = othersCores(stat0, cpuJiffies(), performance.now() - t0, out.totalCpuMs);
+  return { out, machine: { loadBefore, idle, others } };
+}
+
+/** Adds one process's samples of engine `name` to its configuration; returns its wall and CPU times. */
 function record(name, threads, out, { loadBefore, idle, others, round: pass, inTurns = false }) {
   const engine = ENGINES[name];
   const wall = out.samples.map((s) => s.wallMs);
@@ -168,7 +166,7 @@ function record(name, threads, out, { loadBefore, idle, others, round: pass, inT
     samplesMs: wall.map((v) => round(v)),
     machine: { loadAverageBefore: round(loadBefore), idleBefore: idle, othersCores: others },
   });
-  return wall;
+  return { wall, cpu };
 }
 for (const { wall, cpu, processes: procs, ...rest } of byConfig.values()) {
   const result = {
@@ -338,7 +336,8 @@ function printTable(results) {
 }
 
 function ratios(results) {
-  const t = (name, threads) => results.find((r) => r.name === name && r.threads === threads)?.medianMs;
+  const find = (name, threads) => results.find((r) => r.name === name && r.threads === threads);
+  const t = (name, threads) => find(name, threads)?.medianMs;
   const meets = (value, target, better) => (better === '<=' ? value <= target : value >= target);
   const entry = (what, a, b, target, better, paired = null) => {
     if (a === undefined || b === undefined) return { what, value: null, target: null, met: null };
@@ -347,16 +346,19 @@ function ratios(results) {
     if (target === null) return { what, value, target: null, met: null, ...pairs };
     return { what, value, target: `${better} ${target}`, met: meets(value, target, better), ...pairs };
   };
+  // Engine a's time over engine b's at the same thread count, pooled and (if timed in turns) paired.
+  const versus = (what, a, b, threads, target, better) =>
+    entry(what, t(a, threads), t(b, threads), target, better, pairedRatio(find(a, threads), find(b, threads)));
   return [
-    entry('ours (2 threads) / ort-web (2 threads)', t('ours', 2), t('ort-web', 2), 0.43, '<=', pairedRatio(results, 'ours', 'ort-web', 2)),
-    entry('ours (2 threads) / ort-node (2 threads)', t('ours', 2), t('ort-node', 2), 2, '<=', pairedRatio(results, 'ours', 'ort-node', 2)),
-    entry('ours plain SIMD (2 threads) / ort-web (2 threads)', t('ours-simd', 2), t('ort-web', 2), 0.75, '<=', pairedRatio(results, 'ours-simd', 'ort-web', 2)),
+    versus('ours (2 threads) / ort-web (2 threads)', 'ours', 'ort-web', 2, 0.43, '<='),
+    versus('ours (2 threads) / ort-node (2 threads)', 'ours', 'ort-node', 2, 2, '<='),
+    versus('ours plain SIMD (2 threads) / ort-web (2 threads)', 'ours-simd', 'ort-web', 2, 0.75, '<='),
     entry('ours 1 -> 2 threads speed-up', t('ours', 1), t('ours', 2), 1.8, '>='),
-    entry('ours (1 thread) / ort-web (1 thread)', t('ours', 1), t('ort-web', 1), 0.43, '<=', pairedRatio(results, 'ours', 'ort-web', 1)),
-    entry('ours (1 thread) / ort-node (1 thread)', t('ours', 1), t('ort-node', 1), 2, '<=', pairedRatio(results, 'ours', 'ort-node', 1)),
-    entry('ours plain SIMD (1 thread) / ort-web (1 thread)', t('ours-simd', 1), t('ort-web', 1), 0.75, '<=', pairedRatio(results, 'ours-simd', 'ort-web', 1)),
+    versus('ours (1 thread) / ort-web (1 thread)', 'ours', 'ort-web', 1, 0.43, '<='),
+    versus('ours (1 thread) / ort-node (1 thread)', 'ours', 'ort-node', 1, 2, '<='),
+    versus('ours plain SIMD (1 thread) / ort-web (1 thread)', 'ours-simd', 'ort-web', 1, 0.75, '<='),
     entry('ours plain SIMD 1 -> 2 threads speed-up', t('ours-simd', 1), t('ours-simd', 2), 1.8, '>='),
-    entry('ours (2 threads) / PyTorch (2 threads)', t('ours', 2), t('torch', 2), null, 'info'),
+    versus('ours (2 threads) / PyTorch (2 threads)', 'ours', 'torch', 2, null, 'info'),
     // The other engines' scaling on the same machine: what its second core gives at all.
     entry('ort-web 1 -> 2 threads speed-up', t('ort-web', 1), t('ort-web', 2), null, 'info'),
     entry('ort-node 1 -> 2 threads speed-up', t('ort-node', 1), t('ort-node', 2), null, 'info'),
@@ -364,11 +366,8 @@ function ratios(results) {
   ].filter((r) => r.value !== null);
 }
 
-/** Median over the pairs (same process, same timed run) of a's time over b's; null unless both ran in turns. */
-function pairedRatio(results, a, b, threads) {
-  const find = (name) => results.find((r) => r.name === name && r.threads === threads);
-  const ra = find(a);
-  const rb = find(b);
+/** Median over the pairs (same process, same timed run) of ra's time over rb's; null unless both ran in turns. */
+function pairedRatio(ra, rb) {
   if (ra === undefined || rb === undefined) return null;
   const ratios = [];
   for (const pa of ra.processes.filter((p) => p.inTurns)) {
