@@ -42,6 +42,11 @@ const abs = (a: Float32Array) => a.map(Math.abs);
 type EpilogueKind = 'none' | 'gelu' | 'residual' | 'residual in place' | 'gelu + residual in place';
 const EPILOGUES: EpilogueKind[] = ['none', 'gelu', 'residual', 'residual in place', 'gelu + residual in place'];
 
+/** What an epilogue kind asks of linear(): GELU, a residual, and whether the residual is `out` itself. */
+function epilogueFlags(kind: EpilogueKind): { gelu: boolean; hasResidual: boolean; inPlace: boolean } {
+  return { gelu: kind.startsWith('gelu'), hasResidual: kind !== 'none' && kind !== 'gelu', inPlace: kind.endsWith('in place') };
+}
+
 // [rows, outDim, inDim]
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
@@ -80,9 +85,7 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
   const bias = c.withBias ? values(N, random, fill) : null;
   const xData = values(M * K, random, fill);
   const resData = values(M * N, random, fill);
-  const gelu = epilogue.startsWith('gelu');
-  const hasResidual = epilogue !== 'none' && epilogue !== 'gelu';
-  const inPlace = epilogue.endsWith('in place');
+  const { gelu, hasResidual, inPlace } = epilogueFlags(epilogue);
 
   const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + 2 * M * N) * 4 + 4096);
   const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), bias);
@@ -156,9 +159,7 @@ function runColumnRange(backend: WasmBackend, M: number, N: number, K: number, e
   const bias = values(N, random, 'float');
   const xData = values(M * K, random, 'float');
   const before = values(M * N, random, 'float'); // out's contents before the call (and the residual)
-  const gelu = epilogue.startsWith('gelu');
-  const hasResidual = epilogue !== 'none' && epilogue !== 'gelu';
-  const inPlace = epilogue.endsWith('in place');
+  const { gelu, hasResidual, inPlace } = epilogueFlags(epilogue);
 
   const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + 3 * M * N) * 4 + 4096);
   const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), bias);
