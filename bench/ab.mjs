@@ -6,6 +6,7 @@
 // Usage: node bench/ab.mjs <dist A> <dist B>      e.g. a `git worktree` of the base, built, and ./dist
 // Environment: AB_PAIRS (default 12), AB_THREADS (2), AB_BACKEND (auto | wasm).
 
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchCheckpoint } from './checkpoint.mjs';
@@ -24,7 +25,9 @@ const checkpoint = benchCheckpoint('vit_base_patch16_384');
 async function load(dist) {
   const root = pathToFileURL(`${resolve(dist)}/`);
   const { createBackend } = await import(new URL('backend/index.js', root).href);
-  const { loadVitModel } = await import(new URL('model/load.js', root).href);
+  // Builds from before the application layer (src/app) kept the loader in model/.
+  const loader = ['app/load-model.js', 'model/load.js'].map((f) => new URL(f, root)).find((url) => existsSync(url));
+  const { loadVitModel } = await import(loader.href);
   const backend = await createBackend(backendName, { threads });
   const model = await loadVitModel(checkpoint, { backend, maxBatch: 1 });
   return { backend, model };

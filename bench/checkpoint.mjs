@@ -5,8 +5,8 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NAMED_MODELS } from '../dist/model/config.js';
-import { expectedTensors, numel } from '../dist/model/weights.js';
+import { NAMED_MODELS } from '../dist/vit/named-models.js';
+import { expectedTensors, numel } from '../dist/vit/parameters.js';
 import { encodeSafetensors } from '../dist/safetensors/index.js';
 
 /** Path of model.safetensors for `modelName` (a timm name), creating it if needed. */

@@ -5,7 +5,7 @@
 // Prints one JSON object.
 
 import { createWasmBackend } from '../dist/backend/wasm/index.js';
-import { loadVitModel } from '../dist/model/load.js';
+import { loadVitModel } from '../dist/app/load-model.js';
 import { randomFloats, round, summary, timed } from './stats.mjs';
 
 const BATCH = 8;

@@ -8,18 +8,22 @@ script builds that model, overwrites EVERY tensor with seeded random values (dis
 distributions, no trivial init, so a mix-up of any two tensors changes the output),
 renames the state dict to timm's key layout and runs the model on a seeded random input.
 
-Written under --out (default: <repo>/test/fixtures):
+Written under --models-out (default: <repo>/fixtures/models; shipped in the package, as
+`vit verify` checks them):
 
-  models/<name>/model.safetensors      checkpoint in timm's layout, F32, names sorted
-  models/<name>/config.json            timm Hugging Face hub config (architecture, model_args,
-                                       pretrained_cfg)
-  models/<name>/reference.safetensors  input [B,3,H,W], features [B,D] (class token after the
-                                       final LayerNorm = timm pre_logits), logits [B,classes],
-                                       and __metadata__ (model, source, seeds, measured checks)
+  <name>/model.safetensors      checkpoint in timm's layout, F32, names sorted
+  <name>/config.json            timm Hugging Face hub config (architecture, model_args,
+                                pretrained_cfg)
+  <name>/reference.safetensors  input [B,3,H,W], features [B,D] (class token after the
+                                final LayerNorm = timm pre_logits), logits [B,classes],
+                                and __metadata__ (model, source, seeds, measured checks)
+
+and under --out (default: <repo>/test/fixtures; test-only):
+
   layouts/tiny_torchvision/model.safetensors   the `tiny` weights under torchvision's names
   layouts/tiny_transformers/model.safetensors  the `tiny` weights under Hugging Face
   layouts/tiny_transformers/config.json        transformers' ViTForImageClassification names
-      (the layouts carry no reference file: tests reuse models/tiny/reference.safetensors)
+      (the layouts carry no reference file: tests reuse fixtures/models/tiny/reference.safetensors)
   full/vit_base_patch16_384/{model.safetensors,config.json,reference.safetensors}
       only with --full: the real vit_base_patch16_384 shape (86,859,496 parameters, ~347 MB),
       same init scheme; gitignored, never committed.
@@ -650,14 +654,16 @@ def main() -> None:
     parser.add_argument("--full", action="store_true",
                         help="also write full/vit_base_patch16_384 (~347 MB, gitignored)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "test" / "fixtures",
-                        help="output root (default: <repo>/test/fixtures)")
+                        help="root of the test-only fixtures: layouts/ and full/ (default: <repo>/test/fixtures)")
+    parser.add_argument("--models-out", type=Path, default=REPO_ROOT / "fixtures" / "models",
+                        help="the parity fixtures shipped for `vit verify` (default: <repo>/fixtures/models)")
     args = parser.parse_args()
 
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     print(f"{SOURCE}; BLAS path: {os.environ.get('LD_LIBRARY_PATH', '(default)')}")
 
     for spec in FIXTURES:
-        result, model, timm_sd = generate(spec, args.out / "models")
+        result, model, timm_sd = generate(spec, args.models_out)
         if spec.name == "tiny":
             result.files += write_layouts(spec, model, timm_sd, args.out / "layouts")
         report(result)

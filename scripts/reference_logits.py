@@ -58,9 +58,9 @@ ToTensor, Normalize(mean, std)). It only supports plain class-token ViTs. On a D
 python3-torch and python3-torchvision:
 
   /usr/bin/python3 scripts/reference_logits.py --backend torchvision \\
-      --checkpoint test/fixtures/models/tiny/model.safetensors \\
+      --checkpoint fixtures/models/tiny/model.safetensors \\
       --out /tmp/ref.safetensors test/fixtures/images/cat.jpg test/fixtures/images/coffee.png
-  node bin/vit.js verify --weights test/fixtures/models/tiny/model.safetensors \\
+  node bin/vit.js verify --weights fixtures/models/tiny/model.safetensors \\
       --reference /tmp/ref.safetensors
 
 When /usr/lib/x86_64-linux-gnu/openblas-openmp exists (Debian), the script restarts itself with it

@@ -8,4 +8,4 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** torchvision's ImageNet-1k class names. */
 export const IMAGENET_LABELS_PATH = join(PACKAGE_ROOT, 'labels', 'imagenet_classes.txt');
 /** The PyTorch parity fixtures that `vit verify` checks by default. */
-export const BUNDLED_FIXTURES_DIR = join(PACKAGE_ROOT, 'test', 'fixtures', 'models');
+export const BUNDLED_FIXTURES_DIR = join(PACKAGE_ROOT, 'fixtures', 'models');

@@ -72,7 +72,7 @@ async function load({ engine, backend }) {
 
 async function loadOurs(backendName = 'auto') {
   const { createBackend } = await import('../../dist/backend/index.js');
-  const { loadVitModel } = await import('../../dist/model/load.js');
+  const { loadVitModel } = await import('../../dist/app/load-model.js');
   const backend = await createBackend(backendName, { threads });
   const model = await loadVitModel(args.checkpoint, { backend, model: 'vit_base_patch16_384', maxBatch: batch });
   // forward() returns views into the arena: copy, since the next pass overwrites them.

@@ -4,13 +4,9 @@ import { ReferenceBackend } from './reference.js';
 import type { Backend } from './types.js';
 import { createWasmBackend } from './wasm/index.js';
 
-/**
- * 'auto': the fastest this runtime supports (WebAssembly SIMD, with relaxed-SIMD FMA when V8 has it);
- * 'wasm': WebAssembly SIMD, plain 128-bit mul+add kernels only (no relaxed SIMD);
- * 'ref': the plain TypeScript reference (slow; the test oracle).
- */
-export type BackendName = 'auto' | 'wasm' | 'ref';
-export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'wasm', 'ref'];
+import type { BackendName } from './names.js';
+
+export { BACKEND_NAMES, type BackendName } from './names.js';
 
 export interface BackendOptions {
   /** Threads per op, the calling thread included (default: the machine's cores). */

@@ -3,12 +3,7 @@
 //   3 weights, model, labels or download problem; 70 internal error (a bug).
 
 import { CommanderError } from 'commander';
-import { HubError } from '../hub/index.js';
-import { ImageDecodeError } from '../image/index.js';
-import { LabelsError } from '../labels.js';
-import { ConfigError } from '../model/config.js';
-import { WeightsError } from '../model/weights.js';
-import { SafetensorsError } from '../safetensors/index.js';
+import type { ErrorKind } from '../app/errors.js';
 
 export const EXIT = {
   OK: 0,
@@ -23,7 +18,7 @@ Exit codes:
   0   success
   1   some inputs failed (each is reported; the others still get results), or verify found a mismatch
   2   usage error (unknown option, bad value)
-  3   weights, model, labels or download problem
+  3   weights, model, config, labels, reference or download problem (also a flag that contradicts the checkpoint)
   70  internal error (a bug: please report it with VIT_DEBUG=1 output)`;
 
 /** A mistake in how the command was called. */
@@ -36,19 +31,13 @@ export interface ReportedError {
   message: string;
 }
 
-export function classifyError(error: unknown): ReportedError {
+const EXIT_OF_KIND: Readonly<Record<ErrorKind, number>> = { model: EXIT.MODEL, input: EXIT.FAILED };
+
+/** `kind` is the application layer's judgement of a non-CLI error (app/errors.ts). */
+export function classifyError(error: unknown, kind: ErrorKind | undefined): ReportedError {
   if (error instanceof CommanderError) return { exitCode: error.exitCode === 0 ? EXIT.OK : EXIT.USAGE, message: error.message };
   if (error instanceof UsageError) return { exitCode: EXIT.USAGE, message: error.message };
-  if (
-    error instanceof WeightsError ||
-    error instanceof ConfigError ||
-    error instanceof SafetensorsError ||
-    error instanceof LabelsError ||
-    error instanceof HubError
-  ) {
-    return { exitCode: EXIT.MODEL, message: error.message };
-  }
-  if (error instanceof ImageDecodeError) return { exitCode: EXIT.FAILED, message: error.message };
+  if (kind !== undefined) return { exitCode: EXIT_OF_KIND[kind], message: (error as Error).message };
   const message = error instanceof Error ? error.message : String(error);
   return { exitCode: EXIT.INTERNAL, message: `internal error: ${message}` };
 }

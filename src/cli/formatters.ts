@@ -5,18 +5,13 @@
 //   ndjson: one line per image, written as soon as it is done
 //   csv:    a header, then one row per image and rank (one row with the error for a failure)
 
-import type { Prediction } from '../predictions.js';
+import type { InputError, Prediction } from '../app/index.js';
 import type { CliIO } from './io.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'ndjson', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export interface ImageError {
-  code: string;
-  message: string;
-}
-
-export type ImageResult = { file: string; predictions: Prediction[] } | { file: string; error: ImageError };
+export type ImageResult = { file: string; predictions: Prediction[] } | { file: string; error: InputError };
 
 export interface ResultWriter {
   write(result: ImageResult): void;

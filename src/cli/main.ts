@@ -1,19 +1,17 @@
-// The `vit` command line: parse, call the library, print, map errors to exit codes.
-// `main` never calls process.exit, so tests run it in-process with their own streams.
+// The `vit` command line: parse, call the application layer, print, map errors to exit codes.
+// `main` never calls process.exit, so tests run it in-process with their own streams. The
+// application layer (sharp, WebAssembly, the hub client) is imported by each command's action
+// only, so `vit --version` and `vit --help` start fast.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { PACKAGE_ROOT } from '../paths.js';
+import { VERSION } from '../app/constants.js';
 import { classifyCommand } from './commands/classify.js';
 import { downloadCommand } from './commands/download.js';
 import { infoCommand } from './commands/info.js';
 import { preprocessCommand } from './commands/preprocess.js';
 import { verifyCommand } from './commands/verify.js';
-import { classifyError, EXIT, EXIT_CODES_HELP } from './errors.js';
+import { classifyError, EXIT, EXIT_CODES_HELP, UsageError } from './errors.js';
 import { processIO, type CliIO } from './io.js';
-
-const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   let exitCode: number = EXIT.OK;
@@ -41,7 +39,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
-    const reported = classifyError(error);
+    const kind = error instanceof CommanderError || error instanceof UsageError ? undefined : (await import('../app/errors.js')).errorKind(error);
+    const reported = classifyError(error, kind);
     // commander has already printed its own message.
     if (!(error instanceof CommanderError)) io.stderr.write(`vit: ${reported.message}\n`);
     if (process.env.VIT_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);

@@ -1,10 +1,9 @@
 // Options shared by several commands, declared once: default, choices, environment variable
-// and parser, so that `--help` tells the truth by itself.
+// and parser, so that `--help` tells the truth by itself. Only light imports here: `vit --help`
+// must not load sharp or WebAssembly.
 
-import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES } from '../backend/index.js';
-import { DEFAULT_MODEL } from '../model/config.js';
+import { BACKEND_NAMES, DEFAULT_MODEL } from '../app/constants.js';
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
@@ -20,21 +19,37 @@ export function nonNegativeNumber(value: string): number {
   return n;
 }
 
+const CHECKPOINT = 'safetensors checkpoint (timm, Hugging Face transformers or torchvision layout)';
+
+/** For commands that load weights: without --weights the model comes from the hub cache, downloaded if needed. */
 export const weightsOption = () =>
-  new Option('-w, --weights <file>', 'safetensors checkpoint (timm layout); without it the model is taken from the Hugging Face cache, downloading it if needed').env(
+  new Option('-w, --weights <file>', `${CHECKPOINT}; without it the model is taken from the Hugging Face cache, downloading it if needed`).env('VIT_WEIGHTS');
+
+/** For commands that only read (info, preprocess): they never download. */
+export const localWeightsOption = () =>
+  new Option('-w, --weights <file>', `${CHECKPOINT}; without it the model's files in the Hugging Face cache are used if present (never downloaded)`).env(
     'VIT_WEIGHTS',
   );
 
+/** verify's: a local checkpoint paired with --reference (no VIT_WEIGHTS: that would turn the self-test into a half-given pair). */
+export const verifyWeightsOption = () => new Option('-w, --weights <file>', `${CHECKPOINT} to check (with --reference)`);
+
+// No commander default: an absent --model must be told apart from an explicit one, which with
+// --weights is a claim about the checkpoint that is checked.
 export const modelOption = () =>
-  new Option('-m, --model <name>', "timm model name, name.tag or hf-hub:ORG/NAME[@REV]; with --weights it names the architecture ('auto' infers it)")
-    .default(DEFAULT_MODEL)
-    .env('VIT_MODEL');
+  new Option(
+    '-m, --model <name>',
+    `timm model name, name.tag or hf-hub:ORG/NAME[@REV] (default: ${DEFAULT_MODEL}; with --weights, the checkpoint's config, else its shapes). ` +
+      "With --weights it is a claim about the checkpoint's architecture, checked against its config ('auto': no claim)",
+  ).env('VIT_MODEL');
 
 export const configOption = () =>
-  new Option('--config <file>', 'timm config.json to use (default: config.json beside the weights)').env('VIT_CONFIG');
+  new Option('--config <file>', 'config.json to use (timm or transformers; default: config.json beside the weights)').env('VIT_CONFIG');
 
 export const headsOption = () =>
-  new Option('--heads <n>', 'attention heads, when the architecture is inferred from the weights').argParser(positiveInteger).env('VIT_HEADS');
+  new Option('--heads <n>', 'attention heads, when the architecture is inferred from the weights (a config that says otherwise is an error)')
+    .argParser(positiveInteger)
+    .env('VIT_HEADS');
 
 export const backendOption = () =>
   new Option('--backend <name>', 'kernels: auto (WebAssembly SIMD, relaxed-SIMD FMA when available), wasm (plain SIMD only) or ref (TypeScript reference, slow)')
@@ -42,9 +57,18 @@ export const backendOption = () =>
     .default('auto')
     .env('VIT_BACKEND');
 
+// The default (one thread per core) is the backend's; commander only shows it.
 export const threadsOption = () =>
-  new Option('-t, --threads <n>', 'worker threads').argParser(positiveInteger).default(availableParallelism(), 'number of cores').env('VIT_THREADS');
+  new Option('-t, --threads <n>', 'worker threads (default: the number of cores)').argParser(positiveInteger).env('VIT_THREADS');
 
 export const quietOption = () => new Option('-q, --quiet', 'no progress display on stderr').env('VIT_QUIET');
 
 export const offlineOption = () => new Option('--offline', 'never use the network: weights must already be in the cache (also HF_HUB_OFFLINE=1)');
+
+/** The hub's environment variables and the cache location, for --help of commands that use the cache. */
+export const HUB_HELP = `
+Hugging Face hub (weights are cached and shared with Python's huggingface_hub, timm, transformers):
+  cache folder   $HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub
+  HF_ENDPOINT    hub URL (default https://huggingface.co), e.g. a mirror
+  HF_TOKEN       token for private or gated repositories (sent to HF_ENDPOINT only)
+  HF_HUB_OFFLINE=1  never use the network (same as --offline)`;

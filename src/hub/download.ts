@@ -34,7 +34,7 @@ import {
 import { describeFailure, HubError, isHubError, type FailureContext } from './errors.js';
 import { fetchFileMetadata } from './http.js';
 import { withFileLock } from './lock.js';
-import { DEFAULT_REVISION, resolveModelId, WEIGHTS_FILE, type ModelFile, type ResolvedModelId } from './model-ids.js';
+import { DEFAULT_REVISION, WEIGHTS_FILE, type HubRepoRequest, type ModelFile } from './repo-files.js';
 import { resolveHubSettings, type HubOptions, type HubSettings } from './settings.js';
 import { downloadBlob } from './transfer.js';
 
@@ -66,8 +66,6 @@ export interface EnsuredModelFiles {
   commit: string;
   /** True when the weights came from the cache without downloading. */
   fromCache: boolean;
-  /** What the id resolved to (architecture, tag, numClasses for known timm models). */
-  model: ResolvedModelId;
   /** Non-fatal problems, e.g. config.json could not be fetched. */
   warnings: string[];
 }
@@ -279,11 +277,10 @@ async function fetchOptionalFile(job: FileJob, commit: string, warnings: string[
 }
 
 /**
- * Makes the weights (and config.json when the repository has one) of a model id available locally.
- * See resolveModelId for the accepted ids and the header of this file for the cache rules.
+ * Makes a repository's weights (and its optional files, when it has them) available locally.
+ * See the header of this file for the cache rules.
  */
-export async function ensureModelFiles(id: string, options: HubOptions = {}): Promise<EnsuredModelFiles> {
-  const model = resolveModelId(id);
+export async function ensureModelFiles(model: HubRepoRequest, options: HubOptions = {}): Promise<EnsuredModelFiles> {
   const settings = resolveHubSettings(options);
   const warnings: string[] = [];
 
@@ -307,7 +304,6 @@ export async function ensureModelFiles(id: string, options: HubOptions = {}): Pr
     revision: model.revision,
     commit: weights.commit,
     fromCache: weights.fromCache,
-    model,
     warnings,
   };
 }

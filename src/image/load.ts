@@ -5,11 +5,10 @@
 import { decodeImage, type DecodeOptions } from './decode.js';
 import { preprocess, toNormalizedTensor } from './preprocess.js';
 import { resizeAndCropWithSharp } from './sharp-preprocess.js';
+import type { ResizeEngine } from './resize-engines.js';
 import type { PreprocessConfig, PreprocessGeometry, RgbImage } from './types.js';
 
-/** 'pillow': Pillow 9.4's resampler, bit-equal to timm; 'sharp': libvips, faster on large images, approximate. */
-export type ResizeEngine = 'pillow' | 'sharp';
-export const RESIZE_ENGINES: readonly ResizeEngine[] = ['pillow', 'sharp'];
+export { RESIZE_ENGINES, type ResizeEngine } from './resize-engines.js';
 
 export interface LoadImageOptions extends DecodeOptions {
   resize?: ResizeEngine;

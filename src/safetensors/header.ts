@@ -40,6 +40,8 @@ export function readHeaderLength(prefix: Uint8Array, fileSize: number, source: s
   if (fileSize < 8 || prefix.byteLength < 8) {
     throw new SafetensorsError(source, `truncated: the file has ${fileSize} bytes, fewer than the 8-byte header length`);
   }
+  const other = otherFormat(prefix, source);
+  if (other !== undefined) throw new SafetensorsError(source, other);
   const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(MAX_HEADER_BYTES)) {
     throw new SafetensorsError(source, `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
@@ -48,6 +50,25 @@ export function readHeaderLength(prefix: Uint8Array, fileSize: number, source: s
     throw new SafetensorsError(source, `header length ${length} runs past the end of the file (${fileSize} bytes)`);
   }
   return Number(length);
+}
+
+function convertPickle(source: string): string {
+  const name = source.slice(source.lastIndexOf('/') + 1).replace(/'/g, "\\'");
+  return `convert it once with Python: python3 -c "import torch, safetensors.torch as st; st.save_file(torch.load('${name}', map_location='cpu', weights_only=True), 'model.safetensors')" (or download the repository's model.safetensors)`;
+}
+
+/**
+ * What a file that is not safetensors recognisably is, from its first 8 bytes, so the message
+ * says so instead of reporting an absurd header length. Pickles are never opened: they can run code.
+ */
+function otherFormat(prefix: Uint8Array, source: string): string | undefined {
+  const ascii = String.fromCharCode(...prefix.subarray(0, 4));
+  if (ascii === 'PK\x03\x04') return `a PyTorch checkpoint (torch.save's zip archive of pickles), not safetensors; vit never unpickles files, as a pickle can run code: ${convertPickle(source)}`;
+  // Pickle protocol 2-5 starts with PROTO (0x80) and the version; torch.save before 1.6 wrote this.
+  if (prefix[0] === 0x80 && prefix[1] >= 2 && prefix[1] <= 5) return `a Python pickle (an old-style PyTorch .pth/.bin), not safetensors; vit never unpickles files, as a pickle can run code: ${convertPickle(source)}`;
+  if (ascii === '\x89HDF') return 'an HDF5 file (Keras/TensorFlow weights), not safetensors';
+  if (ascii === 'GGUF') return 'a GGUF file (llama.cpp), not safetensors';
+  return undefined;
 }
 
 /** Parse and validate the JSON header bytes (the N bytes after the length prefix). */

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import type { WasmBackend } from '../../src/backend/wasm/index.js';
-import { loadVitModel } from '../../src/model/load.js';
+import { loadVitModel } from '../../src/app/load-model.js';
 import { KERNEL_CONFIGS, useWasmBackend } from './wasm-helpers.js';
 import { expectParity, FULL_FIXTURE, loadParityFixture, MODEL_FIXTURES, modelFixtureNames } from '../model/fixtures.js';
 

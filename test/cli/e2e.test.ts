@@ -158,14 +158,15 @@ describe('vit classify: bad inputs are reported and the rest still classified', 
     writeFileSync(weights, readFileSync(TINY_WEIGHTS));
     const { code, stderr } = await runBin(['classify', CAT, '--weights', weights, '--model', 'vit_small_patch16_224']);
     expect(code).toBe(3);
-    expect(stderr).toMatch(/^vit: .*model\.safetensors: the checkpoint does not match vit_small_patch16_224 \(named model\): missing \d+: .*wrong shape \d+: cls_token: expected \[1, 1, 384\], found \[1, 1, 48\]/);
+    expect(stderr).toMatch(/^vit: .*model\.safetensors: the checkpoint does not match vit_small_patch16_224 \(--model vit_small_patch16_224\): missing \d+: .*wrong shape \d+: cls_token: expected \[1, 1, 384\], found \[1, 1, 48\]/);
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('unknown model name suggests the closest (exit 3)', async () => {
     const { code, stderr } = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--model', 'vit_bas_patch16_384']);
     expect(code).toBe(3);
-    expect(stderr).toBe("vit: unknown model 'vit_bas_patch16_384'; did you mean vit_base_patch16_384 or vit_base_patch16_224 or vit_base_patch32_384?\n");
+    expect(stderr).toMatch(/^vit: unknown model 'vit_bas_patch16_384'; did you mean vit_base_patch16_384, vit_base_patch16_224 or vit_base_patch32_384\? Known models: vit_tiny_patch16_224, .*\.\n$/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('missing weights file (exit 3)', async () => {
@@ -203,7 +204,7 @@ describe('vit verify', () => {
   });
 
   it('fails (exit 1) when the reference disagrees, and reports the per-sample numbers', async () => {
-    const fixture = join(ROOT, 'test', 'fixtures', 'models', 'tiny');
+    const fixture = join(ROOT, 'fixtures', 'models', 'tiny');
     const reference = SafetensorsBuffer.read(join(fixture, 'reference.safetensors'));
     const logits = reference.float32('logits').slice();
     logits[3] += 0.01; // sample 0, class 3
@@ -224,7 +225,7 @@ describe('vit verify', () => {
   });
 
   it('passes with an explicit reference and honours --atol', async () => {
-    const fixture = join(ROOT, 'test', 'fixtures', 'models', 'narrow384');
+    const fixture = join(ROOT, 'fixtures', 'models', 'narrow384');
     const args = ['verify', '--weights', join(fixture, 'model.safetensors'), '--reference', join(fixture, 'reference.safetensors'), '--format', 'json'];
     const ok = await runBin(args);
     expect(ok.code).toBe(0);
@@ -263,7 +264,8 @@ describe('vit info', () => {
   it('describes a checkpoint', async () => {
     const { code, stdout } = await runBin(['info', '--weights', TINY_WEIGHTS, '--tensors']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^model +vit_tiny_fixture \(config\.json\)$/m);
+    expect(stdout).toMatch(/^model +vit_tiny_fixture$/m);
+    expect(stdout).toMatch(/^architecture .*\n +from config\.json beside the weights$/m);
     expect(stdout).toMatch(/^parameters +67,258$/m);
     expect(stdout).toMatch(/^ +blocks\.0\.attn\.qkv\.weight +F32 +\[144, 48\]$/m);
   });
@@ -272,15 +274,16 @@ describe('vit info', () => {
     const layouts = join(ROOT, 'test', 'fixtures', 'layouts');
     const hf = await runBin(['info', '--weights', join(layouts, 'tiny_transformers', 'model.safetensors')]);
     expect(hf.code).toBe(0);
-    expect(hf.stdout).toMatch(/^weights .*, Hugging Face transformers layout\)$/m);
+    expect(hf.stdout).toMatch(/^checkpoint .*, Hugging Face transformers layout\)$/m);
     const tv = await runBin(['info', '--weights', join(layouts, 'tiny_torchvision', 'model.safetensors'), '--heads', '3', '--format', 'json']);
-    expect(JSON.parse(tv.stdout).weights.layout).toBe('torchvision');
+    expect(JSON.parse(tv.stdout).checkpoint.layout).toBe('torchvision');
   });
 
   it('describes a named model and where its weights would come from', async () => {
     const { code, stdout } = await runBin(['info', '--model', 'vit_base_patch16_384'], { env: { HF_HUB_CACHE: join(tmp(), 'cache') } });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^parameters +86,859,496$/m);
-    expect(stdout).toMatch(/^hub +timm\/vit_base_patch16_384\.augreg_in21k_ft_in1k@main \(not in the cache/m);
+    expect(stdout).toMatch(/^hub +timm\/vit_base_patch16_384\.augreg_in21k_ft_in1k@main$/m);
+    expect(stdout).toMatch(/^weights +not in the cache \(timm\/vit_base_patch16_384\.augreg_in21k_ft_in1k\): `vit download` fetches them$/m);
   });
 });

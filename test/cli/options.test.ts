@@ -18,7 +18,7 @@ describe('vit option parsing', () => {
       expect(stdout).toContain(`env: ${env}`);
     }
     expect(stdout).toMatch(/choices: "text", "json", "ndjson", "csv"/);
-    expect(stdout).toMatch(/3 +weights, model, labels or download problem/);
+    expect(stdout).toMatch(/3 +weights, model, config, labels, reference or download problem \(also a flag that contradicts the checkpoint\)/);
   });
 
   it('with no arguments shows help on stderr and exits 2', async () => {

@@ -10,7 +10,7 @@ import { main } from '../../src/cli/main.js';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'vit.js');
 export const IMAGES = join(ROOT, 'test', 'fixtures', 'images');
-export const TINY_WEIGHTS = join(ROOT, 'test', 'fixtures', 'models', 'tiny', 'model.safetensors');
+export const TINY_WEIGHTS = join(ROOT, 'fixtures', 'models', 'tiny', 'model.safetensors');
 
 export interface CliResult {
   code: number;

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL, NAMED_MODELS } from '../../src/model/config.js';
-import { inferFromShapes, lookupNamedModel, resolveFromTimmConfig } from '../../src/model/resolve-config.js';
-import { countParameters, expectedTensors } from '../../src/model/weights.js';
+import { resolveModelId } from '../../src/app/model-ids.js';
+import { inferFromShapes, resolveFromTimmConfig } from '../../src/checkpoint/timm-config.js';
+import { DEFAULT_MODEL, NAMED_MODELS, type NamedModel } from '../../src/vit/named-models.js';
+import { countParameters, expectedTensors } from '../../src/vit/parameters.js';
+
+function lookupNamedModel(name: string): NamedModel {
+  const model = NAMED_MODELS.get(name);
+  if (model === undefined) throw new Error(`no named model ${name}`);
+  return model;
+}
 
 describe('named timm models', () => {
   it('vit_base_patch16_384 is the default, with timm eval preprocessing', () => {
@@ -41,11 +48,16 @@ describe('named timm models', () => {
   it('224 px models crop at 0.9, 384 px at 1.0', () => {
     expect(lookupNamedModel('vit_small_patch32_224').preprocess.cropPct).toBe(0.9);
     expect(lookupNamedModel('vit_tiny_patch16_384').preprocess.cropPct).toBe(1.0);
-    expect(NAMED_MODELS.size).toBe(13);
+    expect(NAMED_MODELS.size).toBe(14);
+  });
+
+  it('a model whose only weights are headless has no classes', () => {
+    expect(lookupNamedModel('vit_large_patch32_224').config.numClasses).toBe(0);
+    expect(lookupNamedModel('vit_large_patch32_384').config.numClasses).toBe(1000);
   });
 
   it('suggests the closest name for a typo', () => {
-    expect(() => lookupNamedModel('vit_base_patch16_348')).toThrow(/unknown model 'vit_base_patch16_348'; did you mean vit_base_patch16_384/);
+    expect(() => resolveModelId('vit_base_patch16_348')).toThrow(/unknown model 'vit_base_patch16_348'; did you mean vit_base_patch16_384/);
   });
 });
 
@@ -67,7 +79,7 @@ describe('timm config.json', () => {
     expect(resolved.config).toMatchObject({ depth: 3, numClasses: 21, mlpHiddenDim: 1920, embedDim: 768, numHeads: 12 });
     expect(resolved.preprocess).toMatchObject({ interpolation: 'bilinear', cropPct: 0.875, mean: [0.485, 0.456, 0.406], cropMode: 'center' });
     expect(resolved.labelNames).toEqual(['a', 'b']);
-    expect(resolved.origin).toBe('config.json');
+    expect(resolved.preprocessFrom).toBe('config.json (pretrained_cfg)');
   });
 
   it('an unknown architecture takes its widths from model_args and the weights', () => {
@@ -113,11 +125,20 @@ describe('timm config.json', () => {
 describe('inference from tensor shapes', () => {
   const base = lookupNamedModel('vit_base_patch16_384').config;
 
-  it('recovers every width of ViT-B/16-384 and assumes 64-wide heads', () => {
+  it("recovers every width of ViT-B/16-384 and, as its shapes are exactly that model's, its heads and preprocessing", () => {
     const resolved = inferFromShapes(expectedTensors(base), 'w.safetensors');
     expect(resolved.config).toEqual(base);
+    // crop_pct 1.0 is vit_base_patch16_384's; timm's generic ViT default would be 0.9.
+    expect(resolved.preprocess).toEqual(lookupNamedModel('vit_base_patch16_384').preprocess);
+    expect(resolved.notes.join('\n')).toMatch(/the shapes are exactly vit_base_patch16_384's/);
+    expect(resolved.preprocessFrom).toMatch(/named model vit_base_patch16_384/);
+  });
+
+  it('shapes of no named model get 64-wide heads and timm\'s generic preprocessing', () => {
+    const resolved = inferFromShapes(expectedTensors({ ...base, depth: 5 }), 'w.safetensors');
+    expect(resolved.config).toEqual({ ...base, depth: 5 });
     expect(resolved.notes.join('\n')).toMatch(/12 attention heads assumed/);
-    expect(resolved.origin).toBe('inferred from weights');
+    expect(resolved.preprocess.cropPct).toBe(0.9);
   });
 
   it('takes the head count from an option and notices a missing qkv bias', () => {

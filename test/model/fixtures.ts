@@ -5,11 +5,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { ForwardResult } from '../../src/model/vit.js';
+import type { ForwardResult } from '../../src/vit/model.js';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
-export const MODEL_FIXTURES = join(FIXTURES, 'models');
+/** The parity fixtures ship with the package (`vit verify` checks them): a top-level folder. */
+export const MODEL_FIXTURES = join(FIXTURES, '..', '..', 'fixtures', 'models');
 /** The full-size ViT-B/16-384 made by `npm run fixtures -- --full` (347 MB, never committed). */
 export const FULL_FIXTURE = join(FIXTURES, 'full', 'vit_base_patch16_384');
 

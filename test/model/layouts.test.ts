@@ -6,11 +6,11 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/model/config.js';
-import { CheckpointLayoutError, CheckpointSource, detectLayout, expectedStoredTensors } from '../../src/model/layouts/index.js';
-import { defaultTransformersPreprocess, preprocessFromProcessorConfig } from '../../src/model/layouts/transformers-preprocess.js';
-import { loadVitModel, resolveArchitecture, type LoadOptions } from '../../src/model/load.js';
-import { countParameters, WeightsError } from '../../src/model/weights.js';
+import { ConfigError } from '../../src/vit/index.js';
+import { loadVitModel, type LoadOptions } from '../../src/app/load-model.js';
+import { CheckpointLayoutError, CheckpointSource, detectLayout, expectedStoredTensors, resolveStoredShapes, WeightsError } from '../../src/checkpoint/index.js';
+import { defaultTransformersPreprocess, preprocessFromProcessorConfig } from '../../src/checkpoint/transformers-preprocess.js';
+import { countParameters } from '../../src/vit/parameters.js';
 import { encodeSafetensors, SafetensorsBuffer, type TensorToWrite } from '../../src/safetensors/index.js';
 import { expectParity, FIXTURES, loadParityFixture, maxAbsDiff, MODEL_FIXTURES, PARITY_TOLERANCE } from './fixtures.js';
 
@@ -136,7 +136,7 @@ describe.each([
 
   it(`reproduces the torchvision reference within ${TOLERANCE}, same top-5`, async () => {
     const fx = loadParityFixture(TINY);
-    const model = await loadVitModel(weights, { numHeads: TINY_HEADS, maxBatch: fx.batch });
+    const model = await loadVitModel(weights, { heads: TINY_HEADS, maxBatch: fx.batch });
     expect(model.resolved.layout).toBe(layout);
     expectParity(model.forward(fx.input, fx.batch), fx);
   });
@@ -156,7 +156,7 @@ describe.each([
   });
 
   it('uses every stored tensor exactly once', async () => {
-    const model = await loadVitModel(weights, { numHeads: TINY_HEADS });
+    const model = await loadVitModel(weights, { heads: TINY_HEADS });
     const naming = detectLayout(storedNames(dir), dir);
     const expected = expectedStoredTensors(naming, model.config);
     expect([...expected.keys()].sort()).toEqual(storedNames(dir).sort());
@@ -168,7 +168,7 @@ describe.each([
 describe('Hugging Face transformers checkpoints', () => {
   it('takes the architecture, eps and preprocessing defaults from config.json', async () => {
     const model = await loadVitModel(join(TRANSFORMERS, 'model.safetensors'));
-    expect(model.resolved).toMatchObject({ layout: 'transformers', origin: 'config.json', name: 'ViTForImageClassification' });
+    expect(model.resolved).toMatchObject({ layout: 'transformers', provenance: { architecture: 'config.json beside the weights' }, name: 'ViTForImageClassification' });
     expect(model.config).toEqual({
       imgSize: 32,
       patchSize: 8,
@@ -218,7 +218,7 @@ describe('Hugging Face transformers checkpoints', () => {
 
   it('refuses another model_type, and a timm config.json given for transformers weights', async () => {
     expect((await loadFailure(transformersWith((c) => (c.model_type = 'deit')))).message).toMatch(/model_type "deit" is not supported/);
-    const e = await loadFailure(join(TRANSFORMERS, 'model.safetensors'), { configPath: join(TINY, 'config.json') });
+    const e = await loadFailure(join(TRANSFORMERS, 'model.safetensors'), { config: join(TINY, 'config.json') });
     expect(e.message).toMatch(/this is a timm config\.json, but the weights use Hugging Face transformers names/);
   });
 
@@ -245,8 +245,8 @@ describe('Hugging Face transformers checkpoints', () => {
 
   it('without config.json: shapes, transformers eps, the heads asked for; still matches the reference', async () => {
     const fx = loadParityFixture(TINY);
-    const model = await loadVitModel(checkpointCopy(TRANSFORMERS), { numHeads: TINY_HEADS, maxBatch: fx.batch });
-    expect(model.resolved).toMatchObject({ layout: 'transformers', origin: 'inferred from weights' });
+    const model = await loadVitModel(checkpointCopy(TRANSFORMERS), { heads: TINY_HEADS, maxBatch: fx.batch });
+    expect(model.resolved).toMatchObject({ layout: 'transformers', provenance: { architecture: 'the tensor shapes' } });
     expect(model.config.layerNormEps).toBe(1e-12);
     expect(model.resolved.notes.join('\n')).toMatch(/no config\.json beside the weights: LayerNorm eps 1e-12/);
     expect(maxAbsDiff(model.forward(fx.input, fx.batch).logits, fx.logits)).toBeLessThanOrEqual(TOLERANCE);
@@ -265,7 +265,7 @@ describe('preprocessor_config.json', () => {
     const preprocessor = { do_resize: true, size: { height: 32, width: 32 }, resample: 3, image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225] };
     const path = transformersWith(() => {}, preprocessor);
     const shapes = new Map(storedNames(TRANSFORMERS).map((name) => [name, [] as number[]]));
-    const resolved = resolveArchitecture(path, shapes, {});
+    const resolved = resolveStoredShapes(path, shapes, {});
     expect(resolved.preprocess).toEqual({ ...squash, interpolation: 'bicubic', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
     expect(resolved.notes).toContain('preprocessing from preprocessor_config.json');
   });
@@ -299,7 +299,7 @@ describe('preprocessor_config.json', () => {
 describe('torchvision checkpoints', () => {
   it('infer the architecture from shapes, saying how the heads were chosen', async () => {
     const model = await loadVitModel(join(TORCHVISION, 'model.safetensors'));
-    expect(model.resolved).toMatchObject({ layout: 'torchvision', origin: 'inferred from weights', name: 'vit (torchvision)' });
+    expect(model.resolved).toMatchObject({ layout: 'torchvision', provenance: { architecture: 'the tensor shapes' }, name: 'vit (torchvision)' });
     expect(model.config.numHeads).toBe(1); // 48 / 64 rounded: the convention, and the notes say so
     const notes = model.resolved.notes.join('\n');
     expect(notes).toMatch(/architecture inferred from the tensor shapes/);
@@ -320,7 +320,7 @@ describe('torchvision checkpoints', () => {
       shapes.set(`encoder.layers.encoder_layer_${i}.self_attention.in_proj_bias`, [3 * D]);
       shapes.set(`encoder.layers.encoder_layer_${i}.mlp.0.weight`, [4 * D, D]);
     }
-    const resolved = resolveArchitecture('vit_b_16.safetensors', shapes, {});
+    const resolved = resolveStoredShapes('vit_b_16.safetensors', shapes, {});
     expect(resolved.name).toBe('vit_b_16');
     expect(resolved.config).toMatchObject({ imgSize: 224, numHeads: 12, depth: 12, numClasses: 1000, layerNormEps: 1e-6 });
     expect(resolved.preprocess).toEqual({
@@ -336,8 +336,8 @@ describe('torchvision checkpoints', () => {
 
   it('honour an explicit timm config.json', async () => {
     const fx = loadParityFixture(TINY);
-    const model = await loadVitModel(join(TORCHVISION, 'model.safetensors'), { configPath: join(TINY, 'config.json'), maxBatch: fx.batch });
-    expect(model.resolved).toMatchObject({ layout: 'torchvision', origin: 'config.json', name: 'vit_tiny_fixture' });
+    const model = await loadVitModel(join(TORCHVISION, 'model.safetensors'), { config: join(TINY, 'config.json'), maxBatch: fx.batch });
+    expect(model.resolved).toMatchObject({ layout: 'torchvision', provenance: { architecture: '--config' }, name: 'vit_tiny_fixture' });
     expect(maxAbsDiff(model.forward(fx.input, fx.batch).logits, fx.logits)).toBeLessThanOrEqual(TOLERANCE);
   });
 
@@ -346,7 +346,7 @@ describe('torchvision checkpoints', () => {
       t['heads.pre_logits.weight'] = { shape: [48, 48], data: new Float32Array(48 * 48) };
       t['heads.pre_logits.bias'] = { shape: [48], data: new Float32Array(48) };
     });
-    const e = await loadFailure(path, { numHeads: TINY_HEADS });
+    const e = await loadFailure(path, { heads: TINY_HEADS });
     expect(e).toBeInstanceOf(WeightsError);
     expect(e.message).toMatch(/torchvision checkpoint with a representation layer \(heads\.pre_logits\.(weight|bias), heads\.pre_logits\.(weight|bias); representation_size set\): not supported/);
   });
@@ -356,7 +356,7 @@ describe('torchvision checkpoints', () => {
       delete t['encoder.layers.encoder_layer_1.mlp.3.bias'];
       t['encoder.layers.encoder_layer_0.self_attention.in_proj_bias'] = { shape: [48], data: new Float32Array(48) };
     });
-    const e = (await loadFailure(path, { numHeads: TINY_HEADS })) as WeightsError;
+    const e = (await loadFailure(path, { heads: TINY_HEADS })) as WeightsError;
     expect(e.missing).toEqual(['encoder.layers.encoder_layer_1.mlp.3.bias']);
     expect(e.message).toMatch(/wrong shape 1: encoder\.layers\.encoder_layer_0\.self_attention\.in_proj_bias: expected \[144\], found \[48\]/);
   });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backend/reference.js';
 import type { Arena } from '../../src/backend/types.js';
-import { loadVitModel } from '../../src/model/load.js';
-import { WeightsError } from '../../src/model/weights.js';
+import { loadVitModel } from '../../src/app/load-model.js';
+import { WeightsError } from '../../src/checkpoint/index.js';
 import { encodeSafetensors, SafetensorsBuffer, type TensorToWrite } from '../../src/safetensors/index.js';
 import { loadParityFixture, maxAbsDiff, MODEL_FIXTURES } from './fixtures.js';
 
@@ -32,9 +32,9 @@ class SpyBackend extends ReferenceBackend {
   }
 }
 
-async function loadError(path: string): Promise<WeightsError> {
+async function loadError(path: string, model?: string): Promise<WeightsError> {
   const backend = new SpyBackend();
-  const error = await loadVitModel(path, { backend }).then(
+  const error = await loadVitModel(path, { backend, model }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -47,7 +47,7 @@ describe('loading checks every tensor before running', () => {
   it('reports a missing tensor by name', async () => {
     const e = await loadError(editedCheckpoint((t) => delete t['blocks.1.mlp.fc2.bias']));
     expect(e.missing).toEqual(['blocks.1.mlp.fc2.bias']);
-    expect(e.message).toMatch(/does not match vit_tiny_fixture \(config\.json\): missing 1: blocks\.1\.mlp\.fc2\.bias/);
+    expect(e.message).toMatch(/does not match vit_tiny_fixture \(config\.json beside the weights\): missing 1: blocks\.1\.mlp\.fc2\.bias/);
   });
 
   it('reports an unexpected tensor by name', async () => {
@@ -73,15 +73,15 @@ describe('loading checks every tensor before running', () => {
   });
 
   it('refuses weights of a different architecture than the named model', async () => {
-    const e = await loadError(editedCheckpoint(() => {}, false)); // no config.json: default vit_base_patch16_384
-    expect(e.message).toMatch(/does not match vit_base_patch16_384 \(named model\): missing \d+: .*wrong shape \d+: cls_token: expected \[1, 1, 768\], found \[1, 1, 48\]/);
+    const e = await loadError(editedCheckpoint(() => {}, false), 'vit_base_patch16_384'); // no config.json: --model decides
+    expect(e.message).toMatch(/does not match vit_base_patch16_384 \(--model vit_base_patch16_384\): missing \d+: .*wrong shape \d+: cls_token: expected \[1, 1, 768\], found \[1, 1, 48\]/);
   });
 
   it('infers the architecture from shapes when asked, and still matches the reference', async () => {
     const fx = loadParityFixture(TINY);
     const path = editedCheckpoint(() => {}, false);
-    const model = await loadVitModel(path, { model: 'auto', numHeads: 3, maxBatch: 2 });
-    expect(model.resolved.origin).toBe('inferred from weights');
+    const model = await loadVitModel(path, { model: 'auto', heads: 3, maxBatch: 2 });
+    expect(model.resolved.provenance.architecture).toBe('the tensor shapes');
     expect(maxAbsDiff(model.forward(fx.input, fx.batch).logits, fx.logits)).toBeLessThanOrEqual(1e-4);
   });
 

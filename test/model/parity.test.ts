@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backend/reference.js';
-import { loadVitModel } from '../../src/model/load.js';
-import { countParameters } from '../../src/model/weights.js';
+import { loadVitModel } from '../../src/app/load-model.js';
+import { countParameters } from '../../src/vit/parameters.js';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
 import { expectParity, FULL_FIXTURE, loadParityFixture, maxAbsDiff, MODEL_FIXTURES, modelFixtureNames, PARITY_TOLERANCE } from './fixtures.js';
 

@@ -1,20 +1,16 @@
-// `vit classify <inputs...>`: the top-k ImageNet classes of each image.
-// Images are decoded and preprocessed while the previous batch runs through the model, and
-// each result is written as soon as its batch is done; a bad image is reported and skipped.
+// `vit classify <inputs...>`: the top-k classes of each image, written as soon as each batch is
+// done (the pipelined batch loop is the application layer's classifyStream).
 
 import { Command, Option } from 'commander';
-import { loadModel, prepareImage, runBatch, type Classifier, type PreparedImage } from '../../classifier.js';
-import type { BackendName } from '../../backend/index.js';
-import { ImageDecodeError, RESIZE_ENGINES, type ResizeEngine } from '../../image/index.js';
-import { topPredictions } from '../../predictions.js';
+import { RESIZE_ENGINES, type BackendName, type ResizeEngine } from '../../app/constants.js';
 import { EXIT, UsageError } from '../errors.js';
-import { createResultWriter, OUTPUT_FORMATS, type ImageError, type OutputFormat } from '../formatters.js';
-import { expandInputs, type InputItem } from '../inputs.js';
+import { createResultWriter, OUTPUT_FORMATS, type OutputFormat } from '../formatters.js';
 import type { CliIO } from '../io.js';
 import {
   backendOption,
   configOption,
   headsOption,
+  HUB_HELP,
   modelOption,
   offlineOption,
   positiveInteger,
@@ -23,18 +19,18 @@ import {
   weightsOption,
 } from '../options.js';
 import { createProgress } from '../progress.js';
-import { hubOptionsFor } from './shared.js';
+import { hubOptionsFor, loadApp } from './shared.js';
 
 interface ClassifyOpts {
   weights?: string;
-  model: string;
+  model?: string;
   config?: string;
   heads?: number;
   labels?: string;
   topk: number;
   format: OutputFormat;
   batchSize: number;
-  threads: number;
+  threads?: number;
   backend: BackendName;
   resize: ResizeEngine;
   recursive?: boolean;
@@ -53,7 +49,7 @@ export function classifyCommand(io: CliIO, setExitCode: (code: number) => void):
     .addOption(modelOption())
     .addOption(configOption())
     .addOption(headsOption())
-    .addOption(new Option('-l, --labels <file>', 'class names, one per line (default: the config\'s label_names, else the bundled ImageNet-1k list)').env('VIT_LABELS'))
+    .addOption(new Option('-l, --labels <file>', "class names, one per line (default: the config's class names, else the bundled ImageNet-1k list)").env('VIT_LABELS'))
     .addOption(new Option('-k, --topk <n>', 'classes to show per image').argParser(positiveInteger).default(5).env('VIT_TOPK'))
     .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('text').env('VIT_FORMAT'))
     .addOption(new Option('-b, --batch-size <n>', 'images per forward pass').argParser(positiveInteger).default(4).env('VIT_BATCH_SIZE'))
@@ -71,17 +67,19 @@ export function classifyCommand(io: CliIO, setExitCode: (code: number) => void):
     .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(positiveInteger).env('VIT_MAX_PIXELS'))
     .addOption(offlineOption())
     .addOption(quietOption())
+    .addHelpText('after', HUB_HELP)
     .action(async (inputs: string[], opts: ClassifyOpts) => setExitCode(await runClassify(inputs, opts, io)));
 }
 
 async function runClassify(inputs: string[], opts: ClassifyOpts, io: CliIO): Promise<number> {
-  const progress = createProgress(io, opts.quiet === true);
+  const app = await loadApp();
+  const progress = await createProgress(io, opts.quiet === true);
   try {
-    const items = await expandInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin });
+    const items = await app.expandInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin });
     if (items.length === 0) throw new UsageError("no inputs: name image files or directories, or '-' to read paths from stdin");
     const imageCount = items.filter((i) => !('error' in i)).length;
 
-    const classifier = await loadModel({
+    const classifier = await app.loadModel({
       weights: opts.weights,
       model: opts.model,
       config: opts.config,
@@ -90,21 +88,23 @@ async function runClassify(inputs: string[], opts: ClassifyOpts, io: CliIO): Pro
       backend: opts.backend,
       threads: opts.threads,
       batchSize: Math.max(1, Math.min(opts.batchSize, imageCount)),
-      hub: hubOptionsFor(opts, io, progress),
+      hub: hubOptionsFor(app, opts, io, progress),
       onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
     });
     try {
+      for (const warning of classifier.model.resolved.warnings) progress.warn(`vit: warning: ${warning}`);
       const classes = classifier.model.config.numClasses;
       if (opts.topk > classes) throw new UsageError(`--topk ${opts.topk} is more than the model's ${classes} classes`);
       const writer = createResultWriter(opts.format, io, { model: classifier.model.resolved.name, weights: classifier.weightsPath });
       let done = 0;
       let failed = 0;
-      await forEachBatch(classifier, items, opts, (file, outcome) => {
-        if ('error' in outcome) failed++;
+      const decode = { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels };
+      for await (const record of app.classifyStream(classifier, items, { topk: opts.topk, decode, resize: opts.resize })) {
+        if ('error' in record) failed++;
         done++;
         progress.update(`classifying ${done}/${items.length}`);
-        writer.write('error' in outcome ? { file, error: outcome.error } : { file, predictions: topPredictions(outcome.logits, classifier.labels, opts.topk) });
-      });
+        writer.write('error' in record ? { file: record.file, error: record.error } : { file: record.file, predictions: record.predictions });
+      }
       writer.end();
       progress.stop();
       if (failed > 0 && opts.format !== 'text' && opts.quiet !== true) io.stderr.write(`${failed} of ${items.length} inputs failed\n`);
@@ -114,38 +114,5 @@ async function runClassify(inputs: string[], opts: ClassifyOpts, io: CliIO): Pro
     }
   } finally {
     progress.stop();
-  }
-}
-
-type Outcome = { logits: Float32Array } | { error: ImageError };
-
-/** Prepare batch i+1 while batch i runs; report every item, in input order. */
-async function forEachBatch(
-  classifier: Classifier,
-  items: InputItem[],
-  opts: ClassifyOpts,
-  report: (file: string, outcome: Outcome) => void,
-): Promise<void> {
-  const size = classifier.model.maxBatch;
-  const prepareOne = async (item: InputItem): Promise<PreparedImage | ImageError> => {
-    if ('error' in item) return item.error;
-    try {
-      const decode = { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels };
-      return await prepareImage(classifier, item.path, { decode, resize: opts.resize });
-    } catch (e) {
-      if (e instanceof ImageDecodeError) return { code: e.code, message: e.message };
-      throw e;
-    }
-  };
-  const prepareBatch = (start: number) => Promise.all(items.slice(start, start + size).map(prepareOne));
-
-  let next = prepareBatch(0);
-  for (let start = 0; start < items.length; start += size) {
-    const prepared = await next;
-    if (start + size < items.length) next = prepareBatch(start + size);
-    const good = prepared.filter((p): p is PreparedImage => 'tensor' in p);
-    const logits = runBatch(classifier, good.map((p) => p.tensor));
-    let g = 0;
-    prepared.forEach((p, i) => report(items[start + i].path, 'tensor' in p ? { logits: logits[g++] } : { error: p }));
   }
 }

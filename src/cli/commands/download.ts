@@ -1,12 +1,11 @@
 // `vit download [model]`: fetch a model's weights (and config.json) into the Hugging Face cache.
 
 import { Command } from 'commander';
-import { ensureModelFiles } from '../../hub/index.js';
-import { DEFAULT_MODEL } from '../../model/config.js';
+import { DEFAULT_MODEL } from '../../app/constants.js';
 import type { CliIO } from '../io.js';
-import { offlineOption, quietOption } from '../options.js';
+import { HUB_HELP, offlineOption, quietOption } from '../options.js';
 import { createProgress } from '../progress.js';
-import { hubOptionsFor } from './shared.js';
+import { hubOptionsFor, loadApp } from './shared.js';
 
 export function downloadCommand(io: CliIO): Command {
   return new Command('download')
@@ -14,11 +13,13 @@ export function downloadCommand(io: CliIO): Command {
     .argument('[model]', 'timm model name, name.tag or hf-hub:ORG/NAME[@REV]', DEFAULT_MODEL)
     .addOption(offlineOption())
     .addOption(quietOption())
+    .addHelpText('after', HUB_HELP)
     .action(async (model: string, opts: { offline?: boolean; quiet?: boolean }) => {
-      const progress = createProgress(io, opts.quiet === true);
+      const app = await loadApp();
+      const progress = await createProgress(io, opts.quiet === true);
       progress.update(`fetching ${model}`);
       try {
-        const files = await ensureModelFiles(model, hubOptionsFor(opts, io, progress));
+        const files = await app.downloadModel(model, hubOptionsFor(app, opts, io, progress));
         progress.stop();
         for (const warning of files.warnings) io.stderr.write(`warning: ${warning}\n`);
         io.stdout.write(`weights  ${files.weightsPath}\n`);

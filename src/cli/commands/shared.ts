@@ -1,36 +1,23 @@
-// Pieces several commands share.
+// Pieces several commands share: the lazily loaded application layer, hub settings from the
+// command line, and the text that describes a preprocessing config.
 
-import type { HubOptions } from '../../hub/index.js';
-import { formatProgress } from '../../hub/index.js';
-import type { PreprocessConfig } from '../../image/index.js';
-import { resolveArchitecture } from '../../model/load.js';
-import { architectureOf, lookupNamedModel } from '../../model/resolve-config.js';
-import { SafetensorsFileReader } from '../../safetensors/index.js';
+import type { HubOptions, PreprocessConfig } from '../../app/index.js';
 import type { CliIO } from '../io.js';
 import type { Progress } from '../progress.js';
 
-/** Hub settings from the command line: offline flag, progress on the spinner line. */
-export function hubOptionsFor(opts: { offline?: boolean }, io: CliIO, progress: Progress): HubOptions {
-  return {
-    offline: opts.offline === true ? true : undefined,
-    onProgress: (event) => progress.update(formatProgress(event, { width: io.stderr.columns })),
-  };
+export type App = typeof import('../../app/index.js');
+
+/** The application layer, loaded on first use (not at start-up: it brings sharp and WebAssembly). */
+export function loadApp(): Promise<App> {
+  return import('../../app/index.js');
 }
 
-/** The preprocessing a command should use: the weights' own config, else the named model's. */
-export function resolvePreprocessing(opts: { weights?: string; model: string; config?: string }): { name: string; preprocess: PreprocessConfig } {
-  if (opts.weights !== undefined) {
-    const reader = SafetensorsFileReader.open(opts.weights);
-    try {
-      const shapes = new Map([...reader.header.tensors].map(([name, t]) => [name, t.shape]));
-      const resolved = resolveArchitecture(opts.weights, shapes, { configPath: opts.config, model: architectureOf(opts.model) });
-      return { name: resolved.name, preprocess: resolved.preprocess };
-    } finally {
-      reader.close();
-    }
-  }
-  const spec = lookupNamedModel(architectureOf(opts.model));
-  return { name: spec.name, preprocess: spec.preprocess };
+/** Hub settings from the command line: offline flag, progress on the spinner line. */
+export function hubOptionsFor(app: App, opts: { offline?: boolean }, io: CliIO, progress: Progress): HubOptions {
+  return {
+    offline: opts.offline === true ? true : undefined,
+    onProgress: (event) => progress.update(app.formatProgress(event, { width: io.stderr.columns })),
+  };
 }
 
 /** Human-readable lines describing a preprocessing config, as timm's eval transform applies it. */

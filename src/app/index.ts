@@ -1,0 +1,23 @@
+// The application layer: everything the command line (and a Node service) does, as functions.
+// src/cli parses arguments and formats output over this; src/index.ts exports it as the library.
+
+export { classify, classifyMany, classifyStream, prepareImage, runBatch } from './classifier.js';
+export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, PrepareOptions } from './classifier.js';
+export { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';
+export { VERSION } from './constants.js';
+export type { OutputComparison, SampleComparison, Tolerance } from './compare-outputs.js';
+export { downloadModel } from './download.js';
+export { errorKind, type ErrorKind } from './errors.js';
+export { expandInputs, IMAGE_EXTENSIONS, type InputError, type InputItem } from './inputs.js';
+export { describeModel, type CheckpointDescription, type ModelDescription } from './inspect.js';
+export { LabelsError, readLabelsFile, resolveLabels } from './labels.js';
+export { LoadedModel, loadModel, loadVitModel, type Classifier, type LoadModelOptions, type LoadOptions } from './load-model.js';
+export { listKnownModelIds, resolveModelId, type ResolvedModelId } from './model-ids.js';
+export { topIndices, topPredictions, type Prediction } from './predictions.js';
+export { preprocessToFile, type PreprocessRequest, type PreprocessResult } from './preprocess.js';
+export { openModel, resolveModel, type ModelRequest, type Provenance, type ResolvedModel } from './resolve-model.js';
+export { bundledFixtures, referencePair, ReferenceError, verifyPair, type VerifyOptions, type VerifyPair, type VerifyRun } from './verify.js';
+export { formatBytes, formatProgress, type HubOptions } from '../hub/index.js';
+export { LAYOUT_TITLES } from '../checkpoint/index.js';
+export { headDimOf, tokensOf, type VitConfig } from '../vit/config.js';
+export type { PreprocessConfig } from '../image/types.js';

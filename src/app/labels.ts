@@ -1,0 +1,45 @@
+// Class names for the classifier's outputs: a labels file (one name per line, in class-index
+// order), a config's label_names, or the bundled ImageNet-1k list.
+
+import { readFileSync } from 'node:fs';
+import { IMAGENET_LABELS_PATH } from '../paths.js';
+
+export { IMAGENET_LABELS_PATH };
+
+export class LabelsError extends Error {
+  override name = 'LabelsError';
+}
+
+/** Read a labels file: one class name per line; a trailing newline is allowed, blank names are not. */
+export function readLabelsFile(path: string, expectedCount: number): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LabelsError(`${path}: cannot read the labels file (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)})`);
+  }
+  const lines = text.replace(/\r?\n$/, '').split(/\r?\n/);
+  if (lines.length !== expectedCount) {
+    throw new LabelsError(`${path}: the labels file has ${lines.length} lines but the model has ${expectedCount} classes (one name per line expected)`);
+  }
+  const blank = lines.findIndex((l) => l.trim() === '');
+  if (blank >= 0) throw new LabelsError(`${path}: line ${blank + 1} is empty; every class needs a name`);
+  return lines;
+}
+
+/**
+ * The labels to use and where they came from: an explicit file wins, then the config's
+ * label_names, then the bundled ImageNet list for 1000-class models, else "class N".
+ */
+export function resolveLabels(
+  numClasses: number,
+  options: { labelsPath?: string; configLabels?: readonly string[]; configSource?: string },
+): { labels: string[]; from: string } {
+  if (options.labelsPath !== undefined) return { labels: readLabelsFile(options.labelsPath, numClasses), from: `--labels ${options.labelsPath}` };
+  if (options.configLabels !== undefined && options.configLabels.length === numClasses) {
+    return { labels: [...options.configLabels], from: `the config's class names (${options.configSource ?? 'config'})` };
+  }
+  if (numClasses === 1000) return { labels: readLabelsFile(IMAGENET_LABELS_PATH, 1000), from: 'the bundled ImageNet-1k names' };
+  return { labels: Array.from({ length: numClasses }, (_, i) => `class ${i}`), from: `none: "class 0" .. "class ${numClasses - 1}"` };
+}

@@ -1,0 +1,106 @@
+// Loading a model: resolve the request (resolve-model.ts), check every tensor of the checkpoint
+// against the architecture (all problems at once, before anything runs), then read the weights
+// from disk straight into the backend's arena (vit/weights.ts, driven by the parameter table).
+
+import { createBackend, type BackendName } from '../backend/index.js';
+import type { Backend } from '../backend/types.js';
+import type { CheckpointSource } from '../checkpoint/index.js';
+import { ReferenceBackend } from '../backend/reference.js';
+import type { PreprocessConfig } from '../image/types.js';
+import { VitModel, type ForwardResult } from '../vit/model.js';
+import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
+
+/** A VitModel with the resolution that produced it (architecture, preprocessing, labels, provenance). */
+export class LoadedModel {
+  constructor(
+    readonly vit: VitModel,
+    readonly resolved: ResolvedModel,
+  ) {}
+
+  get config() {
+    return this.vit.config;
+  }
+
+  get preprocess(): PreprocessConfig {
+    return this.resolved.preprocess;
+  }
+
+  /** Images per forward chunk the activations were sized for. */
+  get maxBatch(): number {
+    return this.vit.maxBatch;
+  }
+
+  get backend(): Backend {
+    return this.vit.backend;
+  }
+
+  /** Logits and features for `batch` images laid out [batch][C][H][W]. */
+  forward(input: Float32Array, batch: number): ForwardResult {
+    return this.vit.forward(input, batch);
+  }
+}
+
+export interface LoadOptions extends Omit<ModelRequest, 'weights'> {
+  /** Kernels to run on (the caller disposes it); the reference backend by default. */
+  backend?: Backend;
+  /** Images per forward pass that activations are allocated for (default 1). */
+  maxBatch?: number;
+}
+
+/** Resolve, check and read a checkpoint (local, or from the hub cache/download) onto `backend`. */
+export async function loadVitModel(weights: string | undefined, options: LoadOptions = {}): Promise<LoadedModel> {
+  const { source, model } = await openModel({ ...options, weights, fetch: options.fetch ?? 'download' });
+  try {
+    return loadFrom(requireSource(source, model), model, options.backend ?? new ReferenceBackend(), options.maxBatch ?? 1);
+  } finally {
+    source?.close();
+  }
+}
+
+function requireSource(source: CheckpointSource | undefined, model: ResolvedModel): CheckpointSource {
+  if (source === undefined) throw new Error(`no weights were resolved for ${model.name}`);
+  return source;
+}
+
+function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number): LoadedModel {
+  source.check(model.config, `${model.name} (${model.provenance.architecture})`);
+  return new LoadedModel(VitModel.create(model.config, backend, source, maxBatch), model);
+}
+
+export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownload'> {
+  /** Kernels: 'auto' (fastest available), 'wasm' (plain SIMD) or 'ref' (plain TypeScript reference). */
+  backend?: BackendName;
+  threads?: number;
+  /** Images per forward pass (memory grows with it); default 1. */
+  batchSize?: number;
+  /** Called when a download or load step starts, for progress display. */
+  onStage?: (stage: 'download' | 'load', detail: string) => void;
+}
+
+export interface Classifier {
+  readonly model: LoadedModel;
+  readonly labels: readonly string[];
+  /** The checkpoint actually loaded. */
+  readonly weightsPath: string;
+  /** Release worker threads; the classifier is unusable afterwards. */
+  dispose(): void;
+}
+
+/** The library's front door: a ready classifier (local weights, or the hub cache / a download). */
+export async function loadModel(options: LoadModelOptions = {}): Promise<Classifier> {
+  const { source, model } = await openModel({ ...options, fetch: 'download', onDownload: (id) => options.onStage?.('download', id) });
+  try {
+    const checkpoint = requireSource(source, model);
+    options.onStage?.('load', checkpoint.path);
+    const backend = await createBackend(options.backend ?? 'auto', { threads: options.threads });
+    try {
+      const loaded = loadFrom(checkpoint, model, backend, options.batchSize ?? 1);
+      return { model: loaded, labels: model.labels, weightsPath: checkpoint.path, dispose: () => backend.dispose() };
+    } catch (e) {
+      backend.dispose();
+      throw e;
+    }
+  } finally {
+    source?.close();
+  }
+}

@@ -1,0 +1,64 @@
+// The ViT architecture: its hyperparameters, the sizes derived from them, and the checks the
+// forward pass relies on. LayerNorm eps is 1e-6 for every timm ViT
+// (norm_layer = partial(nn.LayerNorm, eps=1e-6)); the named models are in named-models.ts.
+
+export interface VitConfig {
+  imgSize: number; // input side in pixels; timm ViTs are square
+  patchSize: number; // patch side; the patch-embedding conv has kernel = stride = patchSize
+  inChans: number; // image channels (3)
+  numClasses: number; // classifier outputs
+  embedDim: number; // token width D
+  depth: number; // number of transformer blocks
+  numHeads: number; // attention heads; head_dim = embedDim / numHeads
+  mlpHiddenDim: number; // MLP width, int(embedDim * mlp_ratio) in timm
+  qkvBias: boolean; // whether attn.qkv has a bias
+  layerNormEps: number; // every LayerNorm's eps
+}
+
+/** timm's LayerNorm eps for ViTs. */
+export const TIMM_VIT_LAYER_NORM_EPS = 1e-6;
+/** timm's IMAGENET_INCEPTION_MEAN/STD, the ViT default ("0.5 everywhere"). */
+export const INCEPTION_MEAN = [0.5, 0.5, 0.5] as const;
+export const INCEPTION_STD = [0.5, 0.5, 0.5] as const;
+/** timm's IMAGENET_DEFAULT_MEAN/STD. */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+/** Derived sizes used throughout the model. */
+export function tokensOf(config: VitConfig): number {
+  return (config.imgSize / config.patchSize) ** 2 + 1;
+}
+
+export function headDimOf(config: VitConfig): number {
+  return config.embedDim / config.numHeads;
+}
+
+/** The fields in which two architectures differ (empty when they are the same network). */
+export function configDifferences(a: VitConfig, b: VitConfig): (keyof VitConfig)[] {
+  return (Object.keys(a) as (keyof VitConfig)[]).filter((key) => a[key] !== b[key]);
+}
+
+/** Structural checks that the forward pass relies on. Throws with every problem listed. */
+export function validateConfig(config: VitConfig, source: string): void {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    if (key === 'qkvBias') continue;
+    if (key === 'layerNormEps') {
+      if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) problems.push(`layerNormEps must be a non-negative number, got ${value}`);
+    } else if (!(Number.isInteger(value) && (value as number) > 0)) {
+      problems.push(`${key} must be a positive integer, got ${value}`);
+    }
+  }
+  if (config.imgSize % config.patchSize !== 0) problems.push(`imgSize ${config.imgSize} is not a multiple of patchSize ${config.patchSize}`);
+  if (config.embedDim % config.numHeads !== 0) problems.push(`embedDim ${config.embedDim} is not divisible by numHeads ${config.numHeads}`);
+  if (problems.length > 0) throw new ConfigError(`${source}: invalid model configuration: ${problems.join('; ')}`);
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** An explicit choice (a flag) contradicts what the checkpoint or its config says: both sides are named. */
+export class ConflictError extends ConfigError {
+  override name = 'ConflictError';
+}

@@ -1,0 +1,82 @@
+// Reading a ViT's weights into the arena, driven by the parameter table: each vector straight into
+// its arena slice, each Linear handed to the backend to place (and pack) as it prefers. Where the
+// numbers come from is the caller's business: anything that can fill a Float32Array by timm name.
+
+import type { Arena, Backend, LinearWeights } from '../backend/types.js';
+import type { VitConfig } from './config.js';
+import { numel, vitParameters } from './parameters.js';
+
+/** The weights of one encoder block, as the forward pass reads them. */
+export interface BlockWeights {
+  norm1Weight: Float32Array; // [D]
+  norm1Bias: Float32Array; // [D]
+  qkv: LinearWeights; // [3D][D] (+ [3D] bias when qkvBias)
+  proj: LinearWeights; // [D][D] + [D]
+  norm2Weight: Float32Array; // [D]
+  norm2Bias: Float32Array; // [D]
+  fc1: LinearWeights; // [H][D] + [H]
+  fc2: LinearWeights; // [D][H] + [D]
+}
+
+/** Every weight of the model, as the forward pass reads them. */
+export interface VitWeights {
+  patchEmbed: LinearWeights; // conv [D][C][P][P] seen as a Linear [D][C*P*P] + [D]
+  clsToken: Float32Array; // [D]
+  posEmbed: Float32Array; // [T][D], row 0 for the class token
+  blocks: BlockWeights[];
+  normWeight: Float32Array; // [D]
+  normBias: Float32Array; // [D]
+  head: LinearWeights; // [classes][D] + [classes]
+}
+
+/** A source of tensors by timm name (a checkpoint, or numbers made in memory). */
+export interface TensorSource {
+  /** Write the tensor, as float32 in its stored order, into `dest` (exactly its element count). */
+  readInto(timmName: string, dest: Float32Array): void;
+}
+
+export function readVitWeights(config: VitConfig, source: TensorSource, backend: Backend, arena: Arena): VitWeights {
+  const vectors = new Map<string, Float32Array>();
+  const linears = new Map<string, LinearWeights>();
+  for (const p of vitParameters(config)) {
+    if (p.kind === 'vector') {
+      const dest = arena.allocF32(numel(p.shape));
+      source.readInto(p.name, dest);
+      vectors.set(p.name, dest);
+    } else {
+      // Biases are small: read them into a temporary array and let the backend place them.
+      let bias: Float32Array | null = null;
+      if (p.bias) {
+        bias = new Float32Array(p.outDim);
+        source.readInto(`${p.module}.bias`, bias);
+      }
+      const prepared = backend.prepareLinear(arena, p.outDim, p.inDim, (dest) => source.readInto(`${p.module}.weight`, dest), bias);
+      linears.set(p.module, prepared);
+    }
+  }
+  const vec = (name: string) => vectors.get(name)!;
+  const lin = (name: string) => linears.get(name)!;
+  const blocks: BlockWeights[] = [];
+  for (let i = 0; i < config.depth; i++) {
+    const b = `blocks.${i}`;
+    blocks.push({
+      norm1Weight: vec(`${b}.norm1.weight`),
+      norm1Bias: vec(`${b}.norm1.bias`),
+      qkv: lin(`${b}.attn.qkv`),
+      proj: lin(`${b}.attn.proj`),
+      norm2Weight: vec(`${b}.norm2.weight`),
+      norm2Bias: vec(`${b}.norm2.bias`),
+      fc1: lin(`${b}.mlp.fc1`),
+      fc2: lin(`${b}.mlp.fc2`),
+    });
+  }
+  return {
+    patchEmbed: lin('patch_embed.proj'),
+    clsToken: vec('cls_token'),
+    posEmbed: vec('pos_embed'),
+    blocks,
+    normWeight: vec('norm.weight'),
+    normBias: vec('norm.bias'),
+    head: lin('head'),
+  };
+}
