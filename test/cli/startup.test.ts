@@ -1,0 +1,37 @@
+// Start-up: `vit --version` and `vit --help` load commander and the command line's own modules,
+// never sharp, the WebAssembly backend, the image pipeline or the hub client (those load when a
+// command runs). The time this saves is measured by `npm run bench` (startup), not here.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, ROOT } from './run.js';
+
+/** The modules a real `vit ...args` process imports, as paths relative to the package root. */
+function importsOf(args: string[]): string[] {
+  const record = join(mkdtempSync(join(tmpdir(), 'vit-startup-')), 'imports.txt');
+  execFileSync(process.execPath, ['--import', join(ROOT, 'test', 'cli', 'record-imports.mjs'), BIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, VIT_RECORD_IMPORTS: record },
+  });
+  return [...new Set(readFileSync(record, 'utf8').trim().split('\n'))].map((url) => url.replace(`file://${ROOT}/`, ''));
+}
+
+const HEAVY = [/node_modules\/sharp\//, /node_modules\/ora\//, /^dist\/backend\/(wasm|reference)/, /^dist\/image\/(load|decode|pillow)/, /^dist\/hub\/(download|transfer)/, /^dist\/safetensors\//];
+
+describe('start-up loads only the command line', () => {
+  it.each([[['--version']], [['--help']], [['classify', '--help']]])('vit %j', (args) => {
+    const loaded = importsOf(args);
+    expect(loaded).toContain('dist/cli/main.js'); // the recording works
+    expect(loaded.some((m) => m.includes('node_modules/commander/'))).toBe(true);
+    expect(loaded.filter((m) => HEAVY.some((re) => re.test(m)))).toEqual([]);
+  });
+
+  it('a command that runs loads them (the check above can see them)', () => {
+    const loaded = importsOf(['preprocess', join(ROOT, 'test', 'fixtures', 'images', 'cat.jpg'), '-o', join(mkdtempSync(join(tmpdir(), 'vit-startup-')), 't.safetensors'), '--weights', join(ROOT, 'fixtures', 'models', 'tiny', 'model.safetensors')]);
+    expect(loaded.filter((m) => HEAVY.some((re) => re.test(m))).length).toBeGreaterThan(0);
+    expect(loaded.some((m) => m.includes('node_modules/sharp/'))).toBe(true);
+  });
+});
