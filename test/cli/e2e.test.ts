@@ -1,21 +1,38 @@
-// End to end: the real bin/vit.js in a child process, on the tiny fixture model (random
-// weights: the class names it prints mean nothing; these tests check the plumbing).
+// End to end, on the tiny fixture model (random weights: the class names it prints mean nothing;
+// these tests check the plumbing). Most run main() in-process with captured streams; a few run
+// the real bin/vit.js in a child process (with test/cli/startup.test.ts and the pipe test, they
+// check what in-process runs cannot: the compiled dist/, exit codes and streams of a process).
 
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
-import { BIN, IMAGES, ROOT, runBin, TINY_WEIGHTS } from './run.js';
+import { BIN, IMAGES, ROOT, runBin, runInProcess, TINY_WEIGHTS, type CliResult } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
 const COFFEE = join(IMAGES, 'coffee.png');
 const tmp = () => mkdtempSync(join(tmpdir(), 'vit-e2e-'));
 
+// In-process runs see this process's environment: give each an empty hub cache and no network.
+beforeEach(() => {
+  vi.stubEnv('HF_HUB_CACHE', join(tmp(), 'hub'));
+  vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9');
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+/** main() in-process, with these environment variables set for the run. */
+function run(args: string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  for (const [name, value] of Object.entries(options.env ?? {})) vi.stubEnv(name, value);
+  return runInProcess(args);
+}
+
 describe('vit classify', () => {
   it('prints an aligned top-k table per image', async () => {
-    const { code, stdout, stderr } = await runBin(['classify', CAT, COFFEE, '--weights', TINY_WEIGHTS, '--topk', '3']);
+    const { code, stdout, stderr } = await runBin(['classify', CAT, COFFEE, '--weights', TINY_WEIGHTS, '--topk', '3']); // the real binary
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const blocks = stdout.trim().split('\n\n');
@@ -31,7 +48,7 @@ describe('vit classify', () => {
   });
 
   it('ndjson: one record per image with ranked probabilities that sum below 1, logits descending', async () => {
-    const { code, stdout } = await runBin(['classify', CAT, COFFEE, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--topk', '10']);
+    const { code, stdout } = await run(['classify', CAT, COFFEE, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--topk', '10']);
     expect(code).toBe(0);
     const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(records.map((r) => r.file)).toEqual([CAT, COFFEE]);
@@ -46,20 +63,20 @@ describe('vit classify', () => {
   });
 
   it('gives the same logits batched as one at a time', async () => {
-    const run = (batch: string) => runBin(['classify', CAT, COFFEE, CAT, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--batch-size', batch]);
-    const [one, three] = await Promise.all([run('1'), run('3')]);
+    const classifyBatched = (batch: string) => run(['classify', CAT, COFFEE, CAT, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--batch-size', batch]);
+    const [one, three] = await Promise.all([classifyBatched('1'), classifyBatched('3')]);
     expect(three.stdout).toBe(one.stdout);
   });
 
   it('json: one document with every result, csv: a header and a row per rank', async () => {
-    const json = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'json', '--topk', '2']);
+    const json = await run(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'json', '--topk', '2']);
     const doc = JSON.parse(json.stdout);
     expect(doc.model).toBe('vit_tiny_fixture');
     expect(doc.weights).toBe(TINY_WEIGHTS);
     expect(doc.results).toHaveLength(1);
     expect(doc.results[0].predictions).toHaveLength(2);
 
-    const csv = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'csv', '--topk', '2']);
+    const csv = await run(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'csv', '--topk', '2']);
     const rows = csv.stdout.trim().split('\n');
     expect(rows[0]).toBe('file,rank,index,label,probability,logit,error_code,error');
     expect(rows.slice(1).map((r) => r.split(',').slice(0, 2).join(','))).toEqual([`${CAT},1`, `${CAT},2`]);
@@ -74,7 +91,7 @@ describe('vit classify', () => {
     writeFileSync(join(images, 'b.png'), readFileSync(COFFEE));
     writeFileSync(join(images, 'a.jpg'), readFileSync(CAT));
     writeFileSync(join(images, 'notes.txt'), 'not an image');
-    const { code, stdout } = await runBin(['classify', images, '--weights', TINY_WEIGHTS, '--labels', labels, '--format', 'csv', '--topk', '1']);
+    const { code, stdout } = await run(['classify', images, '--weights', TINY_WEIGHTS, '--labels', labels, '--format', 'csv', '--topk', '1']);
     expect(code).toBe(0);
     const rows = stdout.trim().split('\n').slice(1);
     expect(rows.map((r) => r.split(',')[0])).toEqual([join(images, 'a.jpg'), join(images, 'b.png')]);
@@ -87,7 +104,7 @@ describe('vit classify', () => {
     const classifier = await loadModel({ weights: TINY_WEIGHTS });
     const expected = await classify(classifier, CAT, { topk: 3 });
     classifier.dispose();
-    const { stdout } = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--topk', '3']);
+    const { stdout } = await run(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--topk', '3']);
     const got = JSON.parse(stdout).predictions;
     expect(got.map((p: { index: number }) => p.index)).toEqual(expected.predictions.map((p) => p.index));
     expect(got[0].logit).toBe(expected.predictions[0].logit);
@@ -113,7 +130,7 @@ describe('vit classify: bad inputs are reported and the rest still classified', 
   ];
 
   it.each(cases)('%s', async (_, bad, message) => {
-    const { code, stdout, stderr } = await runBin(['classify', CAT, bad, COFFEE, '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
+    const { code, stdout, stderr } = await run(['classify', CAT, bad, COFFEE, '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
     expect(code).toBe(1);
     const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(records.map((r) => r.file)).toEqual([CAT, bad, COFFEE]);
@@ -126,20 +143,20 @@ describe('vit classify: bad inputs are reported and the rest still classified', 
   });
 
   it('text format: the failure goes to stderr as one line, results to stdout', async () => {
-    const { code, stdout, stderr } = await runBin(['classify', join(IMAGES, 'empty.jpg'), CAT, '--weights', TINY_WEIGHTS]);
+    const { code, stdout, stderr } = await run(['classify', join(IMAGES, 'empty.jpg'), CAT, '--weights', TINY_WEIGHTS]);
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`^${join(IMAGES, 'empty.jpg')}: .*empty \\(0 bytes\\)[^\\n]*\\n$`));
     expect(stdout.split('\n')[0]).toBe(CAT);
   });
 
   it.skipIf(process.getuid?.() === 0)('unreadable file (not testable as root, who reads anything)', async () => {
-    const { code, stdout } = await runBin(['classify', locked, '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
+    const { code, stdout } = await run(['classify', locked, '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
     expect(code).toBe(1);
     expect(JSON.parse(stdout).error.code).toBe('EACCES');
   });
 
   it('animated GIF: the first frame is classified', async () => {
-    const { code, stdout } = await runBin(['classify', join(IMAGES, 'animated.gif'), '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
+    const { code, stdout } = await run(['classify', join(IMAGES, 'animated.gif'), '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
     expect(code).toBe(0);
     expect(JSON.parse(stdout).predictions).toHaveLength(5);
   });
@@ -147,7 +164,7 @@ describe('vit classify: bad inputs are reported and the rest still classified', 
   it('a labels file with the wrong number of lines is a model error (exit 3)', async () => {
     const labels = join(dir, 'short.txt');
     writeFileSync(labels, 'a\nb\nc\n');
-    const { code, stdout, stderr } = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--labels', labels]);
+    const { code, stdout, stderr } = await run(['classify', CAT, '--weights', TINY_WEIGHTS, '--labels', labels]);
     expect(code).toBe(3);
     expect(stdout).toBe('');
     expect(stderr).toBe(`vit: ${labels}: the labels file has 3 lines but the model has 10 classes (one name per line expected)\n`);
@@ -156,27 +173,27 @@ describe('vit classify: bad inputs are reported and the rest still classified', 
   it('weights for a different architecture than --model are refused before running (exit 3)', async () => {
     const weights = join(dir, 'model.safetensors'); // no config.json beside it
     writeFileSync(weights, readFileSync(TINY_WEIGHTS));
-    const { code, stderr } = await runBin(['classify', CAT, '--weights', weights, '--model', 'vit_small_patch16_224']);
+    const { code, stderr } = await run(['classify', CAT, '--weights', weights, '--model', 'vit_small_patch16_224']);
     expect(code).toBe(3);
     expect(stderr).toMatch(/^vit: .*model\.safetensors: the checkpoint does not match vit_small_patch16_224 \(--model vit_small_patch16_224\): missing \d+: .*wrong shape \d+: cls_token: expected \[1, 1, 384\], found \[1, 1, 48\]/);
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('unknown model name suggests the closest (exit 3)', async () => {
-    const { code, stderr } = await runBin(['classify', CAT, '--weights', TINY_WEIGHTS, '--model', 'vit_bas_patch16_384']);
+    const { code, stderr } = await run(['classify', CAT, '--weights', TINY_WEIGHTS, '--model', 'vit_bas_patch16_384']);
     expect(code).toBe(3);
     expect(stderr).toMatch(/^vit: unknown model 'vit_bas_patch16_384'; did you mean vit_base_patch16_384, vit_base_patch16_224 or vit_base_patch32_384\? Known models: vit_tiny_patch16_224, .*\.\n$/);
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('missing weights file (exit 3)', async () => {
-    const { code, stderr } = await runBin(['classify', CAT, '--weights', join(dir, 'nope.safetensors')]);
+    const { code, stderr } = await run(['classify', CAT, '--weights', join(dir, 'nope.safetensors')]);
     expect(code).toBe(3);
     expect(stderr).toBe(`vit: ${join(dir, 'nope.safetensors')}: cannot open: no such file\n`);
   });
 
   it('no network and nothing cached: exit 3 with the URL to fetch by hand', async () => {
-    const { code, stderr } = await runBin(['classify', CAT, '--offline'], { env: { HF_HUB_CACHE: join(dir, 'empty-cache') } });
+    const { code, stderr } = await run(['classify', CAT, '--offline'], { env: { HF_HUB_CACHE: join(dir, 'empty-cache') } });
     expect(code).toBe(3);
     expect(stderr).toMatch(/timm\/vit_base_patch16_384\.augreg_in21k_ft_in1k\/resolve\/main\/model\.safetensors/);
     expect(stderr).toMatch(/--weights/);
@@ -193,7 +210,7 @@ describe('pipes', () => {
 
 describe('vit verify', () => {
   it('checks the bundled fixtures and prints a PASS table', async () => {
-    const { code, stdout } = await runBin(['verify']);
+    const { code, stdout } = await runBin(['verify']); // the real binary: the fixtures shipped beside dist/
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^fixture +max\|Δ logits\| +max\|Δ features\| +same top-5 +result$/);
@@ -217,7 +234,7 @@ describe('vit verify', () => {
         logits: { shape: reference.info('logits').shape, data: logits },
       }),
     );
-    const { code, stdout } = await runBin(['verify', '--weights', join(fixture, 'model.safetensors'), '--reference', tampered]);
+    const { code, stdout } = await run(['verify', '--weights', join(fixture, 'model.safetensors'), '--reference', tampered]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/^0 +1\.0e-2 .* FAIL$/m);
     expect(stdout).toMatch(/^1 +\d\.\de-\d .* PASS$/m);
@@ -227,10 +244,10 @@ describe('vit verify', () => {
   it('passes with an explicit reference and honours --atol', async () => {
     const fixture = join(ROOT, 'fixtures', 'models', 'narrow384');
     const args = ['verify', '--weights', join(fixture, 'model.safetensors'), '--reference', join(fixture, 'reference.safetensors'), '--format', 'json'];
-    const ok = await runBin(args);
+    const ok = await run(args);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).runs[0].logits.top1Agreement).toBe(1);
-    const strict = await runBin([...args, '--atol', '0', '--rtol', '0']);
+    const strict = await run([...args, '--atol', '0', '--rtol', '0']);
     // float32 reordering is not bit-exact with PyTorch's float64 reference
     expect(strict.code).toBe(1);
   });
@@ -239,7 +256,7 @@ describe('vit verify', () => {
 describe('vit preprocess', () => {
   it("writes timm's exact input tensor (equal to Pillow + torchvision's) and prints the geometry", async () => {
     const out = join(tmp(), 'cat.safetensors');
-    const { code, stdout } = await runBin(['preprocess', CAT, '--out', out]);
+    const { code, stdout } = await run(['preprocess', CAT, '--out', out]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^source {6}.*cat\.jpg \(451 x 300, jpeg\)$/m);
     expect(stdout).toMatch(/^resized to {2}577 x 384 \(bicubic/m);
@@ -262,7 +279,7 @@ describe('vit preprocess', () => {
 
 describe('vit info', () => {
   it('describes a checkpoint', async () => {
-    const { code, stdout } = await runBin(['info', '--weights', TINY_WEIGHTS, '--tensors']);
+    const { code, stdout } = await run(['info', '--weights', TINY_WEIGHTS, '--tensors']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^model +vit_tiny_fixture$/m);
     expect(stdout).toMatch(/^architecture .*\n +from config\.json beside the weights$/m);
@@ -272,15 +289,15 @@ describe('vit info', () => {
 
   it('says which checkpoint layout it found', async () => {
     const layouts = join(ROOT, 'test', 'fixtures', 'layouts');
-    const hf = await runBin(['info', '--weights', join(layouts, 'tiny_transformers', 'model.safetensors')]);
+    const hf = await run(['info', '--weights', join(layouts, 'tiny_transformers', 'model.safetensors')]);
     expect(hf.code).toBe(0);
     expect(hf.stdout).toMatch(/^checkpoint .*, Hugging Face transformers layout\)$/m);
-    const tv = await runBin(['info', '--weights', join(layouts, 'tiny_torchvision', 'model.safetensors'), '--heads', '3', '--format', 'json']);
+    const tv = await run(['info', '--weights', join(layouts, 'tiny_torchvision', 'model.safetensors'), '--heads', '3', '--format', 'json']);
     expect(JSON.parse(tv.stdout).checkpoint.layout).toBe('torchvision');
   });
 
   it('describes a named model and where its weights would come from', async () => {
-    const { code, stdout } = await runBin(['info', '--model', 'vit_base_patch16_384'], { env: { HF_HUB_CACHE: join(tmp(), 'cache') } });
+    const { code, stdout } = await run(['info', '--model', 'vit_base_patch16_384'], { env: { HF_HUB_CACHE: join(tmp(), 'cache') } });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^parameters +86,859,496$/m);
     expect(stdout).toMatch(/^hub +timm\/vit_base_patch16_384\.augreg_in21k_ft_in1k@main$/m);
