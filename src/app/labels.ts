@@ -40,6 +40,7 @@ export function resolveLabels(
   if (options.configLabels !== undefined && options.configLabels.length === numClasses) {
     return { labels: [...options.configLabels], from: `the config's class names (${options.configSource ?? 'config'})` };
   }
+  if (numClasses === 0) return { labels: [], from: 'none (no classifier head)' };
   if (numClasses === 1000) return { labels: readLabelsFile(IMAGENET_LABELS_PATH, 1000), from: 'the bundled ImageNet-1k names' };
   return { labels: Array.from({ length: numClasses }, (_, i) => `class ${i}`), from: `none: "class 0" .. "class ${numClasses - 1}"` };
 }

@@ -123,6 +123,13 @@ describe('4. one model table: every command that takes a model name accepts the 
     expect(names).toHaveLength(14);
   });
 
+  it('a headless model is described as such', async () => {
+    const { code, stdout } = await runInProcess(['info', '-m', 'vit_large_patch32_224']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^classes +0 \(no classifier head: a feature extractor\)$/m);
+    expect(stdout).toMatch(/^labels +none \(no classifier head\)$/m);
+  });
+
   it.each(names)('info -m %s describes it', async (name) => {
     const { code, stdout } = await runInProcess(['info', '-m', name, '--format', 'json']);
     expect(code).toBe(0);
