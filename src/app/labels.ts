@@ -1,8 +1,11 @@
 // Class names for the classifier's outputs: a labels file (one name per line, in class-index
 // order), a config's label_names, or the bundled ImageNet-1k list.
 
-import { readFileSync } from 'node:fs';
 import { IMAGENET_LABELS_PATH } from '../paths.js';
+import { readRegularFile } from '../util/regular-file.js';
+
+/** The largest labels file read (ImageNet-21k's names are under 1 MB). */
+export const MAX_LABELS_BYTES = 16 * 2 ** 20;
 
 export { IMAGENET_LABELS_PATH };
 
@@ -12,13 +15,7 @@ export class LabelsError extends Error {
 
 /** Read a labels file: one class name per line; a trailing newline is allowed, blank names are not. */
 export function readLabelsFile(path: string, expectedCount: number): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LabelsError(`${path}: cannot read the labels file (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)})`);
-  }
+  const text = readRegularFile(path, MAX_LABELS_BYTES, (problem) => new LabelsError(`${path}: labels file: ${problem}`)).toString('utf8');
   const lines = text.replace(/\r?\n$/, '').split(/\r?\n/);
   if (lines.length !== expectedCount) {
     throw new LabelsError(`${path}: the labels file has ${lines.length} lines but the model has ${expectedCount} classes (one name per line expected)`);
@@ -35,11 +32,20 @@ export function readLabelsFile(path: string, expectedCount: number): string[] {
 export function resolveLabels(
   numClasses: number,
   options: { labelsPath?: string; configLabels?: readonly string[]; configSource?: string },
-): { labels: string[]; from: string } {
+): { labels: string[]; from: string; warning?: string } {
   if (options.labelsPath !== undefined) return { labels: readLabelsFile(options.labelsPath, numClasses), from: `--labels ${options.labelsPath}` };
+  const configSource = options.configSource ?? 'the config';
   if (options.configLabels !== undefined && options.configLabels.length === numClasses) {
-    return { labels: [...options.configLabels], from: `the config's class names (${options.configSource ?? 'config'})` };
+    return { labels: [...options.configLabels], from: `the config's class names (${configSource})` };
   }
+  const warning =
+    options.configLabels !== undefined
+      ? `${configSource}: ${options.configLabels.length} class names for ${numClasses} classes: not used (give --labels to name the classes)`
+      : undefined;
+  return { ...defaultLabels(numClasses), ...(warning !== undefined ? { warning } : {}) };
+}
+
+function defaultLabels(numClasses: number): { labels: string[]; from: string } {
   if (numClasses === 0) return { labels: [], from: 'none (no classifier head)' };
   if (numClasses === 1000) return { labels: readLabelsFile(IMAGENET_LABELS_PATH, 1000), from: 'the bundled ImageNet-1k names' };
   return { labels: Array.from({ length: numClasses }, (_, i) => `class ${i}`), from: `none: "class 0" .. "class ${numClasses - 1}"` };

@@ -1,15 +1,13 @@
 // Reading a JSON config file (config.json, preprocessor_config.json) with errors that say which.
 
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../util/regular-file.js';
 import { ConfigError } from '../vit/config.js';
 
+/** The largest config file read (timm's and transformers' are a few kB; id2label for 22k classes under 1 MB). */
+export const MAX_CONFIG_BYTES = 16 * 2 ** 20;
+
 export function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`${path}: cannot read the config file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = readRegularFile(path, MAX_CONFIG_BYTES, (problem) => new ConfigError(`${path}: config file: ${problem}`)).toString('utf8');
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -1,8 +1,9 @@
 // Reading safetensors tensors as float32, either from a file in memory (zero-copy views) or
 // tensor by tensor from disk straight into caller-owned memory (the model arena).
 
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { openRegularFile, readRegularFile } from '../util/regular-file.js';
 import { decodeFloats, isFloatDtype, type FloatDtype } from './dtype.js';
 import { SafetensorsError } from './errors.js';
 import { parseHeader, readHeaderLength, type SafetensorsHeader, type TensorInfo } from './header.js';
@@ -12,6 +13,9 @@ import { parseHeader, readHeaderLength, type SafetensorsHeader, type TensorInfo 
 if (endianness() !== 'LE') throw new Error('safetensors reader: big-endian hosts are not supported');
 
 /** A whole safetensors file held in memory. */
+/** The largest file SafetensorsBuffer.read loads whole (references; checkpoints are read by SafetensorsFileReader). */
+export const MAX_BUFFERED_FILE_BYTES = 2 ** 30;
+
 export class SafetensorsBuffer {
   private constructor(
     readonly header: SafetensorsHeader,
@@ -24,8 +28,9 @@ export class SafetensorsBuffer {
     return new SafetensorsBuffer(header, bytes);
   }
 
+  /** Read a whole file (a reference or a test fixture: at most MAX_BUFFERED_FILE_BYTES) into memory. */
   static read(path: string): SafetensorsBuffer {
-    return SafetensorsBuffer.parse(readFileSync(path), path);
+    return SafetensorsBuffer.parse(readRegularFile(path, MAX_BUFFERED_FILE_BYTES, (problem) => new SafetensorsError(path, problem)), path);
   }
 
   get names(): string[] {
@@ -61,11 +66,8 @@ export class SafetensorsFileReader {
 
   /** Open `path` and validate its header; the data is not read yet. */
   static open(path: string): SafetensorsFileReader {
-    const fd = openOrExplain(path);
+    const { fd, size: fileSize } = openRegularFile(path, (problem) => new SafetensorsError(path, problem));
     try {
-      const stats = fstatSync(fd);
-      if (stats.isDirectory()) throw new SafetensorsError(path, 'cannot open: is a directory, not a file');
-      const fileSize = stats.size;
       const prefix = new Uint8Array(Math.min(8, fileSize));
       readExactly(fd, prefix, 0, path);
       const headerLength = readHeaderLength(prefix, fileSize, path);
@@ -112,16 +114,6 @@ export class SafetensorsFileReader {
 
   close(): void {
     closeSync(this.fd);
-  }
-}
-
-function openOrExplain(path: string): number {
-  try {
-    return openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory, not a file' };
-    throw new SafetensorsError(path, `cannot open: ${why[code ?? ''] ?? (e as Error).message}`);
   }
 }
 

@@ -1,0 +1,64 @@
+// Opening the files a user names (weights, configs, labels, references) so that none can hang the
+// process or be read without bound: only regular files are opened (a FIFO with no writer blocks
+// open() forever, /dev/zero never ends), and whole-file reads are capped. The FIFO is opened
+// non-blocking and refused after fstat, so there is no window between a check and the open.
+// Callers pass the error type of their domain (a config error, a labels error, ...): it is made
+// from the problem alone, without the path, which the caller's error places as it does.
+
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+
+/** Make the caller's error from a problem such as "cannot open: no such file". */
+export type MakeError = (problem: string) => Error;
+
+const OPEN_FAILURES: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory, not a file',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+};
+
+/** Open `path` for reading if it is a regular file; the caller closes the descriptor. */
+export function openRegularFile(path: string, error: MakeError): { fd: number; size: number } {
+  if (path.includes('\0')) throw error('cannot open: the path contains a NUL byte');
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    throw error(`cannot open: ${OPEN_FAILURES[code] ?? (code || (e as Error).message)}`);
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw error(`cannot open: ${notAFile(stats)}`);
+  }
+  return { fd, size: stats.size };
+}
+
+/** The whole of a regular file of at most `maxBytes` bytes. */
+export function readRegularFile(path: string, maxBytes: number, error: MakeError): Buffer {
+  const { fd, size } = openRegularFile(path, error);
+  try {
+    if (size > maxBytes) throw error(`${size} bytes, more than the ${maxBytes}-byte limit for this kind of file`);
+    const bytes = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, bytes, done, size - done, done);
+      if (n === 0) throw error('the file shrank while being read');
+      done += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function notAFile(stats: Stats): string {
+  if (stats.isDirectory()) return 'is a directory, not a file';
+  if (stats.isFIFO()) return 'is a pipe (FIFO), not a regular file';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'is a device, not a regular file';
+  if (stats.isSocket()) return 'is a socket, not a regular file';
+  return 'not a regular file';
+}
