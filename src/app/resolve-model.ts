@@ -205,13 +205,13 @@ function finish(
   request: ModelRequest,
   extra: { weights: string; hub?: ResolvedModel['hub']; warnings?: readonly string[] },
 ): ResolvedModel {
-  const { labels, from } = resolveLabels(resolved.config.numClasses, { labelsPath: request.labels, configLabels: resolved.labelNames, configSource: resolved.provenance.architecture });
+  const { labels, from, warning } = resolveLabels(resolved.config.numClasses, { labelsPath: request.labels, configLabels: resolved.labelNames, configSource: resolved.provenance.architecture });
   return {
     ...resolved,
     labels,
     provenance: { ...resolved.provenance, labels: from, weights: extra.weights },
     hub: extra.hub,
-    warnings: [...(extra.warnings ?? []), ...guessWarnings(resolved)],
+    warnings: [...(extra.warnings ?? []), ...(resolved.warnings ?? []), ...(warning !== undefined ? [warning] : []), ...guessWarnings(resolved)],
   };
 }
 

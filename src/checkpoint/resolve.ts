@@ -52,6 +52,7 @@ export function resolveStoredShapes(
     named: request.named,
     numHeads: request.numHeads,
   });
+  checkInputFits(model);
   return { ...model, configFiles: configFilesOf(config, processorConfig) };
 }
 
@@ -67,6 +68,7 @@ export function resolveConfigFile(config: ConfigFile, request: Omit<CheckpointRe
   const processorConfig = isTransformers ? findProcessorConfig([dirname(config.path)]) : undefined;
   try {
     const model = layout.resolve({ source: config.path, shapes: new Map(), config, processorConfig, named: request.named, numHeads: request.numHeads });
+    checkInputFits(model);
     return { ...model, configFiles: configFilesOf(config, processorConfig) };
   } catch (e) {
     // Without weights there are no shapes: say so instead of "patch_embed.proj.weight is missing".
@@ -74,6 +76,17 @@ export function resolveConfigFile(config: ConfigFile, request: Omit<CheckpointRe
       throw new ConfigError(`${config.path}: the config does not fully describe the architecture, and there are no weights to read the rest from: give --weights`);
     }
     throw e;
+  }
+}
+
+/** The preprocessing must make the inputs the architecture takes (timm would fail at the first batch). */
+function checkInputFits(model: CheckpointModel): void {
+  const { inChans, imgSize } = model.config;
+  const made = model.preprocess.inputSize;
+  if (made[0] !== inChans || made[1] !== imgSize || made[2] !== imgSize) {
+    throw new ConfigError(
+      `the preprocessing (${model.provenance.preprocessing}) makes [${made.join(', ')}] inputs, but the architecture (${model.provenance.architecture}) takes [${inChans}, ${imgSize}, ${imgSize}]`,
+    );
   }
 }
 

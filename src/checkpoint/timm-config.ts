@@ -12,6 +12,8 @@ import type { Shape } from '../vit/parameters.js';
 /** What a timm config.json or the shapes settle (the layout file adds layout and provenance). */
 export interface TimmResolution extends ModelSpec {
   readonly notes: readonly string[];
+  /** Problems that do not stop the model (a malformed optional field, ignored and named). */
+  readonly warnings?: readonly string[];
   /** Class names carried by the config (timm's optional `label_names`). */
   readonly labelNames?: readonly string[];
   /** Where the head count came from. */
@@ -42,8 +44,8 @@ interface TimmConfigJson {
   architecture?: unknown;
   num_classes?: unknown;
   global_pool?: unknown;
-  model_args?: Record<string, unknown>;
-  pretrained_cfg?: Record<string, unknown>;
+  model_args?: unknown;
+  pretrained_cfg?: unknown;
   label_names?: unknown;
 }
 
@@ -57,7 +59,8 @@ export function resolveFromTimmConfig(json: unknown, source: string, shapes: Rea
   const cfg = json as TimmConfigJson;
   const architecture = typeof cfg.architecture === 'string' ? cfg.architecture : undefined;
   const named = architecture !== undefined ? NAMED_MODELS.get(architecture) : undefined;
-  const args = cfg.model_args ?? {};
+  const args = objectField(cfg, 'model_args', source) ?? {};
+  const pretrainedCfg = objectField(cfg, 'pretrained_cfg', source);
   const notes: string[] = [];
 
   checkPlainVit({ ...args, ...(cfg.global_pool !== undefined ? { global_pool: cfg.global_pool } : {}) }, source);
@@ -82,15 +85,17 @@ export function resolveFromTimmConfig(json: unknown, source: string, shapes: Rea
     numHeads: numHeads ?? statedHeads ?? base.numHeads,
     // timm: mlp_hidden_dim = int(embed_dim * mlp_ratio)
     mlpHiddenDim: Math.trunc(embedDim * (mlpRatio ?? base.mlpHiddenDim / base.embedDim)),
-    qkvBias: typeof args.qkv_bias === 'boolean' ? args.qkv_bias : base.qkvBias,
+    qkvBias: boolArg(args, 'qkv_bias', source) ?? base.qkvBias,
     layerNormEps: TIMM_VIT_LAYER_NORM_EPS,
   };
   validateConfig(config, source);
-  const preprocess = preprocessFromPretrainedCfg(cfg.pretrained_cfg, named?.preprocess ?? defaultPreprocess(config.imgSize), source);
-  const labelNames = Array.isArray(cfg.label_names) && cfg.label_names.every((l) => typeof l === 'string') ? (cfg.label_names as string[]) : undefined;
+  const preprocess = preprocessFromPretrainedCfg(pretrainedCfg, named?.preprocess ?? defaultPreprocess(config.imgSize), source);
+  const labelsOk = cfg.label_names === undefined || (Array.isArray(cfg.label_names) && cfg.label_names.every((l) => typeof l === 'string'));
+  const labelNames = labelsOk ? (cfg.label_names as string[] | undefined) : undefined;
+  const warnings = labelsOk ? [] : [`${source}: label_names is not a list of strings: not used as class names`];
   const headsFrom = numHeads !== undefined ? '--heads' : statedHeads !== undefined ? source : (inferred?.headsFrom ?? source);
-  const preprocessFrom = cfg.pretrained_cfg !== undefined ? `${source} (pretrained_cfg)` : named !== undefined ? `named model ${named.name}` : "timm's ViT defaults";
-  return { name: architecture ?? 'vit', config, preprocess, notes, labelNames, headsFrom, preprocessFrom };
+  const preprocessFrom = pretrainedCfg !== undefined ? `${source} (pretrained_cfg)` : named !== undefined ? `named model ${named.name}` : "timm's ViT defaults";
+  return { name: architecture ?? 'vit', config, preprocess, notes, warnings, labelNames, headsFrom, preprocessFrom };
 }
 
 function checkPlainVit(args: Record<string, unknown>, source: string): void {
@@ -102,6 +107,21 @@ function checkPlainVit(args: Record<string, unknown>, source: string): void {
       throw new ConfigError(`${source}: model_args.${key} = ${JSON.stringify(value)} is not supported (only timm's plain class-token ViT is: ${key} = ${JSON.stringify(plain)})`);
     }
   }
+}
+
+/** An optional object field: absent is undefined; null, an array or a scalar is an error. */
+function objectField(obj: object, key: string, source: string): Record<string, unknown> | undefined {
+  const v = (obj as Record<string, unknown>)[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${source}: ${key} must be an object, found ${JSON.stringify(v)}`);
+  return v as Record<string, unknown>;
+}
+
+function boolArg(obj: Record<string, unknown>, key: string, source: string): boolean | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw new ConfigError(`${source}: model_args.${key} must be a boolean (true or false), found ${JSON.stringify(v)}`);
+  return v;
 }
 
 function numberArg(obj: Record<string, unknown>, key: string, source: string): number | undefined {
@@ -121,6 +141,12 @@ function sideArg(obj: Record<string, unknown>, key: string, source: string): num
   return numberArg(obj, key, source);
 }
 
+/** The smallest std accepted (timm's are 0.2 to 0.5): a tiny one turns pixels into infinities. */
+export const MIN_STD = 1e-3;
+
+/** The smallest crop_pct accepted: the image is resized to at most 4x the crop. */
+export const MIN_CROP_PCT = 0.25;
+
 const INTERPOLATIONS: readonly Interpolation[] = ['bicubic', 'bilinear', 'nearest'];
 const CROP_MODES: readonly CropMode[] = ['center', 'squash', 'border'];
 
@@ -131,10 +157,10 @@ function defaultPreprocess(imgSize: number): PreprocessConfig {
 /** timm's pretrained_cfg (input_size, interpolation, mean, std, crop_pct, crop_mode) over `fallback`. */
 export function preprocessFromPretrainedCfg(cfg: Record<string, unknown> | undefined, fallback: PreprocessConfig, source: string): PreprocessConfig {
   if (cfg === undefined) return fallback;
-  const triple = (key: string, value: unknown): readonly [number, number, number] | undefined => {
+  const triple = (key: string, value: unknown, integers = false): readonly [number, number, number] | undefined => {
     if (value === undefined) return undefined;
-    if (!Array.isArray(value) || value.length !== 3 || !value.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-      throw new ConfigError(`${source}: pretrained_cfg.${key} must be three numbers, found ${JSON.stringify(value)}`);
+    if (!Array.isArray(value) || value.length !== 3 || !value.every((x) => typeof x === 'number' && Number.isFinite(x) && (!integers || (Number.isInteger(x) && x > 0)))) {
+      throw new ConfigError(`${source}: pretrained_cfg.${key} must be three ${integers ? 'positive integers' : 'numbers'}, found ${JSON.stringify(value)}`);
     }
     return value as [number, number, number];
   };
@@ -147,11 +173,12 @@ export function preprocessFromPretrainedCfg(cfg: Record<string, unknown> | undef
     throw new ConfigError(`${source}: pretrained_cfg.crop_mode '${String(cropMode)}' is not supported (${CROP_MODES.join(', ')})`);
   }
   const cropPct = numberArg(cfg, 'crop_pct', source) ?? fallback.cropPct;
-  if (!(cropPct > 0 && cropPct <= 1)) throw new ConfigError(`${source}: pretrained_cfg.crop_pct must be in (0, 1], found ${cropPct}`);
+  // timm's crop_pct values are 0.75 to 1; below MIN_CROP_PCT the resize target (size / crop_pct) explodes.
+  if (!(cropPct >= MIN_CROP_PCT && cropPct <= 1)) throw new ConfigError(`${source}: pretrained_cfg.crop_pct must be in [${MIN_CROP_PCT}, 1], found ${cropPct}`);
   const std = triple('std', cfg.std) ?? fallback.std;
-  if (std.some((s) => s <= 0)) throw new ConfigError(`${source}: pretrained_cfg.std must be positive, found ${JSON.stringify(std)}`);
+  if (std.some((s) => !(s >= MIN_STD))) throw new ConfigError(`${source}: pretrained_cfg.std must be at least ${MIN_STD}, found ${JSON.stringify(std)}`);
   return {
-    inputSize: triple('input_size', cfg.input_size) ?? fallback.inputSize,
+    inputSize: triple('input_size', cfg.input_size, true) ?? fallback.inputSize,
     interpolation: interpolation as Interpolation,
     mean: triple('mean', cfg.mean) ?? fallback.mean,
     std,

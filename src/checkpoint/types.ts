@@ -61,6 +61,8 @@ export interface CheckpointModel extends ModelSpec {
   readonly labelNames?: readonly string[];
   /** Human-readable notes on anything guessed or mapped. */
   readonly notes: readonly string[];
+  /** Problems that do not stop the model (a malformed optional field, ignored and named). */
+  readonly warnings?: readonly string[];
   readonly provenance: Provenance;
   /** The config files read, for display: config.json (and preprocessor_config.json). */
   readonly configFiles?: readonly string[];

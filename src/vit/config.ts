@@ -38,18 +38,40 @@ export function configDifferences(a: VitConfig, b: VitConfig): (keyof VitConfig)
   return (Object.keys(a) as (keyof VitConfig)[]).filter((key) => a[key] !== b[key]);
 }
 
-/** Structural checks that the forward pass relies on. Throws with every problem listed. */
+// Upper bounds on every architecture number, checked before anything is built from them (a
+// config from the hub could say depth 10^9). Each is far above any ViT in timm (ViT-g/14: width
+// 1664, depth 48, MLP 8192; 21,843 classes in ImageNet-21k) and keeps the parameter table small.
+export const CONFIG_LIMITS: Readonly<Record<Exclude<keyof VitConfig, 'qkvBias' | 'layerNormEps'>, number>> = {
+  imgSize: 4096,
+  patchSize: 1024,
+  inChans: 3,
+  numClasses: 1_000_000,
+  embedDim: 16384,
+  depth: 256,
+  numHeads: 1024,
+  mlpHiddenDim: 65536,
+};
+/** Tokens per image (a 128 x 128 patch grid and the class token). */
+export const MAX_TOKENS = 128 * 128 + 1;
+
+/** Structural checks that the forward pass relies on, and the bounds above. Throws with every problem listed. */
 export function validateConfig(config: VitConfig, source: string): void {
   const problems: string[] = [];
   for (const [key, value] of Object.entries(config)) {
-    if (key === 'qkvBias') continue;
-    if (key === 'layerNormEps') {
-      if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) problems.push(`layerNormEps must be a non-negative number, got ${value}`);
+    if (key === 'qkvBias') {
+      if (typeof value !== 'boolean') problems.push(`qkvBias must be true or false, got ${JSON.stringify(value)}`);
+    } else if (key === 'layerNormEps') {
+      if (!(typeof value === 'number' && value >= 0 && value < 1)) problems.push(`layerNormEps must be a number in [0, 1), got ${value}`);
     } else if (!(Number.isInteger(value) && (value as number) > 0)) {
       problems.push(`${key} must be a positive integer, got ${value}`);
+    } else if ((value as number) > CONFIG_LIMITS[key as keyof typeof CONFIG_LIMITS]) {
+      problems.push(`${key} ${value} is more than ${CONFIG_LIMITS[key as keyof typeof CONFIG_LIMITS]}`);
     }
   }
+  if (problems.length > 0) throw new ConfigError(`${source}: invalid model configuration: ${problems.join('; ')}`);
+  if (config.inChans !== 3) problems.push(`inChans must be 3 (RGB images), got ${config.inChans}`);
   if (config.imgSize % config.patchSize !== 0) problems.push(`imgSize ${config.imgSize} is not a multiple of patchSize ${config.patchSize}`);
+  else if (tokensOf(config) > MAX_TOKENS) problems.push(`${tokensOf(config)} tokens per image is more than ${MAX_TOKENS}`);
   if (config.embedDim % config.numHeads !== 0) problems.push(`embedDim ${config.embedDim} is not divisible by numHeads ${config.numHeads}`);
   if (problems.length > 0) throw new ConfigError(`${source}: invalid model configuration: ${problems.join('; ')}`);
 }

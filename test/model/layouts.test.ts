@@ -290,7 +290,7 @@ describe('preprocessor_config.json', () => {
     [{ rescale_factor: 1 }, /rescale_factor 1 is not supported/],
     [{ do_rescale: false }, /do_rescale false is not supported/],
     [{ image_processor_type: 'BeitImageProcessor' }, /image processor "BeitImageProcessor" is not supported/],
-    [{ image_std: [0.5, 0, 0.5] }, /image_std must be positive/],
+    [{ image_std: [0.5, 0, 0.5] }, /image_std must be at least 0.001/],
   ])('refuses %j', (json, message) => {
     expect(() => preprocessFromProcessorConfig(json, 'p', 32)).toThrow(message);
   });
