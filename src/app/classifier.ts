@@ -4,6 +4,7 @@
 // record and never stops the others.
 
 import { ImageDecodeError, loadImageTensor, type DecodeOptions, type PreprocessGeometry, type ResizeEngine, type RgbImage } from '../image/index.js';
+import { countNonFinite } from '../util/non-finite.js';
 import type { InputItem, InputError } from './inputs.js';
 import type { Classifier } from './load-model.js';
 import { topPredictions, type Prediction } from './predictions.js';
@@ -17,6 +18,15 @@ export interface PrepareOptions {
 export interface ClassifyOptions extends PrepareOptions {
   /** How many classes to return; default 5. */
   topk?: number;
+}
+
+/** An image whose logits came out NaN or infinite (damaged weights, or an input that overflowed): no ranking is meaningful. */
+export class NonFiniteOutputError extends Error {
+  override name = 'NonFiniteOutputError';
+  readonly code = 'NONFINITE';
+  constructor(image: string, count: number, classes: number) {
+    super(`${image}: the model's output holds ${count} non-finite value${count === 1 ? '' : 's'} (NaN or infinity) of ${classes}: no class can be ranked`);
+  }
 }
 
 export interface Classification {
@@ -41,6 +51,10 @@ export async function classifyMany(
 ): Promise<Classification[]> {
   const prepared = await Promise.all(images.map((img) => prepareImage(classifier, img, options)));
   const logits = runBatch(classifier, prepared.map((p) => p.tensor));
+  logits.forEach((row, i) => {
+    const bad = countNonFinite(row);
+    if (bad > 0) throw new NonFiniteOutputError(typeof images[i] === 'string' ? images[i] : `image ${i}`, bad, row.length);
+  });
   return prepared.map((p, i) => ({
     predictions: topPredictions(logits[i], classifier.labels, options.topk ?? 5),
     geometry: p.geometry,
@@ -106,7 +120,13 @@ export async function* classifyStream(classifier: Classifier, items: readonly In
       const file = items[start + i].path;
       if ('tensor' in p) {
         const row = logits[g++];
-        yield { file, predictions: topPredictions(row, classifier.labels, topk), logits: row };
+        const bad = countNonFinite(row);
+        if (bad > 0) {
+          const { code, message } = new NonFiniteOutputError(file, bad, row.length);
+          yield { file, error: { code, message } };
+        } else {
+          yield { file, predictions: topPredictions(row, classifier.labels, topk), logits: row };
+        }
       } else {
         yield { file, error: p };
       }

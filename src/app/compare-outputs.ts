@@ -64,7 +64,8 @@ function compareSample(a: Float32Array, b: Float32Array, tolerance: Tolerance): 
     const diff = Math.abs(a[i] - b[i]);
     maxAbs = Math.max(maxAbs, diff);
     if (b[i] !== 0) maxRel = Math.max(maxRel, diff / Math.abs(b[i]));
-    if (!(diff <= tolerance.atol + tolerance.rtol * Math.abs(b[i]))) within = false; // NaN fails too
+    // A non-finite value on either side fails, even two equal infinities: no tolerance covers them.
+    if (!(Number.isFinite(a[i]) && Number.isFinite(b[i]) && diff <= tolerance.atol + tolerance.rtol * Math.abs(b[i]))) within = false;
     dot += a[i] * b[i];
     normA += a[i] * a[i];
     normB += b[i] * b[i];

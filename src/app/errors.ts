@@ -7,6 +7,7 @@ import { HubError } from '../hub/index.js';
 import { ImageDecodeError } from '../image/errors.js';
 import { SafetensorsError } from '../safetensors/index.js';
 import { ConfigError } from '../vit/config.js';
+import { NonFiniteOutputError } from './classifier.js';
 import { LabelsError } from './labels.js';
 
 /**
@@ -26,6 +27,6 @@ export function errorKind(error: unknown): ErrorKind | undefined {
   ) {
     return 'model';
   }
-  if (error instanceof ImageDecodeError) return 'input';
+  if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
   return undefined;
 }

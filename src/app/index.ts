@@ -1,7 +1,7 @@
 // The application layer: everything the command line (and a Node service) does, as functions.
 // src/cli parses arguments and formats output over this; src/index.ts exports it as the library.
 
-export { classify, classifyMany, classifyStream, prepareImage, runBatch } from './classifier.js';
+export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, runBatch } from './classifier.js';
 export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, PrepareOptions } from './classifier.js';
 export { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';
 export { VERSION } from './constants.js';

@@ -4,10 +4,12 @@
 // destination; no intermediate copy of the weights).
 
 import { SafetensorsFileReader } from '../safetensors/index.js';
+import { countNonFinite } from '../util/non-finite.js';
 import type { VitConfig } from '../vit/config.js';
 import type { Shape } from '../vit/parameters.js';
 import { detectLayout } from './registry.js';
 import { checkStoredTensors } from './stored-check.js';
+import { WeightsError } from './tensor-check.js';
 import { timmView, type TimmTensor } from './timm-view.js';
 import type { CheckpointLayout, LayoutDefinition, TensorSummary } from './types.js';
 
@@ -79,6 +81,10 @@ export class CheckpointSource {
       const floats = this.reader.info(part).numel;
       this.reader.readInto(part, dest.subarray(offset, offset + floats));
       offset += floats;
+    }
+    const bad = countNonFinite(dest);
+    if (bad > 0) {
+      throw new WeightsError(`${this.reader.header.source}: ${timmName} holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or infinity) of ${dest.length}: the checkpoint is damaged`);
     }
   }
 
