@@ -8,14 +8,38 @@ import { ImageDecodeError } from '../image/errors.js';
 import { SafetensorsError } from '../safetensors/index.js';
 import { ConfigError } from '../vit/config.js';
 import { NonFiniteOutputError } from './classifier.js';
+import { InputListError } from './inputs.js';
 import { LabelsError } from './labels.js';
 
 /**
  * 'model': weights, config, labels, reference or download problem (exit 3);
  * 'input': an image that could not be used (exit 1);
+ * 'output': a result that could not be written (exit 74, sysexits' EX_IOERR);
+ * 'usage': the request itself is unusable (exit 2), e.g. a list of inputs beyond the limits;
  * undefined: not an expected error (a bug).
  */
-export type ErrorKind = 'model' | 'input';
+export type ErrorKind = 'model' | 'input' | 'output' | 'usage';
+
+/** A result file that could not be written (a missing folder, a directory, a full disk). */
+export class OutputError extends Error {
+  override name = 'OutputError';
+}
+
+const WRITE_FAILURES: Readonly<Record<string, string>> = {
+  ENOENT: 'no such folder',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a part of the path is not a directory',
+  EIO: 'input/output error',
+};
+
+/** The OutputError for a failed write of `path` (`what` says what was being written). */
+export function outputError(path: string, what: string, error: unknown): OutputError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return new OutputError(`${path}: cannot write ${what}: ${WRITE_FAILURES[code] ?? (code || String(error))}`);
+}
 
 export function errorKind(error: unknown): ErrorKind | undefined {
   if (
@@ -28,5 +52,7 @@ export function errorKind(error: unknown): ErrorKind | undefined {
     return 'model';
   }
   if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
+  if (error instanceof OutputError) return 'output';
+  if (error instanceof InputListError) return 'usage';
   return undefined;
 }

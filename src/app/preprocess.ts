@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { loadImageTensor, type DecodeOptions, type LoadedImage, type ResizeEngine } from '../image/index.js';
 import { encodeSafetensors } from '../safetensors/index.js';
+import { outputError } from './errors.js';
 import { resolveModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 
 export interface PreprocessRequest extends Omit<ModelRequest, 'fetch' | 'labels'> {
@@ -28,12 +29,14 @@ export async function preprocessToFile(request: PreprocessRequest): Promise<Prep
   const image = await loadImageTensor(request.image, cfg, { ...request.decode, resize });
   const [, h, w] = cfg.inputSize;
   const shape: PreprocessResult['shape'] = [1, 3, h, w];
-  writeFileSync(
-    request.out,
-    encodeSafetensors(
-      { input: { shape, data: image.tensor } },
-      { source: request.image, model: model.name, resize, preprocess: JSON.stringify(cfg), geometry: JSON.stringify(image.geometry) },
-    ),
+  const bytes = encodeSafetensors(
+    { input: { shape, data: image.tensor } },
+    { source: request.image, model: model.name, resize, preprocess: JSON.stringify(cfg), geometry: JSON.stringify(image.geometry) },
   );
+  try {
+    writeFileSync(request.out, bytes);
+  } catch (e) {
+    throw outputError(request.out, 'the tensor', e);
+  }
   return { model, image, shape };
 }

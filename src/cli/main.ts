@@ -11,6 +11,7 @@ import { infoCommand } from './commands/info.js';
 import { preprocessCommand } from './commands/preprocess.js';
 import { verifyCommand } from './commands/verify.js';
 import { classifyError, EXIT, EXIT_CODES_HELP, UsageError } from './errors.js';
+import { escapeControl } from './escape.js';
 import { processIO, type CliIO } from './io.js';
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
@@ -42,8 +43,26 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     const kind = error instanceof CommanderError || error instanceof UsageError ? undefined : (await import('../app/errors.js')).errorKind(error);
     const reported = classifyError(error, kind);
     // commander has already printed its own message.
-    if (!(error instanceof CommanderError)) io.stderr.write(`vit: ${reported.message}\n`);
+    if (!(error instanceof CommanderError)) io.stderr.write(`vit: ${escapeControl(reported.message)}\n`);
     if (process.env.VIT_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return reported.exitCode;
+  }
+}
+
+/**
+ * For the real process: a reader that closes the pipe early (`vit ... | head`) ends the run
+ * quietly with the exit code so far; any other failure to write (a full disk, `> /dev/full`) is
+ * one line on stderr and exit 74. `exit` ends the process.
+ */
+export function guardOutputStreams(exit: (code: number) => void, io: CliIO = processIO()): void {
+  for (const [name, stream] of [
+    ['stdout', io.stdout],
+    ['stderr', io.stderr],
+  ] as const) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') return exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK);
+      if (name === 'stdout') io.stderr.write(`vit: cannot write the results to stdout: ${error.code ?? error.message}\n`);
+      exit(EXIT.OUTPUT);
+    });
   }
 }
