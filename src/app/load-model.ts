@@ -2,6 +2,7 @@
 // against the architecture (all problems at once, before anything runs), then read the weights
 // from disk straight into the backend's arena (vit/weights.ts, driven by the parameter table).
 
+import { availableParallelism } from 'node:os';
 import { createBackend, type BackendName } from '../backend/index.js';
 import type { Backend } from '../backend/types.js';
 import type { CheckpointSource } from '../checkpoint/index.js';
@@ -82,8 +83,21 @@ export interface Classifier {
   readonly labels: readonly string[];
   /** The checkpoint actually loaded. */
   readonly weightsPath: string;
+  /** What the caller should be told: guessed settings, ignored fields, clamped options. */
+  readonly warnings: readonly string[];
   /** Release worker threads; the classifier is unusable afterwards. */
   dispose(): void;
+}
+
+/**
+ * Start the kernels with at most one thread per core: more only contend for the same cores (and
+ * each costs a worker and its memory). Asking for more is said in the warnings, never silently cut.
+ */
+export async function startBackend(name: BackendName = 'auto', threads?: number): Promise<{ backend: Backend; warnings: string[] }> {
+  const cores = availableParallelism();
+  const warnings = threads !== undefined && threads > cores ? [`--threads ${threads} is more than the ${cores} cores: using ${cores}`] : [];
+  const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores) });
+  return { backend, warnings };
 }
 
 /** The library's front door: a ready classifier (local weights, or the hub cache / a download). */
@@ -92,10 +106,10 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
   try {
     const checkpoint = requireSource(source, model);
     options.onStage?.('load', checkpoint.path);
-    const backend = await createBackend(options.backend ?? 'auto', { threads: options.threads });
+    const { backend, warnings } = await startBackend(options.backend, options.threads);
     try {
       const loaded = loadFrom(checkpoint, model, backend, options.batchSize ?? 1);
-      return { model: loaded, labels: model.labels, weightsPath: checkpoint.path, dispose: () => backend.dispose() };
+      return { model: loaded, labels: model.labels, weightsPath: checkpoint.path, warnings: [...model.warnings, ...warnings], dispose: () => backend.dispose() };
     } catch (e) {
       backend.dispose();
       throw e;

@@ -6,12 +6,12 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { createBackend, type BackendName } from '../backend/index.js';
+import type { BackendName } from '../backend/index.js';
 import { SafetensorsBuffer, SafetensorsError } from '../safetensors/index.js';
 import { BUNDLED_FIXTURES_DIR } from '../paths.js';
 import { NAMED_MODELS } from '../vit/named-models.js';
 import { compareOutputs, DEFAULT_TOLERANCE, type OutputComparison, type Tolerance } from './compare-outputs.js';
-import { loadVitModel } from './load-model.js';
+import { loadVitModel, startBackend } from './load-model.js';
 
 export interface VerifyPair {
   name: string;
@@ -35,6 +35,8 @@ export interface VerifyRun extends VerifyPair {
   logits: OutputComparison;
   features?: OutputComparison;
   passed: boolean;
+  /** What the caller should be told: guessed settings, ignored fields, clamped options. */
+  warnings: string[];
 }
 
 /** A reference file that does not fit the model (exit 3), or that is malformed. */
@@ -67,7 +69,7 @@ export async function verifyPair(pair: VerifyPair, options: VerifyOptions = {}):
     rtol: options.rtol ?? metadataTolerance(meta.rtol, 'rtol', pair.reference) ?? DEFAULT_TOLERANCE.rtol,
   };
   const metaModel = meta.model !== undefined && NAMED_MODELS.has(meta.model) ? meta.model : undefined;
-  const backend = await createBackend(options.backend ?? 'auto', { threads: options.threads });
+  const { backend, warnings } = await startBackend(options.backend, options.threads);
   try {
     const batch = referenceBatch(reference, pair.reference);
     const model = await loadVitModel(pair.weights, { backend, config: options.config, model: options.model ?? metaModel, heads: options.heads, maxBatch: batch, fetch: 'cache' });
@@ -80,7 +82,7 @@ export async function verifyPair(pair: VerifyPair, options: VerifyOptions = {}):
     const logits = compareOutputs(out.logits, reference.float32('logits'), batch, tolerance);
     const features = hasFeatures ? compareOutputs(out.features, reference.float32('features'), batch, tolerance) : undefined;
     const passed = logits.withinTolerance && (features?.withinTolerance ?? true);
-    return { ...pair, samples: batch, tolerance, logits, features, passed };
+    return { ...pair, samples: batch, tolerance, logits, features, passed, warnings: [...model.resolved.warnings, ...warnings] };
   } finally {
     backend.dispose();
   }

@@ -13,6 +13,20 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
+/** A positive integer no larger than `max` (a flag value is bounded like any input). */
+export function integerUpTo(max: number): (value: string) => number {
+  return (value) => {
+    const n = positiveInteger(value);
+    if (n > max) throw new InvalidArgumentError(`expected at most ${max}, received '${value}'`);
+    return n;
+  };
+}
+
+/** Worker threads beyond the cores give nothing (the application clamps to them); beyond this the value is a mistake. */
+export const MAX_THREADS = 256;
+/** Images per forward pass beyond this are a mistake (the application also clamps to what fits in memory). */
+export const MAX_BATCH_SIZE = 1024;
+
 export function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, received '${value}'`);
@@ -59,7 +73,7 @@ export const backendOption = () =>
 
 // The default (one thread per core) is the backend's; commander only shows it.
 export const threadsOption = () =>
-  new Option('-t, --threads <n>', 'worker threads (default: the number of cores)').argParser(positiveInteger).env('VIT_THREADS');
+  new Option('-t, --threads <n>', 'worker threads (default and most: the number of cores)').argParser(integerUpTo(MAX_THREADS)).env('VIT_THREADS');
 
 export const quietOption = () => new Option('-q, --quiet', 'no progress display on stderr').env('VIT_QUIET');
 

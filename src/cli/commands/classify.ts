@@ -11,6 +11,8 @@ import {
   configOption,
   headsOption,
   HUB_HELP,
+  integerUpTo,
+  MAX_BATCH_SIZE,
   modelOption,
   offlineOption,
   positiveInteger,
@@ -34,6 +36,7 @@ interface ClassifyOpts {
   backend: BackendName;
   resize: ResizeEngine;
   recursive?: boolean;
+  null?: boolean;
   autoOrient?: boolean;
   colourManage?: boolean;
   maxPixels?: number;
@@ -52,7 +55,7 @@ export function classifyCommand(io: CliIO, setExitCode: (code: number) => void):
     .addOption(new Option('-l, --labels <file>', "class names, one per line (default: the config's class names, else the bundled ImageNet-1k list)").env('VIT_LABELS'))
     .addOption(new Option('-k, --topk <n>', 'classes to show per image').argParser(positiveInteger).default(5).env('VIT_TOPK'))
     .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('text').env('VIT_FORMAT'))
-    .addOption(new Option('-b, --batch-size <n>', 'images per forward pass').argParser(positiveInteger).default(4).env('VIT_BATCH_SIZE'))
+    .addOption(new Option('-b, --batch-size <n>', 'images per forward pass').argParser(integerUpTo(MAX_BATCH_SIZE)).default(4).env('VIT_BATCH_SIZE'))
     .addOption(threadsOption())
     .addOption(backendOption())
     .addOption(
@@ -62,6 +65,7 @@ export function classifyCommand(io: CliIO, setExitCode: (code: number) => void):
         .env('VIT_RESIZE'),
     )
     .addOption(new Option('-r, --recursive', 'also take images from subdirectories'))
+    .addOption(new Option('-0, --null', "paths read from stdin ('-') are separated by NUL bytes, as find -print0 writes them"))
     .addOption(new Option('--auto-orient', 'apply the EXIF orientation (timm does not: off by default)'))
     .addOption(new Option('--colour-manage', 'convert embedded ICC profiles to sRGB (Pillow and timm do not: off by default)'))
     .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(positiveInteger).env('VIT_MAX_PIXELS'))
@@ -75,7 +79,7 @@ async function runClassify(inputs: string[], opts: ClassifyOpts, io: CliIO): Pro
   const app = await loadApp();
   const progress = await createProgress(io, opts.quiet === true);
   try {
-    const items = await app.expandInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin });
+    const items = await app.expandInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin, nullSeparated: opts.null === true });
     if (items.length === 0) throw new UsageError("no inputs: name image files or directories, or '-' to read paths from stdin");
     const imageCount = items.filter((i) => !('error' in i)).length;
 
@@ -92,7 +96,7 @@ async function runClassify(inputs: string[], opts: ClassifyOpts, io: CliIO): Pro
       onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
     });
     try {
-      for (const warning of classifier.model.resolved.warnings) progress.warn(`vit: warning: ${warning}`);
+      for (const warning of classifier.warnings) progress.warn(`vit: warning: ${warning}`);
       const classes = classifier.model.config.numClasses;
       if (opts.topk > classes) throw new UsageError(`--topk ${opts.topk} is more than the model's ${classes} classes`);
       const writer = createResultWriter(opts.format, io, { model: classifier.model.resolved.name, weights: classifier.weightsPath });

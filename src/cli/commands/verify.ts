@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_TOLERANCE, type BackendName } from '../../app/constants.js';
 import type { VerifyRun } from '../../app/index.js';
 import { EXIT, UsageError } from '../errors.js';
+import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
 import { backendOption, configOption, headsOption, nonNegativeNumber, quietOption, threadsOption, verifyWeightsOption } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -55,14 +56,16 @@ async function runVerify(opts: VerifyOpts, io: CliIO): Promise<number> {
   try {
     for (const pair of pairs) {
       progress.update(`verifying ${pair.name}`);
-      runs.push(await app.verifyPair(pair, opts));
+      const run = await app.verifyPair(pair, opts);
+      for (const warning of run.warnings) progress.warn(`vit: warning: ${pair.name}: ${warning}`);
+      runs.push(run);
     }
   } finally {
     progress.stop();
   }
   const passed = runs.every((r) => r.passed);
   if (opts.format === 'json') io.stdout.write(`${JSON.stringify({ passed, runs }, null, 2)}\n`);
-  else io.stdout.write(single ? detailReport(runs[0]) : summaryTable(runs));
+  else io.stdout.write(escapeLines(single ? detailReport(runs[0]) : summaryTable(runs)));
   return passed ? EXIT.OK : EXIT.FAILED;
 }
 
