@@ -6,6 +6,7 @@
 //   csv:    a header, then one row per image and rank (one row with the error for a failure)
 
 import type { InputError, Prediction } from '../app/index.js';
+import { escapeControl } from './escape.js';
 import type { CliIO } from './io.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'ndjson', 'csv'] as const;
@@ -41,12 +42,12 @@ function textWriter(io: CliIO): ResultWriter {
   return {
     write(result) {
       if ('error' in result) {
-        io.stderr.write(`${result.error.message}\n`);
+        io.stderr.write(`${escapeControl(result.error.message)}\n`);
         return;
       }
       if (!first) io.stdout.write('\n');
       first = false;
-      io.stdout.write(`${result.file}\n${textTable(result.predictions)}`);
+      io.stdout.write(`${escapeControl(result.file)}\n${textTable(result.predictions)}`);
     },
     end() {},
   };
@@ -54,7 +55,7 @@ function textWriter(io: CliIO): ResultWriter {
 
 /** rank, probability (%), index, class: numbers right-aligned, the class name last. */
 export function textTable(predictions: readonly Prediction[]): string {
-  const rows = predictions.map((p) => [String(p.rank), `${(p.probability * 100).toFixed(2)}%`, String(p.index), p.label]);
+  const rows = predictions.map((p) => [String(p.rank), `${(p.probability * 100).toFixed(2)}%`, String(p.index), escapeControl(p.label)]);
   const header = ['rank', 'probability', 'index', 'class'];
   const widths = [0, 1, 2].map((c) => Math.max(header[c].length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => `  ${cells.slice(0, 3).map((cell, c) => cell.padStart(widths[c])).join('  ')}  ${cells[3]}\n`;
@@ -86,8 +87,8 @@ function csvWriter(io: CliIO): ResultWriter {
   };
 }
 
-/** RFC 4180: quote cells holding a comma, quote or line break; double the quotes inside. */
+/** RFC 4180: quote cells holding a comma or quote; double the quotes inside. Control characters (line breaks too) are escaped first. */
 export function csvCell(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const text = escapeControl(String(value));
+  return /[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -2,6 +2,7 @@
 // otherwise, so that pipes and logs only ever see results and errors.
 
 import type { Ora } from 'ora';
+import { escapeControl } from './escape.js';
 import type { CliIO } from './io.js';
 
 export interface Progress {
@@ -17,7 +18,7 @@ export interface Progress {
 export async function createProgress(io: CliIO, quiet: boolean): Promise<Progress> {
   const interactive = io.stderr.isTTY === true && !quiet;
   if (!interactive) {
-    return { update() {}, note() {}, warn: (text) => io.stderr.write(`${text}\n`), stop() {} };
+    return { update() {}, note() {}, warn: (text) => io.stderr.write(`${escapeControl(text)}\n`), stop() {} };
   }
   const { default: ora } = await import('ora');
   const spinner: Ora = ora({
@@ -29,12 +30,12 @@ export async function createProgress(io: CliIO, quiet: boolean): Promise<Progres
   }).start();
   function show(text: string): void {
     spinner.clear();
-    io.stderr.write(`${text}\n`);
+    io.stderr.write(`${escapeControl(text)}\n`);
     spinner.render();
   }
   return {
     update(text) {
-      spinner.text = text;
+      spinner.text = escapeControl(text);
       spinner.render(); // now, not at the next frame: a step can be shorter than a frame
     },
     note: show,

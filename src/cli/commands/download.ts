@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { DEFAULT_MODEL } from '../../app/constants.js';
+import { escapeControl } from '../escape.js';
 import type { CliIO } from '../io.js';
 import { HUB_HELP, offlineOption, quietOption } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -21,9 +22,9 @@ export function downloadCommand(io: CliIO): Command {
       try {
         const files = await app.downloadModel(model, hubOptionsFor(app, opts, io, progress));
         progress.stop();
-        for (const warning of files.warnings) io.stderr.write(`warning: ${warning}\n`);
-        io.stdout.write(`weights  ${files.weightsPath}\n`);
-        if (files.configPath !== undefined) io.stdout.write(`config   ${files.configPath}\n`);
+        for (const warning of files.warnings) io.stderr.write(`${escapeControl(`warning: ${warning}`)}\n`);
+        io.stdout.write(`${escapeControl(`weights  ${files.weightsPath}`)}\n`);
+        if (files.configPath !== undefined) io.stdout.write(`${escapeControl(`config   ${files.configPath}`)}\n`);
         io.stdout.write(`source   ${files.repo}@${files.commit}${files.fromCache ? ' (already in the cache)' : ''}\n`);
       } finally {
         progress.stop();

@@ -4,6 +4,7 @@
 
 import { Command, Option } from 'commander';
 import type { ModelDescription, VitConfig } from '../../app/index.js';
+import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
 import { configOption, headsOption, HUB_HELP, localWeightsOption, modelOption } from '../options.js';
 import { describePreprocessing, loadApp, type App } from './shared.js';
@@ -33,7 +34,7 @@ export function infoCommand(io: CliIO): Command {
 async function runInfo(opts: InfoOpts, io: CliIO): Promise<void> {
   const app = await loadApp();
   const description = await app.describeModel({ weights: opts.weights, model: opts.model, config: opts.config, heads: opts.heads });
-  io.stdout.write(opts.format === 'json' ? `${JSON.stringify(infoJson(description, opts.tensors === true), null, 2)}\n` : infoText(app, description, opts.tensors === true));
+  io.stdout.write(opts.format === 'json' ? `${JSON.stringify(infoJson(description, opts.tensors === true), null, 2)}\n` : escapeLines(infoText(app, description, opts.tensors === true)));
   // Last, so the description above is still shown for a checkpoint that does not fit.
   if (description.mismatch !== undefined) throw description.mismatch;
 }

@@ -3,6 +3,7 @@
 
 import { Command, Option } from 'commander';
 import { RESIZE_ENGINES, type ResizeEngine } from '../../app/constants.js';
+import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
 import { configOption, HUB_HELP, localWeightsOption, modelOption, positiveInteger } from '../options.js';
 import { describePreprocessing, loadApp } from './shared.js';
@@ -56,7 +57,7 @@ async function runPreprocess(image: string, opts: PreprocessOpts, io: CliIO): Pr
     return;
   }
   io.stdout.write(
-    [
+    escapeLines([
       `source      ${image} (${loaded.width} x ${loaded.height}, ${loaded.format})`,
       ...describePreprocessing(cfg, model.name),
       `from        ${model.provenance.preprocessing}`,
@@ -64,6 +65,6 @@ async function runPreprocess(image: string, opts: PreprocessOpts, io: CliIO): Pr
       `crop box    left ${geometry.cropBox.left}, top ${geometry.cropBox.top}, ${geometry.cropBox.width} x ${geometry.cropBox.height}`,
       `wrote       ${opts.out}: input F32 [${shape.join(', ')}]`,
       '',
-    ].join('\n'),
+    ].join('\n')),
   );
 }
