@@ -18,6 +18,14 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Exit 70 means a bug: no test input may cause it, so a run that ends in it fails the test at once. */
+export const INTERNAL_ERROR = 70;
+
+function refuseInternalError(args: readonly string[], result: CliResult): CliResult {
+  if (result.code === INTERNAL_ERROR) throw new Error(`vit ${args.join(' ')} exited ${INTERNAL_ERROR} (an internal error, a bug): ${result.stderr}`);
+  return result;
+}
+
 /** main(argv) with string streams (set environment variables with vi.stubEnv). */
 export async function runInProcess(args: string[], options: { stdin?: string } = {}): Promise<CliResult> {
   const stdout = new PassThrough();
@@ -27,7 +35,7 @@ export async function runInProcess(args: string[], options: { stdin?: string } =
   stdout.on('data', (c) => out.push(String(c)));
   stderr.on('data', (c) => err.push(String(c)));
   const code = await main(args, { stdout, stderr, stdin: Readable.from([options.stdin ?? '']) });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  return refuseInternalError(args, { code, stdout: out.join(''), stderr: err.join('') });
 }
 
 /** The real bin in a child process. */
@@ -39,7 +47,7 @@ export function runBin(args: string[], options: { stdin?: string; env?: NodeJS.P
       { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
+        resolve(refuseInternalError(args, { code, stdout, stderr }));
       },
     );
     child.stdin?.end(options.stdin ?? '');
