@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchCheckpoint } from './checkpoint.mjs';
+import { machineInfo, printHeader } from './header.mjs';
 import { envInt, maxAbsDiff, median, randomFloats, round, timed } from './stats.mjs';
 
 const [distA, distB] = process.argv.slice(2);
@@ -20,6 +21,7 @@ if (distB === undefined) {
 const pairs = envInt('AB_PAIRS', 12);
 const threads = envInt('AB_THREADS', 2);
 const backendName = process.env.AB_BACKEND ?? 'auto';
+printHeader(machineInfo(), [threads]);
 const checkpoint = benchCheckpoint('vit_base_patch16_384');
 
 async function load(dist) {

@@ -12,11 +12,12 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { relaxedSimdSupported } from '../dist/backend/wasm/index.js';
 import { benchCheckpoint } from './checkpoint.mjs';
+import { machineInfo, printHeader } from './header.mjs';
 import { envInt, maxAbsDiff, round } from './stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,11 +30,12 @@ const kernels = (process.env.BENCH_KERNELS ?? 'relaxed,simd').split(',').filter(
 const threadCounts = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
 const configs = kernels.flatMap((k) => threadCounts.map((threads) => ({ relaxedSimd: k === 'relaxed', threads })));
 
+const machine = machineInfo();
+printHeader(machine, threadCounts);
+
 const report = {
   date: new Date().toISOString(),
-  node: process.version,
-  cpu: cpus()[0]?.model ?? 'unknown',
-  availableParallelism: availableParallelism(),
+  machine,
   settings: { runs, batchRuns, gemmRuns },
   gemm: [],
   model: [],

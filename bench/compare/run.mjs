@@ -23,12 +23,19 @@
 // COMPARE_WAIT_IDLE=S (before each configuration wait up to S seconds for a 2-second window in
 // which the machine is >= 90% idle; for measuring on a shared machine). BENCH_FRESH=1 rewrites the
 // checkpoint (bench/checkpoint.mjs), which also re-exports the ONNX.
+//
+// --node <path or version> (or COMPARE_NODE): run the Node engines (engine.mjs) under that Node
+// binary instead of this script's own, e.g. `node run.mjs --node 24`; a version (24, 26.1.0) is
+// installed from the npm registry by scripts/node-version.sh (cached in ~/.cache/vit-node).
+// The header printed first (bench/header.mjs) names that Node and V8, the CPU and its SIMD flags.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { machineInfo, printHeader } from '../header.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -59,6 +66,9 @@ const threadCounts = envList('COMPARE_THREADS', '2,1').map(Number);
 const engines = envList('COMPARE_ENGINES', Object.keys(ENGINES).join(','));
 for (const e of engines) if (!(e in ENGINES)) throw new Error(`COMPARE_ENGINES: unknown engine ${e} (expected ${Object.keys(ENGINES).join(', ')})`);
 for (const t of threadCounts) if (!(Number.isInteger(t) && t > 0)) throw new Error(`COMPARE_THREADS: ${t} is not a positive integer`);
+const { values: options } = parseArgs({ options: { node: { type: 'string', default: process.env.COMPARE_NODE || process.execPath } } });
+const machine = machineInfo(options.node);
+printHeader(machine, threadCounts);
 
 if (!existsSync(join(root, 'dist/backend/index.js'))) fail('dist/ is missing: run `npm run build` at the repository root first');
 if (!existsSync(join(here, 'node_modules/onnxruntime-web'))) fail('onnxruntime is not installed: run `npm install` in bench/compare first');
@@ -80,9 +90,7 @@ writeFileSync(inputPath, new Uint8Array(input.buffer));
 
 const report = {
   date: new Date().toISOString(),
-  node: process.version,
-  cpu: cpus()[0]?.model ?? 'unknown',
-  availableParallelism: availableParallelism(),
+  machine,
   git: gitState(),
   wasmBuild: wasmBuild(),
   settings: { runs, warmup, processes, interleave, batch: 1, threads: threadCounts, engines, input: `uniform [-1,1) seed ${INPUT_SEED}, [1,3,${S},${S}]` },
@@ -230,7 +238,7 @@ function ensureOnnx(checkpointPath) {
 }
 
 function child(script, args) {
-  const command = script.endsWith('.py') ? PYTHON : process.execPath;
+  const command = script.endsWith('.py') ? PYTHON : machine.node.path;
   const run = spawnSync(command, [join(here, script), JSON.stringify(args)], {
     cwd: here,
     encoding: 'utf8',

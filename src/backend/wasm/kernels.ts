@@ -3,7 +3,8 @@
 //
 // Relaxed SIMD is standard from V8 11.4; Node 20 (V8 11.3) has it behind a flag. The flag is set
 // here, before the first compile, which covers worker threads too (flags are process-wide), so
-// users never pass it. Support is decided by validating a tiny module, not by version sniffing.
+// users never pass it. Support is decided by validating a tiny module; the V8 version only decides
+// whether the flag is worth trying (see relaxedSimdFlag).
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -36,10 +37,25 @@ const RELAXED_PROBE = new Uint8Array([
 
 let relaxedSupport: boolean | null = null;
 
+/**
+ * The V8 flag that turns relaxed SIMD on in V8 `v8Version` (process.versions.v8), or null when that
+ * V8 needs none. The feature shipped in 11.4 and the flag was later dropped (V8 12.4, 13.6 and 14.6
+ * of Node 22, 24 and 26 reject it), and v8.setFlagsFromString() with an unknown flag does not throw:
+ * V8 prints "Error: unrecognized flag" to stderr. So only V8 before 11.4 gets it; a later V8 that
+ * fails the probe (x64 without SSE4.1, where V8 has no wasm SIMD at all) cannot be helped by a flag.
+ */
+export function relaxedSimdFlag(v8Version: string | undefined): string | null {
+  const match = /^(\d+)\.(\d+)\./.exec(v8Version ?? '');
+  if (match === null) return null;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major < 11 || (major === 11 && minor < 4) ? '--experimental-wasm-relaxed-simd' : null;
+}
+
 /** Whether this runtime can compile relaxed-SIMD code (enabling V8's flag if that is what it takes). */
 export function relaxedSimdSupported(): boolean {
   if (relaxedSupport === null) {
-    if (!wasm.validate(RELAXED_PROBE)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    const flag = relaxedSimdFlag(process.versions.v8);
+    if (flag !== null && !wasm.validate(RELAXED_PROBE)) v8.setFlagsFromString(flag);
     relaxedSupport = wasm.validate(RELAXED_PROBE);
   }
   return relaxedSupport;
