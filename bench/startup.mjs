@@ -3,9 +3,9 @@
 // Usage: node bench/startup.mjs      Environment: STARTUP_RUNS (default 20).
 
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineInfo, printHeader } from './header.mjs';
 import { envInt, median, round } from './stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,7 +27,8 @@ const times = Object.fromEntries(Object.keys(commands).map((name) => [name, []])
 for (let r = 0; r < runs; r++) for (const [name, args] of Object.entries(commands)) times[name].push(wallMs(args));
 
 const floor = median(times['node -e 0']);
-console.log(`start-up, ${runs} runs each, alternated; Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}`);
+printHeader(machineInfo(), [1]);
+console.log(`\nstart-up, ${runs} runs each, alternated`);
 console.table(
   Object.entries(times).map(([name, t]) => ({ command: name, 'median ms': round(median(t), 1), 'min ms': round(Math.min(...t), 1), 'x node -e 0': round(median(t) / floor, 2) })),
 );
