@@ -3,7 +3,8 @@
  *
  * Contract:
  * - Cache first: if refs/<revision> (or the revision itself, when it is a commit hash) leads to a
- *   snapshot that already has the file, it is returned without any network request. This is how files
+ *   snapshot that already has the file, it is returned without any network request. A ref that does
+ *   not hold a commit hash is ignored (a warning in `warnings`, and in the error if the call fails). This is how files
  *   downloaded earlier, by us or by Python's huggingface_hub/timm, are reused. (Unlike Python we do not
  *   ask the hub whether `main` moved on each run: a classifier wants the same weights every time.)
  * - Otherwise: HEAD the resolve URL (commit, etag, size, CDN location), write refs/<revision>, reuse
@@ -53,6 +54,8 @@ export interface HubFileResult {
   commit: string;
   /** True when no byte of this file had to be downloaded. */
   fromCache: boolean;
+  /** Non-fatal problems, e.g. a malformed ref in the cache that was ignored. */
+  warnings: string[];
 }
 
 export interface EnsuredModelFiles {
@@ -84,6 +87,13 @@ interface FileJob {
   file: string;
   /** Context for messages: includes the manual URL of the weights, whatever file is being fetched. */
   context: FailureContext;
+  /** Non-fatal problems met on the way; repeated in the error message if the job fails. */
+  warnings: string[];
+}
+
+/** The warnings, as lines appended to an error message: they may explain it (e.g. offline with an ignored ref). */
+function warningHints(job: FileJob): string[] {
+  return job.warnings.map((warning) => `Note: ${warning}`);
 }
 
 function offlineError(job: FileJob): HubError {
@@ -95,6 +105,7 @@ function offlineError(job: FileJob): HubError {
       [
         `  Looked for: refs/${job.revision} -> snapshots/<commit>/${job.file} in the cache folder above.`,
         'To fix: run once with network access (unset HF_HUB_OFFLINE), or copy a cache folder from a machine that has it.',
+        ...warningHints(job),
       ],
     ),
     { url: job.context.url, cacheDir: job.context.cacheDir, manualUrl: job.context.manualUrl },
@@ -150,7 +161,7 @@ function withContext(error: unknown, job: FileJob): HubError {
   if (!isHubError(error)) {
     // A local filesystem failure (disk full, permissions): say where, keep the original as cause.
     const reason = error instanceof Error ? error.message : String(error);
-    return new HubError('CACHE_IO', describeFailure(`Could not store ${job.file} of ${job.repo} in the cache: ${reason}`, job.context), {
+    return new HubError('CACHE_IO', describeFailure(`Could not store ${job.file} of ${job.repo} in the cache: ${reason}`, job.context, warningHints(job)), {
       cacheDir: job.context.cacheDir,
       manualUrl: job.context.manualUrl,
       cause: error,
@@ -161,6 +172,7 @@ function withContext(error: unknown, job: FileJob): HubError {
   // A manual download link is useless when the hub just said the file is not there.
   const manualUrl = error.code === 'NOT_FOUND' ? undefined : job.context.manualUrl;
   if (!manualUrl) hints.push('If you have the weights as a local file, pass it with `--weights <file>`.');
+  hints.push(...warningHints(job));
   return new HubError(error.code, describeFailure(headline, { ...job.context, url, manualUrl }, hints), {
     url: error.url ?? job.context.url,
     status: error.status,
@@ -182,7 +194,7 @@ function stripQuery(url: string): string {
   }
 }
 
-async function fetchFromHub(job: FileJob): Promise<HubFileResult> {
+async function fetchFromHub(job: FileJob): Promise<Omit<HubFileResult, 'warnings'>> {
   const { settings, cache, revision, file } = job;
   const url = hubFileUrl(settings.endpoint, job.repo, revision, file);
 
@@ -225,14 +237,14 @@ async function fetchFromHub(job: FileJob): Promise<HubFileResult> {
 }
 
 async function fetchFile(job: FileJob): Promise<HubFileResult> {
-  const commit = await cachedCommitFor(job.cache, job.revision);
+  const commit = await cachedCommitFor(job.cache, job.revision, job.warnings);
   if (commit) {
     const cached = await findSnapshotFile(job.cache, commit, job.file);
-    if (cached) return { path: cached, commit, fromCache: true };
+    if (cached) return { path: cached, commit, fromCache: true, warnings: job.warnings };
   }
   if (job.settings.offline) throw offlineError(job);
   try {
-    return await fetchFromHub(job);
+    return { ...(await fetchFromHub(job)), warnings: job.warnings };
   } catch (error) {
     throw withContext(error, job);
   }
@@ -246,6 +258,7 @@ function makeJob(settings: HubSettings, repo: string, revision: string, file: st
     repo,
     revision,
     file,
+    warnings: [],
     context: {
       url: hubFileUrl(settings.endpoint, repo, revision, file),
       cacheDir: cache.dir,
@@ -265,7 +278,9 @@ async function fetchOptionalFile(job: FileJob, commit: string, warnings: string[
   if (cached) return cached;
   if ((await isKnownMissing(job.cache, commit, job.file)) || job.settings.offline) return undefined;
   try {
-    return (await fetchFile(job)).path;
+    const fetched = await fetchFile(job);
+    warnings.push(...fetched.warnings);
+    return fetched.path;
   } catch (error) {
     if (isHubError(error, 'NOT_FOUND') && error.notFound === 'file') {
       await markMissing(job.cache, commit, job.file).catch(() => undefined);
@@ -286,6 +301,7 @@ export async function ensureModelFiles(model: HubRepoRequest, options: HubOption
 
   const weightsFile = model.files.find((f) => f.role === 'weights')?.path ?? WEIGHTS_FILE;
   const weights = await fetchFile(makeJob(settings, model.repo, model.revision, weightsFile));
+  warnings.push(...weights.warnings);
 
   // Pinned to the weights' commit: all files from the same snapshot, and no refs rewrite.
   const fetchOptional = async (role: ModelFile['role']) => {

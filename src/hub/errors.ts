@@ -24,7 +24,11 @@ export type HubErrorCode =
   | 'UNAUTHORIZED'
   /** Any other HTTP failure (5xx after retries, 429, unexpected status). `status` is set. */
   | 'HTTP'
-  /** The server answered without the headers a Hugging Face hub always sends (commit, ETag). */
+  /**
+   * The server answered without the headers a Hugging Face hub always sends (commit, ETag), or with
+   * values that cannot be used: a commit that is not 40 lower-case hex digits, an etag that is not a
+   * plain file name, a size that is not a number, a redirect loop.
+   */
   | 'BAD_RESPONSE'
   /** The downloaded bytes do not hash to the sha256 the hub announced. Nothing was kept. */
   | 'CHECKSUM'

@@ -14,6 +14,7 @@
  *   one (the CDN), reading commit/etag/size from that response, as huggingface_hub does.
  * - Failures are HubError with a short message; download.ts adds the user-facing context.
  */
+import { isCommitHash } from './cache-layout.js';
 import { HubError, type NotFoundKind } from './errors.js';
 
 export type FetchLike = typeof fetch;
@@ -43,6 +44,15 @@ const USER_AGENT = 'vit-classify (node fetch)';
 const MAX_REDIRECTS = 10;
 const TIMEOUT_REASON = Symbol('hub-request-timeout');
 const SAFE_SEGMENT_RE = /^[A-Za-z0-9._-]+$/;
+// Room for `.incomplete` within the usual 255-byte file name limit.
+const MAX_ETAG_LENGTH = 200;
+
+/** An etag names blobs/<etag> and blobs/<etag>.incomplete: a plain, short name that cannot pose as another blob's partial file. */
+function isSafeEtag(etag: string): boolean {
+  return (
+    SAFE_SEGMENT_RE.test(etag) && etag.length <= MAX_ETAG_LENGTH && etag !== '.' && etag !== '..' && !etag.endsWith('.incomplete')
+  );
+}
 
 /** Aborts a request when no progress is seen for `ms`; kick() on every chunk to keep it alive. */
 export class StallTimer {
@@ -122,7 +132,9 @@ export function statusError(response: Response, url: string): HubError {
   const status = response.status;
   const errorCode = response.headers.get('x-error-code') ?? '';
   const serverMessage = response.headers.get('x-error-message');
-  const commit = response.headers.get('x-repo-commit') ?? undefined;
+  // Only a well-formed commit is passed on: callers write it into refs/ and use it as a folder name.
+  const announced = response.headers.get('x-repo-commit');
+  const commit = announced !== null && isCommitHash(announced) ? announced : undefined;
   const suffix = serverMessage ? ` Server said: ${serverMessage}` : '';
 
   if (status === 401 || status === 403 || errorCode === 'GatedRepo') {
@@ -260,14 +272,15 @@ function metadataFrom(response: Response, requestUrl: string, location: string):
       { url: requestUrl },
     );
   }
-  // Both end up as path segments in the cache: refuse anything that is not a plain name.
-  for (const [name, value] of [
-    ['commit', commit],
-    ['etag', etag],
-  ] as const) {
-    if (!SAFE_SEGMENT_RE.test(value) || value === '.' || value === '..') {
-      throw new HubError('BAD_RESPONSE', `The hub sent an unusable ${name}: ${JSON.stringify(value)}.`, { url: requestUrl });
-    }
+  // Both end up as path segments in the cache (and the commit in refs/, read by Python too):
+  // the commit must be a real hash, the etag a plain file name.
+  if (!isCommitHash(commit)) {
+    throw new HubError('BAD_RESPONSE', `The hub sent an unusable commit: ${JSON.stringify(commit.slice(0, 80))} (expected 40 lower-case hex digits).`, {
+      url: requestUrl,
+    });
+  }
+  if (!isSafeEtag(etag)) {
+    throw new HubError('BAD_RESPONSE', `The hub sent an unusable etag: ${JSON.stringify(etag.slice(0, 80))}.`, { url: requestUrl });
   }
   const size = parseSize(response.headers.get('x-linked-size') ?? response.headers.get('content-length'));
   return { commit, etag, size, location };

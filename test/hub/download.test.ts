@@ -203,7 +203,7 @@ describe('cache hits', () => {
     await writePythonStyleCache({ 'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS } }, OTHER_COMMIT);
     await fs.rm(path.join(repoDir, 'refs', 'main')); // the ref is unknown: the HEAD tells us main is COMMIT
     const result = await downloadHubFile({ repo: REPO, file: 'model.safetensors' }, options());
-    expect(result).toEqual({ path: path.join(repoDir, 'snapshots', COMMIT, 'model.safetensors'), commit: COMMIT, fromCache: true });
+    expect(result).toEqual({ path: path.join(repoDir, 'snapshots', COMMIT, 'model.safetensors'), commit: COMMIT, fromCache: true, warnings: [] });
     expect(hub.requestsTo('cdn')).toHaveLength(0);
     expect(await fs.readlink(result.path)).toBe(`../../blobs/${WEIGHTS_SHA}`);
   });
@@ -407,6 +407,88 @@ describe('hub errors', () => {
     const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: portal })));
     expect(error.code).toBe('BAD_RESPONSE');
     expect(error.message).toContain('HF_ENDPOINT');
+  });
+});
+
+describe('commits from the network and refs on disk', () => {
+  const HOSTILE = '../../../../tmp/x';
+
+  it('a 404 whose X-Repo-Commit is a path writes no ref and no marker, and the next run works', async () => {
+    hub.faults.repoCommit = HOSTILE;
+    const error = await failure(ensureModelFiles('hf-hub:timm/only-bin', options()));
+    expect(error).toMatchObject({ code: 'NOT_FOUND', notFound: 'file' });
+    expect(error.commit).toBeUndefined();
+    const onlyBin = path.join(cacheDir, 'models--timm--only-bin');
+    expect(await exists(path.join(onlyBin, 'refs', 'main'))).toBe(false);
+    expect(await exists(path.join(onlyBin, '.no_exist'))).toBe(false);
+
+    hub.resetFaults();
+    const result = await downloadHubFile({ repo: 'timm/only-bin', file: 'pytorch_model.bin' }, options());
+    expect(result.commit).toBe(OTHER_COMMIT);
+    expect(await fs.readFile(path.join(onlyBin, 'refs', 'main'), 'utf8')).toBe(OTHER_COMMIT);
+  });
+
+  it('a 404 for config.json with a malformed commit writes no refs/<commit> beside the weights', async () => {
+    const noConfig = path.join(cacheDir, 'models--timm--no-config');
+    // Only the optional files' 404s carry the bad commit: the weights' HEAD is a real one.
+    let heads = 0;
+    const badCommitOnSecondHead: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (init?.method !== 'HEAD' || ++heads < 2) return response;
+      const headers = new Headers(response.headers);
+      headers.set('x-repo-commit', HOSTILE);
+      return new Response(null, { status: response.status, headers });
+    };
+    const result = await ensureModelFiles('hf-hub:timm/no-config', options({ fetch: badCommitOnSecondHead }));
+    expect(result.configPath).toBeUndefined();
+    expect(heads).toBe(3); // weights, then config.json and preprocessor_config.json (both 404)
+    expect((await fs.readdir(path.join(noConfig, 'refs'))).sort()).toEqual(['main']);
+    expect(await fs.readFile(path.join(noConfig, 'refs', 'main'), 'utf8')).toBe(OTHER_COMMIT);
+  });
+
+  it.each([
+    ['a path', HOSTILE],
+    ['upper-case hex', 'A'.repeat(40)],
+    ['too short', 'abc123'],
+    ['a branch name', 'main'],
+  ])('a HEAD whose X-Repo-Commit is %s is BAD_RESPONSE and writes no ref', async (_, commit) => {
+    hub.faults.repoCommit = commit;
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(await exists(path.join(repoDir, 'refs'))).toBe(false);
+    expect(await exists(path.join(repoDir, 'snapshots'))).toBe(false);
+  });
+
+  it.each([
+    ['a path', HOSTILE],
+    ['garbage', 'not a commit\n'],
+    ['a truncated hash', COMMIT.slice(0, 39)],
+  ])('a refs/main holding %s is ignored with a warning and re-resolved', async (_, content) => {
+    await fs.mkdir(path.join(repoDir, 'refs'), { recursive: true });
+    await fs.writeFile(path.join(repoDir, 'refs', 'main'), content);
+    const result = await ensureModelFiles(MODEL_ID, options());
+    expect(result).toMatchObject({ commit: COMMIT, fromCache: false });
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toContain(path.join(repoDir, 'refs', 'main'));
+    expect(result.warnings[0]).toContain('not a commit hash');
+    expect(await fs.readFile(path.join(repoDir, 'refs', 'main'), 'utf8')).toBe(COMMIT);
+  });
+
+  it('downloadHubFile returns the same warning', async () => {
+    await fs.mkdir(path.join(repoDir, 'refs'), { recursive: true });
+    await fs.writeFile(path.join(repoDir, 'refs', 'main'), HOSTILE);
+    const result = await downloadHubFile({ repo: REPO, file: 'config.json' }, options());
+    expect(result.commit).toBe(COMMIT);
+    expect(result.warnings).toEqual([expect.stringContaining('not a commit hash')]);
+  });
+
+  it('offline, a malformed ref is "not cached", and the error says why', async () => {
+    await writePythonStyleCache({ 'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS } });
+    await fs.writeFile(path.join(repoDir, 'refs', 'main'), HOSTILE);
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ offline: true })));
+    expect(error.code).toBe('OFFLINE_NOT_CACHED');
+    expect(error.message).toContain('not a commit hash');
+    expect(error.message).toContain(path.join(repoDir, 'refs', 'main'));
   });
 });
 

@@ -50,6 +50,8 @@ export interface Faults {
   stall?: { ms: number; times: number };
   /** The next `times` body transfers send `bytes` bytes, then nothing for `ms` milliseconds, then the rest. */
   stallAfter?: { bytes: number; ms: number; times: number };
+  /** Sent as X-Repo-Commit instead of the repository's commit (a hostile or broken hub). */
+  repoCommit?: string;
 }
 
 export interface MockHubOptions {
@@ -190,7 +192,7 @@ export class MockHub {
     }
     const entry = repo.files[file];
     if (!entry) {
-      res.writeHead(404, { 'X-Error-Code': 'EntryNotFound', 'X-Repo-Commit': repo.commit }).end();
+      res.writeHead(404, { 'X-Error-Code': 'EntryNotFound', 'X-Repo-Commit': this.faults.repoCommit ?? repo.commit }).end();
       return;
     }
     if (entry.lfs) {
@@ -198,7 +200,7 @@ export class MockHub {
       res
         .writeHead(302, {
           Location: `${this.cdnOrigin}/blobs/${sha}?X-Amz-Signature=deadbeef`,
-          'X-Repo-Commit': repo.commit,
+          'X-Repo-Commit': this.faults.repoCommit ?? repo.commit,
           'X-Linked-Etag': `"${sha}"`,
           'X-Linked-Size': String(entry.content.length),
           // The ETag of the redirect itself is the git sha of the LFS pointer, not of the content.
@@ -207,7 +209,7 @@ export class MockHub {
         .end();
       return;
     }
-    this.serveBytes(req, res, entry.content, { ETag: `"${gitBlobSha1(entry.content)}"`, 'X-Repo-Commit': repo.commit });
+    this.serveBytes(req, res, entry.content, { ETag: `"${gitBlobSha1(entry.content)}"`, 'X-Repo-Commit': this.faults.repoCommit ?? repo.commit });
   }
 
   private serveBytes(req: IncomingMessage, res: ServerResponse, content: Buffer, headers: Record<string, string>): void {
