@@ -33,7 +33,7 @@ import {
   type RepoCache,
 } from './cache-layout.js';
 import { describeFailure, HubError, isHubError, type FailureContext } from './errors.js';
-import { fetchFileMetadata } from './http.js';
+import { fetchFileMetadata, RetryBudget } from './http.js';
 import { withFileLock } from './lock.js';
 import { DEFAULT_REVISION, WEIGHTS_FILE, type HubRepoRequest, type ModelFile } from './repo-files.js';
 import { resolveHubSettings, type HubOptions, type HubSettings } from './settings.js';
@@ -198,9 +198,10 @@ async function fetchFromHub(job: FileJob): Promise<Omit<HubFileResult, 'warnings
   const { settings, cache, revision, file } = job;
   const url = hubFileUrl(settings.endpoint, job.repo, revision, file);
 
+  const budget = new RetryBudget(settings.client); // one per file: the HEAD and every GET share it
   let metadata;
   try {
-    metadata = await fetchFileMetadata(settings.client, url);
+    metadata = await fetchFileMetadata(settings.client, budget, url);
   } catch (error) {
     if (isHubError(error, 'NOT_FOUND') && error.notFound === 'file' && error.commit) {
       // Remember the absence like Python does, so the next run needs no request for it.
@@ -220,7 +221,7 @@ async function fetchFromHub(job: FileJob): Promise<Omit<HubFileResult, 'warnings
     if (await blobExists(cache, metadata.etag)) return;
     const blobPath = cachePaths.blob(cache, metadata.etag);
     await fs.mkdir(path.dirname(blobPath), { recursive: true });
-    await downloadBlob(settings.client, {
+    await downloadBlob(settings.client, budget, {
       file,
       url: metadata.location,
       incompletePath: cachePaths.incomplete(cache, metadata.etag),

@@ -32,7 +32,10 @@ export type HubErrorCode =
   | 'BAD_RESPONSE'
   /** The downloaded bytes do not hash to the sha256 the hub announced. Nothing was kept. */
   | 'CHECKSUM'
-  /** The downloaded file is larger than the size the hub announced. Nothing was kept. */
+  /**
+   * The file is not the size the hub announced: more bytes arrived, or the download server itself says
+   * the file has another size (Content-Length, Content-Range). Nothing was kept.
+   */
   | 'SIZE_MISMATCH'
   /** The cache folder could not be read or written (permissions, disk full, read-only filesystem). */
   | 'CACHE_IO';

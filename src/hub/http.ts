@@ -6,8 +6,9 @@
  * - The token is sent ONLY to URLs whose origin (scheme, host, port) equals the configured endpoint's.
  *   Redirects are always followed by hand (`redirect: 'manual'`), so a CDN or any other host never
  *   sees it, whatever the fetch implementation does with redirects.
- * - Retried: connection failures and resets (not DNS "no such host"), timeouts, 5xx and 429.
- *   Delay before retry n (1-based) is retryDelayMs * 2^(n-1), capped at 16 * retryDelayMs.
+ * - Retried: connection failures and resets (not DNS "no such host"), timeouts, 5xx and 429, all paid
+ *   from one RetryBudget per file (`retries`, never refilled). Delay before retry n (1-based) is
+ *   retryDelayMs * 2^(n-1), capped at 16 * retryDelayMs.
  * - `timeoutMs` bounds the wait for response headers and every gap between body chunks (a stall
  *   timeout, not a total one: a 350 MB file on a slow link is fine as long as bytes keep coming).
  * - Metadata (HEAD) follows relative redirects only (renamed repositories) and stops at an absolute
@@ -203,30 +204,54 @@ export async function sendOnce(
 }
 
 /**
- * `sendOnce` with retries for transport failures and retryable statuses. Returns the last response
- * even when its status is a failure, so the caller decides how to report it.
+ * The retries one file may use, across every cause (refused or reset connections, timeouts, 5xx and 429,
+ * bodies cut short) and every request made for it (HEAD, redirects, GET, resumes). Never refilled, so no
+ * server behaviour can make a download loop: at most `retries + 1` failed attempts, then the last error.
+ */
+export class RetryBudget {
+  private used = 0;
+  constructor(private readonly client: HttpClient) {}
+
+  get exhausted(): boolean {
+    return this.used >= this.client.retries;
+  }
+
+  /** Takes one retry and waits its backoff delay. */
+  async spend(): Promise<void> {
+    this.used++;
+    await sleep(backoffDelay(this.client, this.used));
+  }
+
+  /** Waits before another attempt after `error`, or throws `error` when it is final or the budget is spent. */
+  async retryAfter(error: unknown): Promise<void> {
+    if (!(error instanceof HubError) || !error.retryable || this.exhausted) throw error;
+    await this.spend();
+  }
+}
+
+/**
+ * `sendOnce` with retries for transport failures and retryable statuses, paid from `budget`. Returns the
+ * last response even when its status is a failure, so the caller decides how to report it.
  */
 export async function sendWithRetries(
   client: HttpClient,
+  budget: RetryBudget,
   method: 'HEAD' | 'GET',
   url: string,
   extraHeaders: Record<string, string> = {},
 ): Promise<OpenResponse> {
-  for (let retry = 0; ; retry++) {
+  for (;;) {
     let opened: OpenResponse;
     try {
       opened = await sendOnce(client, method, url, extraHeaders);
     } catch (error) {
-      if (error instanceof HubError && error.retryable && retry < client.retries) {
-        await sleep(backoffDelay(client, retry + 1));
-        continue;
-      }
-      throw error;
+      await budget.retryAfter(error);
+      continue;
     }
-    if (isRetryableStatus(opened.response.status) && retry < client.retries) {
+    if (isRetryableStatus(opened.response.status) && !budget.exhausted) {
       opened.stallTimer.stop();
       await discardBody(opened.response);
-      await sleep(backoffDelay(client, retry + 1));
+      await budget.spend();
       continue;
     }
     return opened;
@@ -287,11 +312,11 @@ function metadataFrom(response: Response, requestUrl: string, location: string):
 }
 
 /** HEAD a resolve URL: commit, etag, size and download location of one file. */
-export async function fetchFileMetadata(client: HttpClient, resolveUrl: string): Promise<FileMetadata> {
+export async function fetchFileMetadata(client: HttpClient, budget: RetryBudget, resolveUrl: string): Promise<FileMetadata> {
   let url = resolveUrl;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     // identity: we want the real size, not a compressed one.
-    const { response, stallTimer } = await sendWithRetries(client, 'HEAD', url, { 'Accept-Encoding': 'identity' });
+    const { response, stallTimer } = await sendWithRetries(client, budget, 'HEAD', url, { 'Accept-Encoding': 'identity' });
     stallTimer.stop();
     await discardBody(response);
     if (isRedirect(response.status)) {
@@ -312,12 +337,12 @@ export async function fetchFileMetadata(client: HttpClient, resolveUrl: string):
  * GET the bytes at `url`, following every redirect by hand (the token only goes to the endpoint's origin),
  * optionally from byte `rangeStart`. Returns the final response, which may be a failure status.
  */
-export async function openDownload(client: HttpClient, url: string, rangeStart: number): Promise<OpenResponse> {
+export async function openDownload(client: HttpClient, budget: RetryBudget, url: string, rangeStart: number): Promise<OpenResponse> {
   const extra: Record<string, string> = { 'Accept-Encoding': 'identity' };
   if (rangeStart > 0) extra.Range = `bytes=${rangeStart}-`;
   let current = url;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const opened = await sendWithRetries(client, 'GET', current, extra);
+    const opened = await sendWithRetries(client, budget, 'GET', current, extra);
     if (!isRedirect(opened.response.status)) return opened;
     opened.stallTimer.stop();
     await discardBody(opened.response);

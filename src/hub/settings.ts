@@ -23,7 +23,7 @@ export interface HubOptions {
   /** fetch implementation; default the global one (Node >= 18). */
   fetch?: FetchLike;
   onProgress?: ProgressCallback;
-  /** Retries after a failed attempt (5xx, 429, reset, timeout); default 4. */
+  /** Retries per file, across all causes (5xx, 429, reset, timeout, cut body) and requests; default 4. */
   retries?: number;
   /** First backoff delay, doubled each retry; default 500 ms. */
   retryDelayMs?: number;

@@ -7,10 +7,13 @@
  *   file is never left at the final path.
  * - Interrupted transfers (connection reset, stall timeout, server closing early) are resumed with
  *   `Range: bytes=N-`, in this call (retries) and across calls (the `.incomplete` is kept for that).
- *   A retry that made progress does not use up the retry budget; `retries` bounds attempts in a row
- *   that added no byte.
+ *   Every retry, whatever its cause and whether or not it made progress, is paid from the file's one
+ *   RetryBudget (see http.ts), so a download cannot loop.
  * - A server that ignores Range (200 instead of 206) restarts the file from byte 0; a 416 or a
- *   Content-Range that does not start where we asked discards the partial file and starts over.
+ *   Content-Range that does not start where we asked discards the partial file and starts over, once:
+ *   the second time is an error (SIZE_MISMATCH if the server's size differs from the announced one).
+ * - A response whose own size (Content-Length of a 200, the total of a 206's Content-Range) differs
+ *   from the announced size is SIZE_MISMATCH before any byte is written.
  * - Checksum mismatch: the `.incomplete` is deleted (its bytes are wrong somewhere, resuming on them
  *   cannot help). If the failed file had been resumed, one full fresh download is tried, because the
  *   bad bytes may have come from the earlier run; otherwise HubError('CHECKSUM').
@@ -19,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { HubError } from './errors.js';
-import { backoffDelay, openDownload, sleep, statusError, transportError, type HttpClient, type OpenResponse } from './http.js';
+import { discardBody, openDownload, statusError, transportError, type HttpClient, type OpenResponse, type RetryBudget } from './http.js';
 import { ProgressTracker, type ProgressCallback } from './progress.js';
 
 export interface BlobDownload {
@@ -51,37 +54,68 @@ export async function sha256OfFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function contentRangeStart(header: string | null): number | undefined {
-  const match = header?.match(/^bytes\s+(\d+)-/);
-  return match ? Number(match[1]) : undefined;
+// `bytes 100-199/5000` -> start 100, total 5000; `bytes */5000` (a 416) -> total 5000; a `*` total is unknown.
+function parseContentRange(header: string | null): { start?: number; total?: number } {
+  const match = header?.match(/^bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)$/);
+  if (!match) return {};
+  return {
+    start: match[1] === undefined ? undefined : Number(match[1]),
+    total: match[2] === '*' ? undefined : Number(match[2]),
+  };
 }
 
-type Received = 'complete' | 'restart';
+/** The size of the whole file according to a response, when it says (a compressed body's length says nothing). */
+function sizeAnnouncedBy(response: Response): number | undefined {
+  if (response.status === 206) return parseContentRange(response.headers.get('content-range')).total;
+  const encoding = response.headers.get('content-encoding');
+  if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') return undefined;
+  const length = response.headers.get('content-length');
+  return length !== null && /^\d+$/.test(length.trim()) ? Number(length.trim()) : undefined;
+}
+
+function sizeMismatch(job: BlobDownload, url: string, actual: number): HubError {
+  return new HubError(
+    'SIZE_MISMATCH',
+    `The server has ${actual} bytes for ${job.file}, but the hub announced ${job.expectedSize}. Nothing was kept.`,
+    { url },
+  );
+}
+
+type Received = { kind: 'complete' } | { kind: 'restart'; status: number; serverSize?: number };
 
 /** Writes one response body into the `.incomplete` file. Returns 'restart' when the partial file had to be dropped. */
 async function receiveBody(job: BlobDownload, opened: OpenResponse, offset: number, tracker: ProgressTracker): Promise<Received> {
   const { response, stallTimer, signal } = opened;
   try {
-    let writeFrom: number;
-    if (response.status === 206 && offset > 0) {
-      const start = contentRangeStart(response.headers.get('content-range'));
-      if (start !== undefined && start !== offset) {
-        await response.body?.cancel().catch(() => undefined);
-        await fs.rm(job.incompletePath, { force: true });
-        return 'restart';
-      }
-      writeFrom = offset;
-    } else if (response.status === 200 || response.status === 206) {
-      // 200 after a Range request: the server ignored it and sends everything, so start the file over.
-      writeFrom = 0;
-      if (offset > 0) tracker.start(0);
-    } else if (response.status === 416) {
+    const restart = async (serverSize?: number): Promise<Received> => {
+      await discardBody(response);
       await fs.rm(job.incompletePath, { force: true });
-      return 'restart';
-    } else {
+      return { kind: 'restart', status: response.status, serverSize };
+    };
+    let writeFrom: number;
+    if (response.status === 416) {
+      // Our partial file is at least as long as the server's copy: it is not a prefix we can extend.
+      return await restart(parseContentRange(response.headers.get('content-range')).total);
+    }
+    if (response.status !== 200 && response.status !== 206) {
+      await discardBody(response);
       const error = statusError(response, opened.url);
       // sendWithRetries already retried 5xx: do not multiply attempts at this level.
       throw new HubError(error.code, error.message, { url: error.url, status: error.status, notFound: error.notFound });
+    }
+    const serverSize = sizeAnnouncedBy(response);
+    if (job.expectedSize !== undefined && serverSize !== undefined && serverSize !== job.expectedSize) {
+      await discardBody(response);
+      throw sizeMismatch(job, opened.url, serverSize);
+    }
+    if (response.status === 206 && offset > 0) {
+      const start = parseContentRange(response.headers.get('content-range')).start;
+      if (start !== undefined && start !== offset) return await restart();
+      writeFrom = offset;
+    } else {
+      // 200 after a Range request: the server ignored it and sends everything, so start the file over.
+      writeFrom = 0;
+      if (offset > 0) tracker.start(0);
     }
 
     const handle = await fs.open(job.incompletePath, writeFrom === 0 ? 'w' : 'a');
@@ -106,23 +140,28 @@ async function receiveBody(job: BlobDownload, opened: OpenResponse, offset: numb
         retryable: true,
       });
     }
-    return 'complete';
+    return { kind: 'complete' };
   } finally {
     stallTimer.stop();
   }
 }
 
-export async function downloadBlob(client: HttpClient, job: BlobDownload): Promise<void> {
+/** The second time a server refuses to resume: say what it claims, instead of trying forever. */
+function refusedResumeError(job: BlobDownload, received: Extract<Received, { kind: 'restart' }>): HubError {
+  if (received.serverSize !== undefined && job.expectedSize !== undefined && received.serverSize !== job.expectedSize) {
+    return sizeMismatch(job, job.url, received.serverSize);
+  }
+  return new HubError('HTTP', `The server refused to resume ${job.file} twice (HTTP ${received.status}), even from byte 0.`, {
+    url: job.url,
+    status: received.status,
+  });
+}
+
+export async function downloadBlob(client: HttpClient, budget: RetryBudget, job: BlobDownload): Promise<void> {
   const tracker = new ProgressTracker(job.file, job.expectedSize, job.onProgress, { intervalMs: job.progressIntervalMs });
-  let failuresInARow = 0;
   let resumedThisFile = false;
   let freshRestartUsed = false;
-
-  const retryOrThrow = async (error: HubError, progressed: boolean): Promise<void> => {
-    failuresInARow = progressed ? 0 : failuresInARow + 1;
-    if (!error.retryable || failuresInARow > client.retries) throw error;
-    await sleep(backoffDelay(client, Math.max(1, failuresInARow)));
-  };
+  let refusedResumeOnce = false;
 
   for (;;) {
     let offset = await sizeOnDisk(job.incompletePath);
@@ -134,19 +173,20 @@ export async function downloadBlob(client: HttpClient, job: BlobDownload): Promi
 
     const needsBytes = job.expectedSize === undefined || offset < job.expectedSize;
     if (needsBytes) {
-      // Errors opening the request were already retried inside openDownload; they end the download.
-      const opened = await openDownload(client, job.url, offset);
+      // Errors opening the request were already retried inside openDownload, from the same budget.
+      const opened = await openDownload(client, budget, job.url, offset);
       if (offset > 0 && opened.response.status === 206) resumedThisFile = true;
       let received: Received;
       try {
         received = await receiveBody(job, opened, offset, tracker);
       } catch (error) {
-        const hubError = error instanceof HubError ? error : transportError(error, opened.url, undefined);
-        await retryOrThrow(hubError, (await sizeOnDisk(job.incompletePath)) > offset);
+        await budget.retryAfter(error instanceof HubError ? error : transportError(error, opened.url, undefined));
         continue;
       }
-      if (received === 'restart') {
-        await retryOrThrow(new HubError('HTTP', 'The server could not resume the partial download.', { url: job.url, retryable: true }), false);
+      if (received.kind === 'restart') {
+        // Starting over from byte 0 fixes a stale partial file; a second refusal is the server's problem.
+        if (refusedResumeOnce) throw refusedResumeError(job, received);
+        refusedResumeOnce = true;
         continue;
       }
     } else {

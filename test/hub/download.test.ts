@@ -357,6 +357,79 @@ describe('retries', () => {
   });
 });
 
+describe('one retry budget per file', () => {
+  /** Counts CDN requests and refuses them after `limit`, so a download loop ends the test instead of hanging it. */
+  function cdnGuard(limit = 30): { fetch: typeof fetch; count: () => number } {
+    let count = 0;
+    return {
+      count: () => count,
+      fetch: (input, init) => {
+        if (String(input).startsWith(hub.cdnOrigin) && ++count > limit) return Promise.reject(new Error('test guard: too many CDN requests'));
+        return fetch(input, init);
+      },
+    };
+  }
+
+  it('an X-Linked-Size larger than the blob is SIZE_MISMATCH, not an endless re-download', async () => {
+    hub.faults.linkedSize = String(WEIGHTS.length + 1000);
+    const guard = cdnGuard();
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: guard.fetch })));
+    expect(error.code).toBe('SIZE_MISMATCH');
+    expect(error.message).toContain(String(WEIGHTS.length + 1000));
+    expect(error.message).toContain(String(WEIGHTS.length));
+    expect(guard.count()).toBe(1);
+    expect(await blobDirEntries()).toEqual([]);
+  });
+
+  it('a 416 for a partial file as large as the real blob restarts once from byte 0, then stops', async () => {
+    hub.faults.linkedSize = String(WEIGHTS.length + 1000);
+    const incomplete = path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`);
+    await fs.mkdir(path.dirname(incomplete), { recursive: true });
+    await fs.writeFile(incomplete, WEIGHTS);
+    const guard = cdnGuard();
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: guard.fetch })));
+    expect(error.code).toBe('SIZE_MISMATCH');
+    expect(hub.requestsTo('cdn', 'GET').map((r) => r.headers.range)).toEqual([`bytes=${WEIGHTS.length}-`, undefined]);
+    expect(await blobDirEntries()).toEqual([]);
+  });
+
+  it('a server that answers 416 even from byte 0 is an HTTP error after one restart', async () => {
+    const incomplete = path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`);
+    await fs.mkdir(path.dirname(incomplete), { recursive: true });
+    await fs.writeFile(incomplete, WEIGHTS.subarray(0, 5000));
+    const guard = cdnGuard();
+    const always416: typeof fetch = async (input, init) => {
+      const response = await guard.fetch(input, init);
+      if (!String(input).startsWith(hub.cdnOrigin)) return response;
+      await response.body?.cancel();
+      return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${WEIGHTS.length}` } });
+    };
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: always416 })));
+    expect(error).toMatchObject({ code: 'HTTP', status: 416 });
+    expect(guard.count()).toBe(2);
+  });
+
+  it('transfers that keep getting cut use up the budget even though each one made progress', async () => {
+    hub.faults.resetAfter = { bytes: 1000, times: 1000 };
+    const guard = cdnGuard();
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 3, fetch: guard.fetch })));
+    expect(error.code).toBe('NETWORK');
+    expect(guard.count()).toBe(4);
+    // What arrived is kept for the next run.
+    expect((await fs.stat(path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`))).size).toBeGreaterThan(0);
+  });
+
+  it('the HEAD and the GETs of one file share it', async () => {
+    hub.faults.serverErrors = 2; // the first two HEADs
+    hub.faults.resetAfter = { bytes: 1000, times: 1000 };
+    const guard = cdnGuard();
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 3, fetch: guard.fetch })));
+    expect(error.code).toBe('NETWORK');
+    expect(hub.requestsTo('hub', 'HEAD')).toHaveLength(3);
+    expect(guard.count()).toBe(2);
+  });
+});
+
 describe('hub errors', () => {
   it('404 for a missing file: NOT_FOUND (file), remembered in .no_exist', async () => {
     const error = await failure(ensureModelFiles('hf-hub:timm/only-bin', options()));

@@ -52,6 +52,8 @@ export interface Faults {
   stallAfter?: { bytes: number; ms: number; times: number };
   /** Sent as X-Repo-Commit instead of the repository's commit (a hostile or broken hub). */
   repoCommit?: string;
+  /** Sent as X-Linked-Size instead of the LFS file's real size. */
+  linkedSize?: string;
 }
 
 export interface MockHubOptions {
@@ -202,7 +204,7 @@ export class MockHub {
           Location: `${this.cdnOrigin}/blobs/${sha}?X-Amz-Signature=deadbeef`,
           'X-Repo-Commit': this.faults.repoCommit ?? repo.commit,
           'X-Linked-Etag': `"${sha}"`,
-          'X-Linked-Size': String(entry.content.length),
+          'X-Linked-Size': this.faults.linkedSize ?? String(entry.content.length),
           // The ETag of the redirect itself is the git sha of the LFS pointer, not of the content.
           ETag: `"${gitBlobSha1(Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\n`))}"`,
         })
