@@ -12,11 +12,20 @@ export type HubErrorCode =
   | 'UNKNOWN_MODEL'
   /** The id, repo name, revision or file name is malformed (or would escape the cache directory). */
   | 'INVALID_ID'
+  /**
+   * A setting has an unusable value: HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT that is not a number of
+   * seconds, a token that cannot be sent in an HTTP header, an endpoint that is not an http(s) URL or
+   * carries a user name or password, or an out-of-range option (retries, timeouts).
+   */
+  | 'INVALID_SETTING'
   /** Offline mode is on (HF_HUB_OFFLINE / `offline: true`) and the file is not in the cache. */
   | 'OFFLINE_NOT_CACHED'
   /** The connection failed or was reset and retries were exhausted (or DNS failed). */
   | 'NETWORK'
-  /** No response headers, or no body bytes, within `timeoutMs`, after retries. */
+  /**
+   * Nothing arrived for too long: the metadata request within HF_HUB_ETAG_TIMEOUT (not retried), or a
+   * download's headers or next body bytes within HF_HUB_DOWNLOAD_TIMEOUT (after retries).
+   */
   | 'TIMEOUT'
   /** 404: repository, revision or file does not exist. `notFound` says which. */
   | 'NOT_FOUND'

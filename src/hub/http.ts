@@ -9,8 +9,10 @@
  * - Retried: connection failures and resets (not DNS "no such host"), timeouts, 5xx and 429, all paid
  *   from one RetryBudget per file (`retries`, never refilled). Delay before retry n (1-based) is
  *   retryDelayMs * 2^(n-1), capped at 16 * retryDelayMs.
- * - `timeoutMs` bounds the wait for response headers and every gap between body chunks (a stall
- *   timeout, not a total one: a 350 MB file on a slow link is fine as long as bytes keep coming).
+ * - Timeouts, as huggingface_hub's: `etagTimeout` (HF_HUB_ETAG_TIMEOUT) bounds the wait for a HEAD's
+ *   response headers, and such a timeout is not retried; `downloadTimeout` (HF_HUB_DOWNLOAD_TIMEOUT)
+ *   bounds a GET's wait for headers and every gap between body chunks (an idle timeout, not a total one:
+ *   a 350 MB file on a slow link is fine as long as bytes keep coming).
  * - Metadata (HEAD) follows relative redirects only (renamed repositories) and stops at an absolute
  *   one (the CDN), reading commit/etag/size from that response, as huggingface_hub does.
  * - Failures are HubError with a short message; download.ts adds the user-facing context.
@@ -27,7 +29,16 @@ export interface HttpClient {
   token?: string;
   retries: number;
   retryDelayMs: number;
-  timeoutMs: number;
+  /** The metadata (HEAD) request: time to the response headers. */
+  etagTimeout: RequestTimeout;
+  /** A download: time to the response headers, then every gap between body chunks. */
+  downloadTimeout: RequestTimeout;
+}
+
+export interface RequestTimeout {
+  ms: number;
+  /** Where the value came from, for messages: HF_HUB_DOWNLOAD_TIMEOUT, or an option's name. */
+  setting: string;
 }
 
 export interface FileMetadata {
@@ -78,6 +89,7 @@ export interface OpenResponse {
   stallTimer: StallTimer;
   signal: AbortSignal;
   url: string;
+  timeout: RequestTimeout;
 }
 
 export function sameOrigin(a: string, b: string): boolean {
@@ -111,11 +123,16 @@ function errnoCode(error: unknown): string | undefined {
   return undefined;
 }
 
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
 /** Turns a fetch/body-stream rejection into a HubError (TIMEOUT or NETWORK). */
-export function transportError(error: unknown, url: string, signal: AbortSignal | undefined): HubError {
+export function transportError(error: unknown, url: string, signal: AbortSignal | undefined, timeout?: RequestTimeout): HubError {
   if (error instanceof HubError) return error;
   if (signal?.aborted && signal.reason === TIMEOUT_REASON) {
-    return new HubError('TIMEOUT', `No response from ${new URL(url).host} for too long.`, { url, retryable: true, cause: error });
+    const limit = timeout ? ` for ${formatSeconds(timeout.ms)} (${timeout.setting})` : ' for too long';
+    return new HubError('TIMEOUT', `${new URL(url).host} sent nothing${limit}.`, { url, retryable: true, cause: error });
   }
   const code = errnoCode(error);
   const reason = code ?? (error instanceof Error ? error.message : String(error));
@@ -179,15 +196,20 @@ async function discardBody(response: Response): Promise<void> {
   }
 }
 
-/** One request, no redirects followed, no retries. Rejections become HubError. */
+/**
+ * One request, no redirects followed, no retries. Rejections become HubError. A HEAD that times out is
+ * final, as in huggingface_hub: a hub that does not answer its metadata request within
+ * HF_HUB_ETAG_TIMEOUT is down or black-holed, and retrying would only multiply the wait.
+ */
 export async function sendOnce(
   client: HttpClient,
   method: 'HEAD' | 'GET',
   url: string,
   extraHeaders: Record<string, string> = {},
 ): Promise<OpenResponse> {
+  const timeout = method === 'HEAD' ? client.etagTimeout : client.downloadTimeout;
   const controller = new AbortController();
-  const stallTimer = new StallTimer(controller, client.timeoutMs);
+  const stallTimer = new StallTimer(controller, timeout.ms);
   try {
     const response = await client.fetch(url, {
       method,
@@ -196,10 +218,14 @@ export async function sendOnce(
       signal: controller.signal,
     });
     stallTimer.kick();
-    return { response, stallTimer, signal: controller.signal, url };
+    return { response, stallTimer, signal: controller.signal, url, timeout };
   } catch (error) {
     stallTimer.stop();
-    throw transportError(error, url, controller.signal);
+    const failure = transportError(error, url, controller.signal, timeout);
+    if (method === 'HEAD' && failure.code === 'TIMEOUT') {
+      throw new HubError(failure.code, failure.message, { url, retryable: false, cause: error });
+    }
+    throw failure;
   }
 }
 

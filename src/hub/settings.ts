@@ -5,8 +5,18 @@
  * `env` defaults to process.env and is the only place environment variables are read from, so tests
  * (and embedders) can pass a controlled environment. Nothing here touches the network or the disk.
  */
-import { isOfflineEnv, resolveEndpoint, resolveHubCacheDir, resolveToken, type Env } from './cache-dir.js';
-import type { FetchLike, HttpClient } from './http.js';
+import {
+  isOfflineEnv,
+  MAX_TIMEOUT_MS,
+  resolveEndpoint,
+  resolveHubCacheDir,
+  resolveTimeoutSeconds,
+  resolveToken,
+  type Env,
+  type TimeoutVariable,
+} from './cache-dir.js';
+import { HubError } from './errors.js';
+import type { FetchLike, HttpClient, RequestTimeout } from './http.js';
 import type { ProgressCallback } from './progress.js';
 
 export interface HubOptions {
@@ -27,8 +37,13 @@ export interface HubOptions {
   retries?: number;
   /** First backoff delay, doubled each retry; default 500 ms. */
   retryDelayMs?: number;
-  /** Max wait for response headers and between body chunks; default 30 000 ms. */
-  timeoutMs?: number;
+  /** Max wait for the metadata (HEAD) answer; default $HF_HUB_ETAG_TIMEOUT seconds, else 10 s. Not retried. */
+  etagTimeoutMs?: number;
+  /**
+   * Max wait for a download's response headers and between two body chunks (an idle limit, not a total
+   * one); default $HF_HUB_DOWNLOAD_TIMEOUT seconds, else 10 s.
+   */
+  downloadTimeoutMs?: number;
   /** Minimum interval between progress events; default 100 ms. */
   progressIntervalMs?: number;
 }
@@ -44,11 +59,19 @@ export interface HubSettings {
 
 export const DEFAULT_RETRIES = 4;
 export const DEFAULT_RETRY_DELAY_MS = 500;
-export const DEFAULT_TIMEOUT_MS = 30_000;
 
 function nonNegative(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
+  if (!Number.isFinite(value) || value < 0) throw new HubError('INVALID_SETTING', `${name} must be a non-negative number, got ${value}.`);
   return value;
+}
+
+/** An explicit option in ms, else the environment variable in seconds; either way with its name for messages. */
+function timeoutSetting(option: 'etagTimeoutMs' | 'downloadTimeoutMs', ms: number | undefined, env: Env, variable: TimeoutVariable): RequestTimeout {
+  if (ms === undefined) return { ms: resolveTimeoutSeconds(env, variable) * 1000, setting: variable };
+  if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
+    throw new HubError('INVALID_SETTING', `${option} must be a number of milliseconds between 1 and ${MAX_TIMEOUT_MS}, got ${ms}.`);
+  }
+  return { ms, setting: `the ${option} option` };
 }
 
 export function resolveHubSettings(options: HubOptions = {}): HubSettings {
@@ -60,7 +83,8 @@ export function resolveHubSettings(options: HubOptions = {}): HubSettings {
     token: options.token ?? resolveToken(env),
     retries: Math.floor(nonNegative('retries', options.retries ?? DEFAULT_RETRIES)),
     retryDelayMs: nonNegative('retryDelayMs', options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS),
-    timeoutMs: nonNegative('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    etagTimeout: timeoutSetting('etagTimeoutMs', options.etagTimeoutMs, env, 'HF_HUB_ETAG_TIMEOUT'),
+    downloadTimeout: timeoutSetting('downloadTimeoutMs', options.downloadTimeoutMs, env, 'HF_HUB_DOWNLOAD_TIMEOUT'),
   };
   return {
     client,

@@ -130,7 +130,7 @@ async function receiveBody(job: BlobDownload, opened: OpenResponse, offset: numb
         }
       }
     } catch (error) {
-      throw transportError(error, opened.url, signal);
+      throw transportError(error, opened.url, signal, opened.timeout);
     } finally {
       await handle.close();
     }

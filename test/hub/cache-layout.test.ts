@@ -111,7 +111,8 @@ describe('http helpers', () => {
     token: 'hf_secret',
     retries: 0,
     retryDelayMs: 0,
-    timeoutMs: 1000,
+    etagTimeout: { ms: 1000, setting: 'test' },
+    downloadTimeout: { ms: 1000, setting: 'test' },
   };
 
   it('normalizes quoted and weak etags like huggingface_hub', () => {

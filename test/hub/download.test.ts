@@ -8,7 +8,7 @@ import { downloadHubFile, hubFileUrl } from '../../src/hub/download.js';
 import { HubError } from '../../src/hub/errors.js';
 import type { DownloadProgress } from '../../src/hub/progress.js';
 import type { HubOptions } from '../../src/hub/settings.js';
-import { closedPort, gitBlobSha1, lfsFile, MockHub, randomCommit, sha256, smallFile } from './mock-hub.js';
+import { blackHole, closedPort, gitBlobSha1, lfsFile, MockHub, randomCommit, sha256, smallFile } from './mock-hub.js';
 
 const REPO = 'timm/vit_base_patch16_384.augreg_in21k_ft_in1k';
 const FOLDER = 'models--timm--vit_base_patch16_384.augreg_in21k_ft_in1k';
@@ -52,7 +52,7 @@ afterEach(async () => {
 
 /** Isolated options: explicit cache and endpoint, an empty env (no real HF_TOKEN/HF_HUB_OFFLINE), tiny delays. */
 function options(extra: Partial<HubOptions> = {}): HubOptions {
-  return { cacheDir, endpoint: hub.endpoint, env: {}, retries: 3, retryDelayMs: 1, timeoutMs: 5000, ...extra };
+  return { cacheDir, endpoint: hub.endpoint, env: {}, retries: 3, retryDelayMs: 1, ...extra };
 }
 
 async function failure(promise: Promise<unknown>): Promise<HubError> {
@@ -342,18 +342,87 @@ describe('retries', () => {
 
   it('times out a transfer that stalls mid-body and resumes it', async () => {
     hub.faults.stallAfter = { bytes: 8000, ms: 1500, times: 1 };
-    const result = await ensureModelFiles(MODEL_ID, options({ timeoutMs: 150 }));
+    const result = await ensureModelFiles(MODEL_ID, options({ downloadTimeoutMs: 150 }));
     const gets = hub.requestsTo('cdn', 'GET');
     expect(gets).toHaveLength(2);
     expect(gets[1].headers.range).toMatch(/^bytes=[1-9]\d*-$/);
     expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
   });
+});
 
-  it('times out a server that never answers', async () => {
-    hub.faults.stall = { ms: 2000, times: 100 };
-    const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 1, timeoutMs: 50 })));
+describe('timeouts (HF_HUB_ETAG_TIMEOUT, HF_HUB_DOWNLOAD_TIMEOUT)', () => {
+  async function timed<T>(promise: Promise<T>): Promise<{ value: T; seconds: number }> {
+    const start = performance.now();
+    const value = await promise;
+    return { value, seconds: (performance.now() - start) / 1000 };
+  }
+
+  it('a black-hole hub (connection accepted, no answer) fails after one HF_HUB_ETAG_TIMEOUT, not retried', async () => {
+    const hole = await blackHole();
+    try {
+      const env = { HF_HUB_ETAG_TIMEOUT: '0.2' };
+      const { value: error, seconds } = await timed(failure(ensureModelFiles(MODEL_ID, options({ endpoint: hole.endpoint, env }))));
+      expect(error.code).toBe('TIMEOUT');
+      expect(error.message).toContain('HF_HUB_ETAG_TIMEOUT');
+      expect(error.message).toContain('0.2 s');
+      expect(hole.connections()).toBe(1);
+      expect(seconds).toBeGreaterThanOrEqual(0.19);
+      expect(seconds).toBeLessThan(2);
+    } finally {
+      await hole.close();
+    }
+  }, 20_000);
+
+  it('a CDN that sends headers and then nothing fails after HF_HUB_DOWNLOAD_TIMEOUT per attempt', async () => {
+    hub.faults.stallAfter = { bytes: 0, ms: 60_000, times: 1000 };
+    const env = { HF_HUB_DOWNLOAD_TIMEOUT: '0.2' };
+    const { value: error, seconds } = await timed(failure(ensureModelFiles(MODEL_ID, options({ env, retries: 2 }))));
     expect(error.code).toBe('TIMEOUT');
-    expect(hub.requests).toHaveLength(2);
+    expect(error.message).toContain('HF_HUB_DOWNLOAD_TIMEOUT');
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(3);
+    expect(seconds).toBeLessThan(3);
+  }, 20_000);
+
+  it('HF_HUB_DOWNLOAD_TIMEOUT is an idle limit: a slow transfer that never pauses that long completes', async () => {
+    hub.faults.trickle = { bytes: 8 * 1024, intervalMs: 100 }; // 6 chunks, about 0.5 s in all
+    const env = { HF_HUB_DOWNLOAD_TIMEOUT: '0.3' };
+    const { value: result, seconds } = await timed(downloadHubFile({ repo: REPO, file: 'model.safetensors' }, options({ env })));
+    expect(seconds).toBeGreaterThan(0.3);
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(1);
+    expect((await fs.readFile(result.path)).equals(WEIGHTS)).toBe(true);
+  });
+
+  it('the metadata request waits HF_HUB_ETAG_TIMEOUT, the download HF_HUB_DOWNLOAD_TIMEOUT', async () => {
+    hub.faults.stall = { ms: 400, times: 1 }; // the HEAD
+    const slowHead = { HF_HUB_ETAG_TIMEOUT: '2', HF_HUB_DOWNLOAD_TIMEOUT: '0.2' };
+    const result = await downloadHubFile({ repo: REPO, file: 'model.safetensors' }, options({ env: slowHead }));
+    expect((await fs.readFile(result.path)).equals(WEIGHTS)).toBe(true);
+
+    hub.faults.stall = { ms: 400, times: 1 };
+    const error = await failure(
+      downloadHubFile({ repo: REPO, file: 'config.json' }, options({ env: { HF_HUB_ETAG_TIMEOUT: '0.2', HF_HUB_DOWNLOAD_TIMEOUT: '2' } })),
+    );
+    expect(error.code).toBe('TIMEOUT');
+  });
+
+  it('explicit options beat the variables', async () => {
+    hub.faults.stall = { ms: 400, times: 1 };
+    const env = { HF_HUB_ETAG_TIMEOUT: '0.1' };
+    const result = await downloadHubFile({ repo: REPO, file: 'config.json' }, options({ env, etagTimeoutMs: 2000 }));
+    expect(await fs.readFile(result.path, 'utf8')).toBe(CONFIG);
+  });
+
+  it.each([
+    ['HF_HUB_ETAG_TIMEOUT', 'ten'],
+    ['HF_HUB_ETAG_TIMEOUT', '-1'],
+    ['HF_HUB_DOWNLOAD_TIMEOUT', '1e3'],
+    ['HF_HUB_DOWNLOAD_TIMEOUT', '99999999'],
+  ])('%s=%s is an INVALID_SETTING error naming the variable, before any request', async (name, value) => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ env: { [name]: value } })));
+    expect(error.code).toBe('INVALID_SETTING');
+    expect(error.message).toContain(name);
+    expect(error.message).toContain(JSON.stringify(value));
+    expect(hub.requests).toHaveLength(0);
   });
 });
 

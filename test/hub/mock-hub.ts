@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 
 export interface MockFile {
   content: Buffer;
@@ -54,6 +54,8 @@ export interface Faults {
   repoCommit?: string;
   /** Sent as X-Linked-Size instead of the LFS file's real size. */
   linkedSize?: string;
+  /** Body transfers send `bytes` bytes every `intervalMs` (a slow but live link). */
+  trickle?: { bytes: number; intervalMs: number };
 }
 
 export interface MockHubOptions {
@@ -243,9 +245,23 @@ export class MockHub {
       res.write(slice.subarray(0, cut.bytes), () => setTimeout(() => req.socket.destroy(), 100));
       return;
     }
+    const trickle = faults.trickle;
+    if (trickle) {
+      let sent = 0;
+      const sendNext = () => {
+        if (res.destroyed) return;
+        const next = slice.subarray(sent, sent + trickle.bytes);
+        sent += next.length;
+        if (sent >= slice.length) res.end(next);
+        else res.write(next, () => setTimeout(sendNext, trickle.intervalMs));
+      };
+      sendNext();
+      return;
+    }
     const pause = faults.stallAfter;
     if (pause && pause.times > 0 && slice.length > pause.bytes) {
       pause.times--;
+      res.flushHeaders(); // the headers go out even when no byte does
       res.write(slice.subarray(0, pause.bytes));
       setTimeout(() => {
         if (!res.destroyed) res.end(slice.subarray(pause.bytes));
@@ -268,4 +284,24 @@ export async function closedPort(): Promise<number> {
   const port = await listen(server);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A server that accepts TCP connections and never answers: a black-holed hub behind a broken proxy. */
+export async function blackHole(): Promise<{ endpoint: string; connections: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
