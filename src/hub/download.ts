@@ -16,6 +16,9 @@
  *   request; other failures fetching it become `warnings`, never a failed call.
  * - Every error is a HubError whose message names the URL tried, the cache folder, and the direct URL
  *   to download the weights by hand for `--weights`.
+ * - Secrets never leave: errors and warnings pass through redact.ts on the way out (the token, in any
+ *   form, and URL passwords are masked), and a token or endpoint that cannot be used is INVALID_SETTING
+ *   before the first request, without being shown.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -33,9 +36,10 @@ import {
   type RepoCache,
 } from './cache-layout.js';
 import { describeFailure, HubError, isHubError, type FailureContext } from './errors.js';
-import { fetchFileMetadata, RetryBudget } from './http.js';
+import { checkNetworkSettings, fetchFileMetadata, RetryBudget } from './http.js';
 import { withFileLock } from './lock.js';
 import { DEFAULT_REVISION, WEIGHTS_FILE, type HubRepoRequest, type ModelFile } from './repo-files.js';
+import { redact, redactError } from './redact.js';
 import { resolveHubSettings, type HubOptions, type HubSettings } from './settings.js';
 import { downloadBlob } from './transfer.js';
 
@@ -197,6 +201,7 @@ function stripQuery(url: string): string {
 async function fetchFromHub(job: FileJob): Promise<Omit<HubFileResult, 'warnings'>> {
   const { settings, cache, revision, file } = job;
   const url = hubFileUrl(settings.endpoint, job.repo, revision, file);
+  checkNetworkSettings(settings.client);
 
   const budget = new RetryBudget(settings.client); // one per file: the HEAD and every GET share it
   let metadata;
@@ -268,10 +273,21 @@ function makeJob(settings: HubSettings, repo: string, revision: string, file: st
   };
 }
 
+/** The one exit of the public functions: every error and warning leaves with its secrets masked (redact.ts). */
+async function redacted<T extends { warnings: string[] }>(settings: HubSettings, run: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await run();
+  } catch (error) {
+    throw redactError(error, settings.secrets);
+  }
+  return { ...result, warnings: result.warnings.map((warning) => redact(warning, settings.secrets)) };
+}
+
 /** One file of one repository, like huggingface_hub's hf_hub_download (cache-first, see the header). */
 export async function downloadHubFile(request: HubFileRequest, options: HubOptions = {}): Promise<HubFileResult> {
   const settings = resolveHubSettings(options);
-  return fetchFile(makeJob(settings, request.repo, request.revision ?? DEFAULT_REVISION, request.file));
+  return redacted(settings, () => fetchFile(makeJob(settings, request.repo, request.revision ?? DEFAULT_REVISION, request.file)));
 }
 
 async function fetchOptionalFile(job: FileJob, commit: string, warnings: string[]): Promise<string | undefined> {
@@ -298,6 +314,10 @@ async function fetchOptionalFile(job: FileJob, commit: string, warnings: string[
  */
 export async function ensureModelFiles(model: HubRepoRequest, options: HubOptions = {}): Promise<EnsuredModelFiles> {
   const settings = resolveHubSettings(options);
+  return redacted(settings, () => ensureWithSettings(model, settings));
+}
+
+async function ensureWithSettings(model: HubRepoRequest, settings: HubSettings): Promise<EnsuredModelFiles> {
   const warnings: string[] = [];
 
   const weightsFile = model.files.find((f) => f.role === 'weights')?.path ?? WEIGHTS_FILE;

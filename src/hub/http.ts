@@ -19,6 +19,7 @@
  */
 import { isCommitHash } from './cache-layout.js';
 import { HubError, type NotFoundKind } from './errors.js';
+import { redact } from './redact.js';
 
 export type FetchLike = typeof fetch;
 
@@ -104,6 +105,45 @@ export function requestHeaders(client: HttpClient, url: string, extra: Record<st
   const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...extra };
   if (client.token && sameOrigin(url, client.endpoint)) headers.Authorization = `Bearer ${client.token}`;
   return headers;
+}
+
+// What fetch accepts in a header value, minus what no token contains (tabs, non-ASCII).
+const HEADER_SAFE_TOKEN_RE = /^[\x20-\x7e]+$/;
+
+/** An endpoint for messages, quoted: user info masked, also in one that is not a URL (`user:pw@host`). */
+function showEndpoint(endpoint: string): string {
+  const shown = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(endpoint) ? redact(endpoint) : endpoint.replace(/^[^/?#]*@/, '***@');
+  return JSON.stringify(shown);
+}
+
+/**
+ * Checked before the first request of a call (offline calls never need them): an endpoint fetch can
+ * use, and a token that can be sent in a header. Neither value is ever shown in full.
+ */
+export function checkNetworkSettings(client: HttpClient): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(client.endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new HubError('INVALID_SETTING', `HF_ENDPOINT (or the endpoint option) must be an http:// or https:// URL, got ${showEndpoint(client.endpoint)}.`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new HubError(
+      'INVALID_SETTING',
+      `HF_ENDPOINT (or the endpoint option) must not contain a user name or password, got ${showEndpoint(client.endpoint)}. ` +
+        "Node's fetch cannot send credentials in a URL; a hub token goes in HF_TOKEN.",
+    );
+  }
+  if (client.token !== undefined && !HEADER_SAFE_TOKEN_RE.test(client.token)) {
+    throw new HubError(
+      'INVALID_SETTING',
+      'The hub token (HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token option) contains characters that cannot be sent in an HTTP header ' +
+        '(control characters or non-ASCII letters), so it was not sent. Set it to the token alone, as https://huggingface.co/settings/tokens shows it.',
+    );
+  }
 }
 
 function errnoCode(error: unknown): string | undefined {
@@ -298,7 +338,16 @@ function redirectTarget(response: Response, url: string): string {
   if (!location) {
     throw new HubError('BAD_RESPONSE', `HTTP ${response.status} redirect without a Location header.`, { url });
   }
-  return new URL(location, url).toString();
+  let target: URL;
+  try {
+    target = new URL(location, url);
+  } catch {
+    throw new HubError('BAD_RESPONSE', `HTTP ${response.status} redirect to an invalid Location.`, { url });
+  }
+  if ((target.protocol !== 'http:' && target.protocol !== 'https:') || target.username !== '' || target.password !== '') {
+    throw new HubError('BAD_RESPONSE', `HTTP ${response.status} redirect to ${redact(target.toString())}: not a plain http(s) URL.`, { url });
+  }
+  return target.toString();
 }
 
 export function normalizeEtag(etag: string | null): string | undefined {

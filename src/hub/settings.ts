@@ -6,17 +6,19 @@
  * (and embedders) can pass a controlled environment. Nothing here touches the network or the disk.
  */
 import {
+  cleanToken,
   isOfflineEnv,
   MAX_TIMEOUT_MS,
   resolveEndpoint,
   resolveHubCacheDir,
   resolveTimeoutSeconds,
-  resolveToken,
+  tokenFromEnv,
   type Env,
   type TimeoutVariable,
 } from './cache-dir.js';
 import { HubError } from './errors.js';
 import type { FetchLike, HttpClient, RequestTimeout } from './http.js';
+import { hubSecrets } from './redact.js';
 import type { ProgressCallback } from './progress.js';
 
 export interface HubOptions {
@@ -24,7 +26,7 @@ export interface HubOptions {
   cacheDir?: string;
   /** Hub URL; default $HF_ENDPOINT or https://huggingface.co. */
   endpoint?: string;
-  /** Access token; default $HF_TOKEN. Only ever sent to the endpoint's origin. */
+  /** Access token; default $HF_TOKEN. Cleaned like huggingface_hub's; only ever sent to the endpoint's origin, never printed. */
   token?: string;
   /** No network at all; default from $HF_HUB_OFFLINE. */
   offline?: boolean;
@@ -55,6 +57,8 @@ export interface HubSettings {
   offline: boolean;
   onProgress?: ProgressCallback;
   progressIntervalMs?: number;
+  /** What must never appear in a message: see redact.ts. */
+  secrets: string[];
 }
 
 export const DEFAULT_RETRIES = 4;
@@ -77,10 +81,12 @@ function timeoutSetting(option: 'etagTimeoutMs' | 'downloadTimeoutMs', ms: numbe
 export function resolveHubSettings(options: HubOptions = {}): HubSettings {
   const env = options.env ?? process.env;
   const endpoint = (options.endpoint ?? resolveEndpoint(env)).replace(/\/+$/, '');
+  const rawToken = options.token ?? tokenFromEnv(env);
+  const token = cleanToken(rawToken);
   const client: HttpClient = {
     fetch: options.fetch ?? globalThis.fetch,
     endpoint,
-    token: options.token ?? resolveToken(env),
+    token,
     retries: Math.floor(nonNegative('retries', options.retries ?? DEFAULT_RETRIES)),
     retryDelayMs: nonNegative('retryDelayMs', options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS),
     etagTimeout: timeoutSetting('etagTimeoutMs', options.etagTimeoutMs, env, 'HF_HUB_ETAG_TIMEOUT'),
@@ -93,5 +99,6 @@ export function resolveHubSettings(options: HubOptions = {}): HubSettings {
     offline: options.offline ?? isOfflineEnv(env),
     onProgress: options.onProgress,
     progressIntervalMs: options.progressIntervalMs,
+    secrets: hubSecrets([rawToken, token], endpoint),
   };
 }

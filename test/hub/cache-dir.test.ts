@@ -72,6 +72,12 @@ describe('endpoint, offline and token from the environment', () => {
     expect(resolveToken({ HUGGING_FACE_HUB_TOKEN: 'b' })).toBe('b');
     expect(resolveToken({})).toBeUndefined();
   });
+
+  it("cleans the token like huggingface_hub's _clean_token: no CR/LF anywhere, trimmed, empty is none", () => {
+    expect(resolveToken({ HF_TOKEN: ' hf_ab\ncd\r\n' })).toBe('hf_abcd');
+    expect(resolveToken({ HF_TOKEN: 'hf_a b' })).toBe('hf_a b');
+    expect(resolveToken({ HF_TOKEN: '\n', HUGGING_FACE_HUB_TOKEN: 'b' })).toBeUndefined(); // Python: HF_TOKEN wins, then cleans to None
+  });
 });
 
 describe('HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT (seconds, as huggingface_hub constants.py)', () => {

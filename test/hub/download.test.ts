@@ -662,6 +662,121 @@ describe('tokens and redirects', () => {
   });
 });
 
+describe('secrets are never printed', () => {
+  // A token pasted with a line break in the middle, and a mirror URL with a password in it.
+  const TOKEN = 'hf_SECRETtoken1\nSECRETtoken2';
+  const CLEANED = 'hf_SECRETtoken1SECRETtoken2';
+  const withPassword = () => hub.endpoint.replace('http://', 'http://vituser:PASSW0RD@');
+
+  /** Everything a caller may print: the message, the URL fields, the cause chain, the stack. */
+  function printable(error: HubError): string {
+    const parts: string[] = [error.message, error.url ?? '', error.manualUrl ?? '', error.stack ?? ''];
+    for (let cause = error.cause; cause instanceof Error; cause = cause.cause) parts.push(cause.message, cause.stack ?? '');
+    return parts.join('\n');
+  }
+
+  function expectNoSecret(text: string): void {
+    for (const secret of ['SECRETtoken', 'token1', 'PASSW0RD', 'vituser']) expect(text).not.toContain(secret);
+  }
+
+  it('HF_TOKEN with line breaks is cleaned like huggingface_hub (_clean_token) and works', async () => {
+    const result = await ensureModelFiles('hf-hub:acme/private-vit', options({ env: { HF_TOKEN: ' hf_sec\nret\r\n' } }));
+    expect(result.commit).toBe(OTHER_COMMIT);
+    for (const r of hub.requestsTo('hub')) expect(r.headers.authorization).toBe('Bearer hf_secret');
+  });
+
+  it('a token that cannot go in a header is INVALID_SETTING, sent nowhere, and not shown', async () => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ env: { HF_TOKEN: 'hf_SECRETtoken1\u0000SECRETtoken2' } })));
+    expect(error.code).toBe('INVALID_SETTING');
+    expect(error.message).toContain('HF_TOKEN');
+    expectNoSecret(printable(error));
+    expect(hub.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['401 (refused token)', 'hf-hub:acme/private-vit', 0, 'UNAUTHORIZED'],
+    ['404 (missing repository)', 'hf-hub:nobody/nothing', 0, 'NOT_FOUND'],
+    ['404 (missing file)', 'hf-hub:timm/only-bin', 0, 'NOT_FOUND'],
+    ['500 after retries', MODEL_ID, 1000, 'HTTP'],
+  ])('a hub that echoes the token into X-Error-Message on a %s: redacted', async (_, id, serverErrors, code) => {
+    hub.faults.echoAuthorization = true;
+    hub.faults.serverErrors = serverErrors;
+    const error = await failure(ensureModelFiles(id, options({ env: { HF_TOKEN: TOKEN }, retries: 1 })));
+    expect(error.code).toBe(code);
+    expect(hub.requests[0].headers.authorization).toBe(`Bearer ${CLEANED}`); // it was sent, and echoed
+    expect(printable(error)).toContain('Refused credentials: Bearer ***'); // in the message or its cause
+    expectNoSecret(printable(error));
+  });
+
+  it('a warning built from an echoed server message is redacted too', async () => {
+    await writePythonStyleCache({ 'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS } });
+    hub.faults.echoAuthorization = true;
+    hub.faults.serverErrors = 1000; // config.json cannot be fetched: a warning, not an error
+    const result = await ensureModelFiles(MODEL_ID, options({ env: { HF_TOKEN: TOKEN }, retries: 0 }));
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toContain('Bearer ***');
+    expectNoSecret(result.warnings.join('\n'));
+  });
+
+  it('network, timeout and checksum errors with a token carry none of it', async () => {
+    const closed = `http://127.0.0.1:${await closedPort()}`;
+    const network = await failure(ensureModelFiles(MODEL_ID, options({ endpoint: closed, env: { HF_TOKEN: TOKEN }, retries: 0 })));
+    expect(network.code).toBe('NETWORK');
+    expectNoSecret(printable(network));
+
+    hub.faults.corrupt = true;
+    const checksum = await failure(ensureModelFiles(MODEL_ID, options({ env: { HF_TOKEN: TOKEN } })));
+    expect(checksum.code).toBe('CHECKSUM');
+    expectNoSecret(printable(checksum));
+
+    hub.resetFaults();
+    hub.faults.stall = { ms: 1000, times: 1 };
+    const timeout = await failure(ensureModelFiles(MODEL_ID, options({ env: { HF_TOKEN: TOKEN }, etagTimeoutMs: 100 })));
+    expect(timeout.code).toBe('TIMEOUT');
+    expectNoSecret(printable(timeout));
+  });
+
+  it('HF_ENDPOINT with a password: INVALID_SETTING before any request, the URL shown without it', async () => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ endpoint: undefined, env: { HF_ENDPOINT: withPassword() } })));
+    expect(error.code).toBe('INVALID_SETTING');
+    expect(error.message).toContain('HF_ENDPOINT');
+    expect(error.message).toContain(`http://***@${new URL(hub.endpoint).host}`);
+    expectNoSecret(printable(error));
+    expect(hub.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['ftp://mirror.example', '"ftp://mirror.example"'],
+    ['vituser:PASSW0RD@mirror.example', '"***@mirror.example"'],
+  ])('HF_ENDPOINT=%s is INVALID_SETTING, shown as %s', async (endpoint, shown) => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ endpoint })));
+    expect(error.code).toBe('INVALID_SETTING');
+    expect(error.message).toContain(`got ${shown}`);
+    expectNoSecret(printable(error));
+  });
+
+  it('a redirect to a URL with credentials is BAD_RESPONSE, not followed, not shown', async () => {
+    const toCredentials: typeof fetch = async (input, init) => {
+      if (String(input).startsWith(hub.cdnOrigin)) throw new Error('must not be reached');
+      const response = await fetch(input, init);
+      if (response.status !== 302) return response;
+      const headers = new Headers(response.headers);
+      headers.set('location', (headers.get('location') as string).replace('http://', 'http://vituser:PASSW0RD@'));
+      return new Response(null, { status: 302, headers });
+    };
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: toCredentials })));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expectNoSecret(printable(error));
+  });
+
+  it('offline with a password endpoint: the "URL tried" and the manual URL are shown without it', async () => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ endpoint: withPassword(), offline: true })));
+    expect(error.code).toBe('OFFLINE_NOT_CACHED');
+    expect(error.message).toContain(`http://***@${new URL(hub.endpoint).host}/${REPO}/resolve/main/model.safetensors`);
+    expectNoSecret(printable(error));
+  });
+});
+
 describe('environment variables', () => {
   it('uses HF_ENDPOINT and HF_HUB_CACHE over HF_HOME from the env option', async () => {
     const hubCache = path.join(tmp, 'explicit-cache');

@@ -56,6 +56,8 @@ export interface Faults {
   linkedSize?: string;
   /** Body transfers send `bytes` bytes every `intervalMs` (a slow but live link). */
   trickle?: { bytes: number; intervalMs: number };
+  /** Error answers (401, 404, 500) echo the request's Authorization header in X-Error-Message. */
+  echoAuthorization?: boolean;
 }
 
 export interface MockHubOptions {
@@ -145,7 +147,7 @@ export class MockHub {
     }
     if (faults.serverErrors > 0) {
       faults.serverErrors--;
-      res.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal Error');
+      res.writeHead(500, this.errorHeaders(req, { 'Content-Type': 'text/plain' })).end('Internal Error');
       return;
     }
     if (server === 'cdn') this.handleCdn(req, res);
@@ -183,11 +185,11 @@ export class MockHub {
     }
     const repo = this.options.repos[repoId];
     if (!repo) {
-      res.writeHead(404, { 'X-Error-Code': this.options.repoNotFoundCode ?? 'RepoNotFound' }).end();
+      res.writeHead(404, this.errorHeaders(req, { 'X-Error-Code': this.options.repoNotFoundCode ?? 'RepoNotFound' })).end();
       return;
     }
     if (repo.token && req.headers.authorization !== `Bearer ${repo.token}`) {
-      res.writeHead(401, { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Invalid username or password.' }).end();
+      res.writeHead(401, this.errorHeaders(req, { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Invalid username or password.' })).end();
       return;
     }
     if (revision !== 'main' && revision !== repo.commit) {
@@ -196,7 +198,7 @@ export class MockHub {
     }
     const entry = repo.files[file];
     if (!entry) {
-      res.writeHead(404, { 'X-Error-Code': 'EntryNotFound', 'X-Repo-Commit': this.faults.repoCommit ?? repo.commit }).end();
+      res.writeHead(404, this.errorHeaders(req, { 'X-Error-Code': 'EntryNotFound', 'X-Repo-Commit': this.faults.repoCommit ?? repo.commit })).end();
       return;
     }
     if (entry.lfs) {
@@ -214,6 +216,11 @@ export class MockHub {
       return;
     }
     this.serveBytes(req, res, entry.content, { ETag: `"${gitBlobSha1(entry.content)}"`, 'X-Repo-Commit': this.faults.repoCommit ?? repo.commit });
+  }
+
+  private errorHeaders(req: IncomingMessage, headers: Record<string, string>): Record<string, string> {
+    if (!this.faults.echoAuthorization) return headers;
+    return { ...headers, 'X-Error-Message': `Refused credentials: ${req.headers.authorization ?? 'none'}` };
   }
 
   private serveBytes(req: IncomingMessage, res: ServerResponse, content: Buffer, headers: Record<string, string>): void {
