@@ -38,7 +38,7 @@ import {
 import { describeFailure, HubError, isHubError, type FailureContext } from './errors.js';
 import { checkNetworkSettings, fetchFileMetadata, RetryBudget } from './http.js';
 import { withFileLock } from './lock.js';
-import { DEFAULT_REVISION, WEIGHTS_FILE, type HubRepoRequest, type ModelFile } from './repo-files.js';
+import { DEFAULT_REVISION, sizeLimitFor, WEIGHTS_FILE, type HubRepoRequest, type ModelFile } from './repo-files.js';
 import { redact, redactError } from './redact.js';
 import { resolveHubSettings, type HubOptions, type HubSettings } from './settings.js';
 import { downloadBlob } from './transfer.js';
@@ -232,6 +232,7 @@ async function fetchFromHub(job: FileJob): Promise<Omit<HubFileResult, 'warnings
       incompletePath: cachePaths.incomplete(cache, metadata.etag),
       blobPath,
       expectedSize: metadata.size,
+      maxBytes: sizeLimitFor(file),
       expectedSha256: sha256FromEtag(metadata.etag),
       onProgress: settings.onProgress,
       progressIntervalMs: settings.progressIntervalMs,

@@ -20,6 +20,7 @@
 import { isCommitHash } from './cache-layout.js';
 import { HubError, type NotFoundKind } from './errors.js';
 import { redact } from './redact.js';
+import { MAX_FILE_BYTES } from './repo-files.js';
 
 export type FetchLike = typeof fetch;
 
@@ -185,11 +186,20 @@ function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
+const MAX_SERVER_TEXT = 300;
+
+/** Text a server chose, made safe to print: no control characters (terminal escapes), bounded length. */
+function printableServerText(text: string | null): string | null {
+  if (text === null) return null;
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > MAX_SERVER_TEXT ? `${clean.slice(0, MAX_SERVER_TEXT)}…` : clean;
+}
+
 /** Maps an HTTP failure to a HubError, reading huggingface's X-Error-Code header. */
 export function statusError(response: Response, url: string): HubError {
   const status = response.status;
   const errorCode = response.headers.get('x-error-code') ?? '';
-  const serverMessage = response.headers.get('x-error-message');
+  const serverMessage = printableServerText(response.headers.get('x-error-message'));
   // Only a well-formed commit is passed on: callers write it into refs/ and use it as a folder name.
   const announced = response.headers.get('x-repo-commit');
   const commit = announced !== null && isCommitHash(announced) ? announced : undefined;
@@ -356,9 +366,25 @@ export function normalizeEtag(etag: string | null): string | undefined {
   return normalized === '' ? undefined : normalized;
 }
 
-function parseSize(value: string | null): number | undefined {
-  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
-  return Number(value.trim());
+/**
+ * X-Linked-Size (an LFS file's real size), else Content-Length, as huggingface_hub reads them; when
+ * present, a plain number of bytes up to MAX_FILE_BYTES, or the answer is unusable.
+ */
+function announcedSize(response: Response, url: string): number | undefined {
+  const header = response.headers.has('x-linked-size') ? 'X-Linked-Size' : 'Content-Length';
+  const value = response.headers.get(header);
+  if (value === null) return undefined;
+  const text = value.trim();
+  const size = /^\d{1,20}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(size <= MAX_FILE_BYTES)) {
+    throw new HubError(
+      'BAD_RESPONSE',
+      `The hub announced an unusable size, ${header}: ${JSON.stringify(printableServerText(value.slice(0, 40)))} ` +
+        `(expected a number of bytes up to ${MAX_FILE_BYTES}).`,
+      { url },
+    );
+  }
+  return size;
 }
 
 function metadataFrom(response: Response, requestUrl: string, location: string): FileMetadata {
@@ -382,8 +408,7 @@ function metadataFrom(response: Response, requestUrl: string, location: string):
   if (!isSafeEtag(etag)) {
     throw new HubError('BAD_RESPONSE', `The hub sent an unusable etag: ${JSON.stringify(etag.slice(0, 80))}.`, { url: requestUrl });
   }
-  const size = parseSize(response.headers.get('x-linked-size') ?? response.headers.get('content-length'));
-  return { commit, etag, size, location };
+  return { commit, etag, size: announcedSize(response, requestUrl), location };
 }
 
 /** HEAD a resolve URL: commit, etag, size and download location of one file. */

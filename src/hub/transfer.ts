@@ -17,7 +17,9 @@
  * - Checksum mismatch: the `.incomplete` is deleted (its bytes are wrong somewhere, resuming on them
  *   cannot help). If the failed file had been resumed, one full fresh download is tried, because the
  *   bad bytes may have come from the earlier run; otherwise HubError('CHECKSUM').
- *   Larger than announced: deleted, HubError('SIZE_MISMATCH').
+ * - Bounded: a body is cut as soon as it passes the announced size (or, with none, the file's
+ *   `maxBytes`): the `.incomplete` is deleted and HubError('SIZE_MISMATCH') thrown; an announced size
+ *   beyond `maxBytes` is HubError('BAD_RESPONSE') before any request.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
@@ -33,6 +35,8 @@ export interface BlobDownload {
   incompletePath: string;
   blobPath: string;
   expectedSize: number | undefined;
+  /** The most bytes accepted for this file (repo-files.ts sizeLimitFor); the body is cut there when no size was announced. */
+  maxBytes: number;
   /** sha256 hex to verify against; undefined for non-LFS files (git sha1 etags cannot be checked this way). */
   expectedSha256: string | undefined;
   onProgress?: ProgressCallback;
@@ -118,12 +122,18 @@ async function receiveBody(job: BlobDownload, opened: OpenResponse, offset: numb
       if (offset > 0) tracker.start(0);
     }
 
+    const limit = job.expectedSize ?? job.maxBytes;
     const handle = await fs.open(job.incompletePath, writeFrom === 0 ? 'w' : 'a');
     let written = writeFrom;
+    let overflow = false;
     try {
       if (response.body) {
         for await (const chunk of response.body) {
           stallTimer.kick();
+          if (written + chunk.length > limit) {
+            overflow = true; // leaving the loop cancels the body
+            break;
+          }
           await handle.write(chunk);
           written += chunk.length;
           tracker.add(chunk.length);
@@ -133,6 +143,14 @@ async function receiveBody(job: BlobDownload, opened: OpenResponse, offset: numb
       throw transportError(error, opened.url, signal, opened.timeout);
     } finally {
       await handle.close();
+    }
+    if (overflow) {
+      await fs.rm(job.incompletePath, { force: true });
+      const bound =
+        job.expectedSize !== undefined
+          ? `the ${job.expectedSize} bytes the hub announced`
+          : `${job.maxBytes} bytes, the most accepted for such a file when the hub announces no size`;
+      throw new HubError('SIZE_MISMATCH', `The server sent more than ${bound} for ${job.file}. Nothing was kept.`, { url: opened.url });
     }
     if (job.expectedSize !== undefined && written < job.expectedSize) {
       throw new HubError('NETWORK', `Connection closed after ${written} of ${job.expectedSize} bytes.`, {
@@ -158,6 +176,13 @@ function refusedResumeError(job: BlobDownload, received: Extract<Received, { kin
 }
 
 export async function downloadBlob(client: HttpClient, budget: RetryBudget, job: BlobDownload): Promise<void> {
+  if (job.expectedSize !== undefined && job.expectedSize > job.maxBytes) {
+    throw new HubError(
+      'BAD_RESPONSE',
+      `The hub announced ${job.expectedSize} bytes for ${job.file}, more than the ${job.maxBytes} accepted for such a file.`,
+      { url: job.url },
+    );
+  }
   const tracker = new ProgressTracker(job.file, job.expectedSize, job.onProgress, { intervalMs: job.progressIntervalMs });
   let resumedThisFile = false;
   let freshRestartUsed = false;
@@ -165,7 +190,7 @@ export async function downloadBlob(client: HttpClient, budget: RetryBudget, job:
 
   for (;;) {
     let offset = await sizeOnDisk(job.incompletePath);
-    if (job.expectedSize !== undefined && offset > job.expectedSize) {
+    if (offset > (job.expectedSize ?? job.maxBytes)) {
       await fs.rm(job.incompletePath, { force: true });
       offset = 0;
     }
@@ -194,13 +219,6 @@ export async function downloadBlob(client: HttpClient, budget: RetryBudget, job:
     }
     tracker.finish();
 
-    const size = await sizeOnDisk(job.incompletePath);
-    if (job.expectedSize !== undefined && size > job.expectedSize) {
-      await fs.rm(job.incompletePath, { force: true });
-      throw new HubError('SIZE_MISMATCH', `Received ${size} bytes for ${job.file}, the hub announced ${job.expectedSize}.`, {
-        url: job.url,
-      });
-    }
     if (job.expectedSha256 !== undefined) {
       const actual = await sha256OfFile(job.incompletePath);
       if (actual !== job.expectedSha256) {

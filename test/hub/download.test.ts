@@ -499,6 +499,128 @@ describe('one retry budget per file', () => {
   });
 });
 
+describe('every network answer is bounded', () => {
+  const GiB = 2 ** 30;
+
+  /** Passes requests through, then lets `edit` replace the answer to those it picks. */
+  function rewriting(edit: (url: string, method: string, response: Response) => Response | Promise<Response>): typeof fetch {
+    return async (input, init) => edit(String(input), init?.method ?? 'GET', await fetch(input, init));
+  }
+
+  function withHeaders(response: Response, changes: Record<string, string>): Response {
+    const headers = new Headers(response.headers);
+    for (const [name, value] of Object.entries(changes)) headers.set(name, value);
+    return new Response(null, { status: response.status, headers });
+  }
+
+  it.each([
+    ['non-numeric', 'lots'],
+    ['negative', '-5'],
+    ['in exponent notation', '1e3'],
+    ['beyond 64 GiB', String(64 * GiB + 1)],
+    ['beyond 2^53', '99999999999999999999999'],
+  ])('an X-Linked-Size that is %s is BAD_RESPONSE before any download', async (_, size) => {
+    hub.faults.linkedSize = size;
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('size');
+    expect(hub.requestsTo('cdn')).toHaveLength(0);
+    expect(await exists(path.join(repoDir, 'blobs'))).toBe(false);
+  });
+
+  it('exactly 64 GiB is accepted as a size (the download itself then fails on the real bytes)', async () => {
+    hub.faults.linkedSize = String(64 * GiB);
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('SIZE_MISMATCH');
+  });
+
+  it('a config.json announced beyond 16 MiB is BAD_RESPONSE: JSON files are read into memory later', async () => {
+    const huge = rewriting((url, method, response) =>
+      method === 'HEAD' && url.endsWith('/config.json') ? withHeaders(response, { 'content-length': String(16 * 2 ** 20 + 1) }) : response,
+    );
+    const error = await failure(downloadHubFile({ repo: REPO, file: 'config.json' }, options({ fetch: huge })));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('16777216');
+    expect(hub.requestsTo('hub', 'GET')).toHaveLength(0);
+  });
+
+  it('a body longer than announced is cut at the announced size: SIZE_MISMATCH, nothing kept', async () => {
+    let pulled = 0;
+    const endless = rewriting(async (url, _method, response) => {
+      if (!url.startsWith(hub.cdnOrigin)) return response;
+      await response.body?.cancel();
+      const chunk = new Uint8Array(16 * 1024);
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += chunk.length;
+          if (pulled > 64 * 2 ** 20) controller.error(new Error('test guard: 64 MiB pulled'));
+          else controller.enqueue(chunk);
+        },
+      });
+      return new Response(body, { status: 200 }); // no Content-Length: only the announced size bounds it
+    });
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: endless })));
+    expect(error.code).toBe('SIZE_MISMATCH');
+    expect(pulled).toBeLessThan(WEIGHTS.length + 256 * 1024);
+    expect(await blobDirEntries()).toEqual([]);
+  });
+
+  it('a file with no announced size is cut at the limit for its kind (16 MiB for JSON)', async () => {
+    let pulled = 0;
+    const endlessJson = rewriting(async (url, method, response) => {
+      if (!url.endsWith('/config.json')) return response;
+      const headers = new Headers(response.headers);
+      headers.delete('content-length');
+      if (method === 'HEAD') return new Response(null, { status: response.status, headers });
+      await response.body?.cancel();
+      const chunk = new TextEncoder().encode(' '.repeat(64 * 1024));
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += chunk.length;
+          if (pulled > 256 * 2 ** 20) controller.error(new Error('test guard: 256 MiB pulled'));
+          else controller.enqueue(chunk);
+        },
+      });
+      return new Response(body, { status: 200, headers });
+    });
+    const error = await failure(downloadHubFile({ repo: REPO, file: 'config.json' }, options({ fetch: endlessJson })));
+    expect(error.code).toBe('SIZE_MISMATCH');
+    expect(pulled).toBeLessThanOrEqual(16 * 2 ** 20 + 128 * 1024);
+    expect(await blobDirEntries()).toEqual([]);
+  }, 30_000);
+
+  it('a HEAD redirect loop ends with BAD_RESPONSE after 10 hops', async () => {
+    const loop = rewriting((url, method, response) =>
+      method === 'HEAD' ? new Response(null, { status: 307, headers: { location: new URL(url).pathname } }) : response,
+    );
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: loop })));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('Too many redirects');
+    expect(hub.requestsTo('hub', 'HEAD')).toHaveLength(11);
+  });
+
+  it('a CDN redirect loop ends with BAD_RESPONSE after 10 hops', async () => {
+    const loop = rewriting((url, _method, response) =>
+      url.startsWith(hub.cdnOrigin) ? new Response(null, { status: 302, headers: { location: url } }) : response,
+    );
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: loop })));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('Too many redirects');
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(11);
+  });
+
+  it("the hub's X-Error-Message is shown without control characters and at most 300 characters long", async () => {
+    const hostile = rewriting((_url, _method, response) =>
+      response.status === 404 ? withHeaders(response, { 'x-error-message': `gone\u009b2J${'x'.repeat(10_000)}` }) : response,
+    );
+    const error = await failure(ensureModelFiles('hf-hub:nobody/nothing', options({ fetch: hostile })));
+    const said = (error.cause as Error).message;
+    expect(said).toContain('Server said: gone?2Jxxx');
+    expect(said).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(said.length).toBeLessThan(400);
+  });
+});
+
 describe('hub errors', () => {
   it('404 for a missing file: NOT_FOUND (file), remembered in .no_exist', async () => {
     const error = await failure(ensureModelFiles('hf-hub:timm/only-bin', options()));
