@@ -13,8 +13,8 @@
  *   response headers, and such a timeout is not retried; `downloadTimeout` (HF_HUB_DOWNLOAD_TIMEOUT)
  *   bounds a GET's wait for headers and every gap between body chunks (an idle timeout, not a total one:
  *   a 350 MB file on a slow link is fine as long as bytes keep coming).
- * - Metadata (HEAD) follows relative redirects only (renamed repositories) and stops at an absolute
- *   one (the CDN), reading commit/etag/size from that response, as huggingface_hub does.
+ * - Metadata (HEAD) follows relative redirects to the same origin only (renamed repositories) and stops
+ *   at any other (the CDN), reading commit/etag/size from that response, as huggingface_hub does.
  * - Failures are HubError with a short message; download.ts adds the user-facing context.
  */
 import { isCommitHash } from './cache-layout.js';
@@ -338,9 +338,13 @@ function isRedirect(status: number): boolean {
   return status >= 300 && status < 400 && status !== 304;
 }
 
-/** A Location without scheme or host (RFC 7231 allows relative ones): the same server, e.g. a renamed repo. */
-function isRelativeLocation(location: string): boolean {
-  return !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) && !location.startsWith('//');
+/**
+ * huggingface_hub follows a HEAD redirect only when the Location has no host (a renamed repository,
+ * same server). We also require the resolved URL to be on the same origin: URL parsing turns
+ * `\\host/path` (no scheme, no `//`) into another host.
+ */
+function isRelativeRedirect(location: string, target: string, from: string): boolean {
+  return !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) && !location.startsWith('//') && sameOrigin(target, from);
 }
 
 function redirectTarget(response: Response, url: string): string {
@@ -421,7 +425,7 @@ export async function fetchFileMetadata(client: HttpClient, budget: RetryBudget,
     await discardBody(response);
     if (isRedirect(response.status)) {
       const target = redirectTarget(response, url);
-      if (isRelativeLocation(response.headers.get('location') as string)) {
+      if (isRelativeRedirect(response.headers.get('location') as string, target, url)) {
         url = target;
         continue;
       }

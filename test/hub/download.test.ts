@@ -773,6 +773,17 @@ describe('tokens and redirects', () => {
     expect(result.commit).toBe(OTHER_COMMIT);
   });
 
+  it('a Location that only looks relative (\\\\host/...) but names another host is not followed as a rename', async () => {
+    const backslashes: typeof fetch = async (input, init) => {
+      if (init?.method !== 'HEAD' || !String(input).startsWith(hub.endpoint)) return fetch(input, init);
+      const elsewhere = `\\\\${new URL(hub.cdnOrigin).host}/timm/no-config/resolve/main/model.safetensors`;
+      return new Response(null, { status: 307, headers: { location: elsewhere } });
+    };
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ token: 'hf_secret', fetch: backslashes })));
+    expect(error.code).toBe('BAD_RESPONSE'); // the 307 itself is read as the metadata answer, and it has none
+    expect(hub.requestsTo('cdn')).toHaveLength(0);
+  });
+
   it('follows a relative redirect (renamed repository) for the metadata', async () => {
     const result = await ensureModelFiles('hf-hub:old-org/old-name', options());
     expect(result.weightsPath).toBe(path.join(cacheDir, 'models--old-org--old-name', 'snapshots', OTHER_COMMIT, 'model.safetensors'));
