@@ -110,6 +110,7 @@ async function receiveBody(job: BlobDownload, opened: OpenResponse, offset: numb
     const serverSize = sizeAnnouncedBy(response);
     if (job.expectedSize !== undefined && serverSize !== undefined && serverSize !== job.expectedSize) {
       await discardBody(response);
+      await fs.rm(job.incompletePath, { force: true }); // which size is right is unknown: keep nothing
       throw sizeMismatch(job, opened.url, serverSize);
     }
     if (response.status === 206 && offset > 0) {
@@ -126,6 +127,8 @@ async function receiveBody(job: BlobDownload, opened: OpenResponse, offset: numb
     const handle = await fs.open(job.incompletePath, writeFrom === 0 ? 'w' : 'a');
     let written = writeFrom;
     let overflow = false;
+    // A failed write is local (disk full), not the network's: kept apart from the stream's errors.
+    let writeFailure: { error: unknown } | undefined;
     try {
       if (response.body) {
         for await (const chunk of response.body) {
@@ -134,7 +137,12 @@ async function receiveBody(job: BlobDownload, opened: OpenResponse, offset: numb
             overflow = true; // leaving the loop cancels the body
             break;
           }
-          await handle.write(chunk);
+          try {
+            await handle.write(chunk);
+          } catch (error) {
+            writeFailure = { error };
+            break;
+          }
           written += chunk.length;
           tracker.add(chunk.length);
         }
@@ -144,6 +152,7 @@ async function receiveBody(job: BlobDownload, opened: OpenResponse, offset: numb
     } finally {
       await handle.close();
     }
+    if (writeFailure) throw writeFailure.error;
     if (overflow) {
       await fs.rm(job.incompletePath, { force: true });
       const bound =
@@ -205,7 +214,10 @@ export async function downloadBlob(client: HttpClient, budget: RetryBudget, job:
       try {
         received = await receiveBody(job, opened, offset, tracker);
       } catch (error) {
-        await budget.retryAfter(error instanceof HubError ? error : transportError(error, opened.url, undefined));
+        // Network failures are HubErrors by now; anything else is local (disk full, permissions): no retry,
+        // download.ts reports it as CACHE_IO.
+        if (!(error instanceof HubError)) throw error;
+        await budget.retryAfter(error);
         continue;
       }
       if (received.kind === 'restart') {

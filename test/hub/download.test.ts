@@ -313,6 +313,35 @@ describe('interrupted and corrupt transfers', () => {
     expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
   });
 
+  it('a local write failure is CACHE_IO at once, not a retried NETWORK error', async () => {
+    // A directory where the partial file should be: opening it for writing fails (EISDIR), as a full disk would.
+    await fs.mkdir(path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`), { recursive: true });
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('CACHE_IO');
+    expect(error.message).toContain('EISDIR');
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(1);
+  });
+
+  it.runIf(process.platform === 'linux')('a full disk mid-download (ENOSPC) is CACHE_IO at once, not a retried NETWORK error', async () => {
+    await fs.mkdir(path.join(repoDir, 'blobs'), { recursive: true });
+    await fs.symlink('/dev/full', path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`));
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('CACHE_IO');
+    expect(error.message).toContain('ENOSPC');
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(1);
+  });
+
+  it('a server whose size contradicts the announced one leaves no partial file behind', async () => {
+    hub.faults.linkedSize = String(WEIGHTS.length + 1000);
+    const incomplete = path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`);
+    await fs.mkdir(path.dirname(incomplete), { recursive: true });
+    await fs.writeFile(incomplete, WEIGHTS.subarray(0, 5000));
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('SIZE_MISMATCH'); // the 206's Content-Range total says 49152, not 50152
+    expect(error.message).toContain('Nothing was kept');
+    expect(await blobDirEntries()).toEqual([]);
+  });
+
   it('does not trust a non-LFS etag as a sha256 (git sha1 is not checked)', async () => {
     const result = await downloadHubFile({ repo: REPO, file: 'config.json' }, options());
     expect(await fs.readFile(result.path, 'utf8')).toBe(CONFIG);
