@@ -15,6 +15,11 @@
  *   a 350 MB file on a slow link is fine as long as bytes keep coming).
  * - Metadata (HEAD) follows relative redirects to the same origin only (renamed repositories) and stops
  *   at any other (the CDN), reading commit/etag/size from that response, as huggingface_hub does.
+ * - Nothing from the network is trusted: a commit must be 40 lower-case hex digits, an etag a short
+ *   plain file name, a size a plain number up to MAX_FILE_BYTES; at most 10 redirects, each to a plain
+ *   http(s) URL without user info; X-Error-Message is shown sanitized and cut. Anything else is
+ *   BAD_RESPONSE. No response body is read here (error bodies are cancelled unread).
+ * - `checkNetworkSettings` runs before a call's first request: endpoint and token must be usable.
  * - Failures are HubError with a short message; download.ts adds the user-facing context.
  */
 import { isCommitHash } from './cache-layout.js';
