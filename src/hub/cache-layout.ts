@@ -10,7 +10,9 @@
  *     .no_exist/<commit>/<file>         empty marker: <file> does not exist at <commit>
  *
  * Contract: paths are computed, never trusted: anything that would resolve outside the repository
- * folder is rejected. Reads tolerate a trailing newline in refs (hand-written caches); writes never add one.
+ * folder is rejected. Only 40-hex commit hashes are written to refs/ or .no_exist/; a ref on disk that is
+ * not one is ignored with a warning (treated as not cached), never fatal. Reads tolerate a trailing
+ * newline in refs (hand-written caches); writes never add one.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -67,6 +69,13 @@ export function isCommitHash(revision: string): boolean {
   return COMMIT_HASH_RE.test(revision);
 }
 
+/** Last line of defence: nothing but a commit hash is ever written into refs/ or used as a folder name by a writer. */
+function assertCommitHash(commit: string): void {
+  if (!isCommitHash(commit)) {
+    throw new HubError('BAD_RESPONSE', `Refusing to record ${preview(commit)} as a commit: a commit is 40 lower-case hex digits.`);
+  }
+}
+
 /** An LFS etag is the sha256 of the content; a git etag (small files) is a sha1 of a git object and not checkable. */
 export function sha256FromEtag(etag: string): string | undefined {
   return SHA256_RE.test(etag) ? etag : undefined;
@@ -81,17 +90,48 @@ async function isFile(p: string): Promise<boolean> {
   }
 }
 
-export async function readRef(cache: RepoCache, revision: string): Promise<string | undefined> {
+// A ref is 40 characters; reading a little more tells a hash with a trailing newline from a longer file.
+const REF_READ_LIMIT = 256;
+
+async function readHead(file: string, limit: number): Promise<string> {
+  const handle = await fs.open(file, 'r');
   try {
-    const commit = (await fs.readFile(cachePaths.ref(cache, revision), 'utf8')).trim();
-    return commit === '' ? undefined : commit;
+    const buffer = Buffer.alloc(limit);
+    const { bytesRead } = await handle.read(buffer, 0, limit, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** What a warning shows of a file that should have held a hash: escaped (no terminal control codes), short. */
+function preview(content: string): string {
+  return JSON.stringify(content.length > 60 ? `${content.slice(0, 60)}…` : content);
+}
+
+/**
+ * The commit refs/<revision> holds, if it holds one. A ref that is not a commit hash (hand-edited, or
+ * written by an older client from a hostile server) is ignored, as if absent, and a warning saying so
+ * is pushed to `warnings`: a broken ref must never make every later run fail.
+ */
+export async function readRef(cache: RepoCache, revision: string, warnings?: string[]): Promise<string | undefined> {
+  const refPath = cachePaths.ref(cache, revision);
+  let content: string;
+  try {
+    content = await readHead(refPath, REF_READ_LIMIT);
   } catch {
     return undefined;
   }
+  const commit = content.trim();
+  if (commit === '') return undefined;
+  if (isCommitHash(commit)) return commit;
+  warnings?.push(`${refPath} is not a commit hash (it holds ${preview(content)}), so it was ignored: the revision counts as not cached.`);
+  return undefined;
 }
 
 /** Records revision -> commit like `_cache_commit_hash_for_specific_revision`: no-op for commit revisions or unchanged refs. */
 export async function writeRef(cache: RepoCache, revision: string, commit: string): Promise<void> {
+  assertCommitHash(commit);
   if (revision === commit) return;
   if ((await readRef(cache, revision)) === commit) return;
   const refPath = cachePaths.ref(cache, revision);
@@ -100,8 +140,8 @@ export async function writeRef(cache: RepoCache, revision: string, commit: strin
 }
 
 /** The commit a revision points to according to the cache: itself if it is a commit hash, else refs/<revision>. */
-export async function cachedCommitFor(cache: RepoCache, revision: string): Promise<string | undefined> {
-  return isCommitHash(revision) ? revision : readRef(cache, revision);
+export async function cachedCommitFor(cache: RepoCache, revision: string, warnings?: string[]): Promise<string | undefined> {
+  return isCommitHash(revision) ? revision : readRef(cache, revision, warnings);
 }
 
 /** The snapshot path of `file` at `commit` if it resolves to an existing file. */
@@ -120,6 +160,7 @@ export async function isKnownMissing(cache: RepoCache, commit: string, file: str
 
 /** Remembers that `file` does not exist at `commit` (an empty marker, as huggingface_hub writes). */
 export async function markMissing(cache: RepoCache, commit: string, file: string): Promise<void> {
+  assertCommitHash(commit);
   const marker = cachePaths.noExist(cache, commit, file);
   await fs.mkdir(path.dirname(marker), { recursive: true });
   await fs.writeFile(marker, '');

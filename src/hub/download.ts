@@ -3,7 +3,8 @@
  *
  * Contract:
  * - Cache first: if refs/<revision> (or the revision itself, when it is a commit hash) leads to a
- *   snapshot that already has the file, it is returned without any network request. This is how files
+ *   snapshot that already has the file, it is returned without any network request. A ref that does
+ *   not hold a commit hash is ignored (a warning in `warnings`, and in the error if the call fails). This is how files
  *   downloaded earlier, by us or by Python's huggingface_hub/timm, are reused. (Unlike Python we do not
  *   ask the hub whether `main` moved on each run: a classifier wants the same weights every time.)
  * - Otherwise: HEAD the resolve URL (commit, etag, size, CDN location), write refs/<revision>, reuse
@@ -15,6 +16,9 @@
  *   request; other failures fetching it become `warnings`, never a failed call.
  * - Every error is a HubError whose message names the URL tried, the cache folder, and the direct URL
  *   to download the weights by hand for `--weights`.
+ * - Secrets never leave: errors and warnings pass through redact.ts on the way out (the token, in any
+ *   form, and URL passwords are masked), and a token or endpoint that cannot be used is INVALID_SETTING
+ *   before the first request, without being shown.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -32,9 +36,10 @@ import {
   type RepoCache,
 } from './cache-layout.js';
 import { describeFailure, HubError, isHubError, type FailureContext } from './errors.js';
-import { fetchFileMetadata } from './http.js';
+import { checkNetworkSettings, fetchFileMetadata, RetryBudget } from './http.js';
 import { withFileLock } from './lock.js';
-import { DEFAULT_REVISION, WEIGHTS_FILE, type HubRepoRequest, type ModelFile } from './repo-files.js';
+import { DEFAULT_REVISION, sizeLimitFor, WEIGHTS_FILE, type HubRepoRequest, type ModelFile } from './repo-files.js';
+import { redact, redactError } from './redact.js';
 import { resolveHubSettings, type HubOptions, type HubSettings } from './settings.js';
 import { downloadBlob } from './transfer.js';
 
@@ -53,6 +58,8 @@ export interface HubFileResult {
   commit: string;
   /** True when no byte of this file had to be downloaded. */
   fromCache: boolean;
+  /** Non-fatal problems, e.g. a malformed ref in the cache that was ignored. */
+  warnings: string[];
 }
 
 export interface EnsuredModelFiles {
@@ -84,6 +91,13 @@ interface FileJob {
   file: string;
   /** Context for messages: includes the manual URL of the weights, whatever file is being fetched. */
   context: FailureContext;
+  /** Non-fatal problems met on the way; repeated in the error message if the job fails. */
+  warnings: string[];
+}
+
+/** The warnings, as lines appended to an error message: they may explain it (e.g. offline with an ignored ref). */
+function warningHints(job: FileJob): string[] {
+  return job.warnings.map((warning) => `Note: ${warning}`);
 }
 
 function offlineError(job: FileJob): HubError {
@@ -95,6 +109,7 @@ function offlineError(job: FileJob): HubError {
       [
         `  Looked for: refs/${job.revision} -> snapshots/<commit>/${job.file} in the cache folder above.`,
         'To fix: run once with network access (unset HF_HUB_OFFLINE), or copy a cache folder from a machine that has it.',
+        ...warningHints(job),
       ],
     ),
     { url: job.context.url, cacheDir: job.context.cacheDir, manualUrl: job.context.manualUrl },
@@ -150,7 +165,7 @@ function withContext(error: unknown, job: FileJob): HubError {
   if (!isHubError(error)) {
     // A local filesystem failure (disk full, permissions): say where, keep the original as cause.
     const reason = error instanceof Error ? error.message : String(error);
-    return new HubError('CACHE_IO', describeFailure(`Could not store ${job.file} of ${job.repo} in the cache: ${reason}`, job.context), {
+    return new HubError('CACHE_IO', describeFailure(`Could not store ${job.file} of ${job.repo} in the cache: ${reason}`, job.context, warningHints(job)), {
       cacheDir: job.context.cacheDir,
       manualUrl: job.context.manualUrl,
       cause: error,
@@ -161,6 +176,7 @@ function withContext(error: unknown, job: FileJob): HubError {
   // A manual download link is useless when the hub just said the file is not there.
   const manualUrl = error.code === 'NOT_FOUND' ? undefined : job.context.manualUrl;
   if (!manualUrl) hints.push('If you have the weights as a local file, pass it with `--weights <file>`.');
+  hints.push(...warningHints(job));
   return new HubError(error.code, describeFailure(headline, { ...job.context, url, manualUrl }, hints), {
     url: error.url ?? job.context.url,
     status: error.status,
@@ -182,13 +198,15 @@ function stripQuery(url: string): string {
   }
 }
 
-async function fetchFromHub(job: FileJob): Promise<HubFileResult> {
+async function fetchFromHub(job: FileJob): Promise<Omit<HubFileResult, 'warnings'>> {
   const { settings, cache, revision, file } = job;
   const url = hubFileUrl(settings.endpoint, job.repo, revision, file);
+  checkNetworkSettings(settings.client);
 
+  const budget = new RetryBudget(settings.client); // one per file: the HEAD and every GET share it
   let metadata;
   try {
-    metadata = await fetchFileMetadata(settings.client, url);
+    metadata = await fetchFileMetadata(settings.client, budget, url);
   } catch (error) {
     if (isHubError(error, 'NOT_FOUND') && error.notFound === 'file' && error.commit) {
       // Remember the absence like Python does, so the next run needs no request for it.
@@ -208,12 +226,13 @@ async function fetchFromHub(job: FileJob): Promise<HubFileResult> {
     if (await blobExists(cache, metadata.etag)) return;
     const blobPath = cachePaths.blob(cache, metadata.etag);
     await fs.mkdir(path.dirname(blobPath), { recursive: true });
-    await downloadBlob(settings.client, {
+    await downloadBlob(settings.client, budget, {
       file,
       url: metadata.location,
       incompletePath: cachePaths.incomplete(cache, metadata.etag),
       blobPath,
       expectedSize: metadata.size,
+      maxBytes: sizeLimitFor(file),
       expectedSha256: sha256FromEtag(metadata.etag),
       onProgress: settings.onProgress,
       progressIntervalMs: settings.progressIntervalMs,
@@ -225,14 +244,14 @@ async function fetchFromHub(job: FileJob): Promise<HubFileResult> {
 }
 
 async function fetchFile(job: FileJob): Promise<HubFileResult> {
-  const commit = await cachedCommitFor(job.cache, job.revision);
+  const commit = await cachedCommitFor(job.cache, job.revision, job.warnings);
   if (commit) {
     const cached = await findSnapshotFile(job.cache, commit, job.file);
-    if (cached) return { path: cached, commit, fromCache: true };
+    if (cached) return { path: cached, commit, fromCache: true, warnings: job.warnings };
   }
   if (job.settings.offline) throw offlineError(job);
   try {
-    return await fetchFromHub(job);
+    return { ...(await fetchFromHub(job)), warnings: job.warnings };
   } catch (error) {
     throw withContext(error, job);
   }
@@ -246,6 +265,7 @@ function makeJob(settings: HubSettings, repo: string, revision: string, file: st
     repo,
     revision,
     file,
+    warnings: [],
     context: {
       url: hubFileUrl(settings.endpoint, repo, revision, file),
       cacheDir: cache.dir,
@@ -254,10 +274,21 @@ function makeJob(settings: HubSettings, repo: string, revision: string, file: st
   };
 }
 
+/** The one exit of the public functions: every error and warning leaves with its secrets masked (redact.ts). */
+async function redacted<T extends { warnings: string[] }>(settings: HubSettings, run: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await run();
+  } catch (error) {
+    throw redactError(error, settings.secrets);
+  }
+  return { ...result, warnings: result.warnings.map((warning) => redact(warning, settings.secrets)) };
+}
+
 /** One file of one repository, like huggingface_hub's hf_hub_download (cache-first, see the header). */
 export async function downloadHubFile(request: HubFileRequest, options: HubOptions = {}): Promise<HubFileResult> {
   const settings = resolveHubSettings(options);
-  return fetchFile(makeJob(settings, request.repo, request.revision ?? DEFAULT_REVISION, request.file));
+  return redacted(settings, () => fetchFile(makeJob(settings, request.repo, request.revision ?? DEFAULT_REVISION, request.file)));
 }
 
 async function fetchOptionalFile(job: FileJob, commit: string, warnings: string[]): Promise<string | undefined> {
@@ -265,7 +296,9 @@ async function fetchOptionalFile(job: FileJob, commit: string, warnings: string[
   if (cached) return cached;
   if ((await isKnownMissing(job.cache, commit, job.file)) || job.settings.offline) return undefined;
   try {
-    return (await fetchFile(job)).path;
+    const fetched = await fetchFile(job);
+    warnings.push(...fetched.warnings);
+    return fetched.path;
   } catch (error) {
     if (isHubError(error, 'NOT_FOUND') && error.notFound === 'file') {
       await markMissing(job.cache, commit, job.file).catch(() => undefined);
@@ -282,10 +315,15 @@ async function fetchOptionalFile(job: FileJob, commit: string, warnings: string[
  */
 export async function ensureModelFiles(model: HubRepoRequest, options: HubOptions = {}): Promise<EnsuredModelFiles> {
   const settings = resolveHubSettings(options);
+  return redacted(settings, () => ensureWithSettings(model, settings));
+}
+
+async function ensureWithSettings(model: HubRepoRequest, settings: HubSettings): Promise<EnsuredModelFiles> {
   const warnings: string[] = [];
 
   const weightsFile = model.files.find((f) => f.role === 'weights')?.path ?? WEIGHTS_FILE;
   const weights = await fetchFile(makeJob(settings, model.repo, model.revision, weightsFile));
+  warnings.push(...weights.warnings);
 
   // Pinned to the weights' commit: all files from the same snapshot, and no refs rewrite.
   const fetchOptional = async (role: ModelFile['role']) => {

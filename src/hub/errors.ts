@@ -12,11 +12,20 @@ export type HubErrorCode =
   | 'UNKNOWN_MODEL'
   /** The id, repo name, revision or file name is malformed (or would escape the cache directory). */
   | 'INVALID_ID'
+  /**
+   * A setting has an unusable value: HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT that is not a number of
+   * seconds, a token that cannot be sent in an HTTP header, an endpoint that is not an http(s) URL or
+   * carries a user name or password, or an out-of-range option (retries, timeouts).
+   */
+  | 'INVALID_SETTING'
   /** Offline mode is on (HF_HUB_OFFLINE / `offline: true`) and the file is not in the cache. */
   | 'OFFLINE_NOT_CACHED'
   /** The connection failed or was reset and retries were exhausted (or DNS failed). */
   | 'NETWORK'
-  /** No response headers, or no body bytes, within `timeoutMs`, after retries. */
+  /**
+   * Nothing arrived for too long: the metadata request within HF_HUB_ETAG_TIMEOUT (not retried), or a
+   * download's headers or next body bytes within HF_HUB_DOWNLOAD_TIMEOUT (after retries).
+   */
   | 'TIMEOUT'
   /** 404: repository, revision or file does not exist. `notFound` says which. */
   | 'NOT_FOUND'
@@ -24,11 +33,18 @@ export type HubErrorCode =
   | 'UNAUTHORIZED'
   /** Any other HTTP failure (5xx after retries, 429, unexpected status). `status` is set. */
   | 'HTTP'
-  /** The server answered without the headers a Hugging Face hub always sends (commit, ETag). */
+  /**
+   * The server answered without the headers a Hugging Face hub always sends (commit, ETag), or with
+   * values that cannot be used: a commit that is not 40 lower-case hex digits, an etag that is not a
+   * plain file name, a size that is not a number, a redirect loop.
+   */
   | 'BAD_RESPONSE'
   /** The downloaded bytes do not hash to the sha256 the hub announced. Nothing was kept. */
   | 'CHECKSUM'
-  /** The downloaded file is larger than the size the hub announced. Nothing was kept. */
+  /**
+   * The file is not the size the hub announced: more bytes arrived, or the download server itself says
+   * the file has another size (Content-Length, Content-Range). Nothing was kept.
+   */
   | 'SIZE_MISMATCH'
   /** The cache folder could not be read or written (permissions, disk full, read-only filesystem). */
   | 'CACHE_IO';

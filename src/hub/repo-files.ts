@@ -21,3 +21,13 @@ export interface HubRepoRequest {
   revision: string;
   files: readonly ModelFile[];
 }
+
+/** The most bytes accepted for any one file: far above any checkpoint vit reads, far below a stream meant to fill the disk. */
+export const MAX_FILE_BYTES = 64 * 2 ** 30;
+/** JSON files are read whole into memory by their users (a config.json is a few kB). */
+export const MAX_JSON_BYTES = 16 * 2 ** 20;
+
+/** The size limit for a file, announced or not: a larger announcement is an error, and a body is cut there. */
+export function sizeLimitFor(file: string): number {
+  return file.toLowerCase().endsWith('.json') ? MAX_JSON_BYTES : MAX_FILE_BYTES;
+}

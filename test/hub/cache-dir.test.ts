@@ -7,8 +7,10 @@ import {
   resolveEndpoint,
   resolveHfHome,
   resolveHubCacheDir,
+  resolveTimeoutSeconds,
   resolveToken,
 } from '../../src/hub/cache-dir.js';
+import { HubError } from '../../src/hub/errors.js';
 
 // Every test passes its own env; HOME is set so nothing ever resolves to the real home directory.
 const HOME = '/home/tester';
@@ -69,5 +71,38 @@ describe('endpoint, offline and token from the environment', () => {
     expect(resolveToken({ HF_TOKEN: 'a', HUGGING_FACE_HUB_TOKEN: 'b' })).toBe('a');
     expect(resolveToken({ HUGGING_FACE_HUB_TOKEN: 'b' })).toBe('b');
     expect(resolveToken({})).toBeUndefined();
+  });
+
+  it("cleans the token like huggingface_hub's _clean_token: no CR/LF anywhere, trimmed, empty is none", () => {
+    expect(resolveToken({ HF_TOKEN: ' hf_ab\ncd\r\n' })).toBe('hf_abcd');
+    expect(resolveToken({ HF_TOKEN: 'hf_a b' })).toBe('hf_a b');
+    expect(resolveToken({ HF_TOKEN: '\n', HUGGING_FACE_HUB_TOKEN: 'b' })).toBeUndefined(); // Python: HF_TOKEN wins, then cleans to None
+  });
+});
+
+describe('HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT (seconds, as huggingface_hub constants.py)', () => {
+  it.each([
+    [undefined, 10],
+    ['', 10],
+    ['0', 10], // huggingface_hub: `_as_int(value) or DEFAULT`, so 0 means the default
+    ['30', 30],
+    [' 5 ', 5],
+    ['0.25', 0.25], // a superset of Python's integers, handy for tests
+  ])('%j -> %d s', (value, seconds) => {
+    expect(resolveTimeoutSeconds({ HF_HUB_DOWNLOAD_TIMEOUT: value }, 'HF_HUB_DOWNLOAD_TIMEOUT')).toBe(seconds);
+  });
+
+  it.each(['ten', '-1', '1e3', '0x10', 'Infinity', 'NaN', '10s', '2147484'])('%j is an INVALID_SETTING error', (value) => {
+    let caught: unknown;
+    try {
+      resolveTimeoutSeconds({ HF_HUB_ETAG_TIMEOUT: value }, 'HF_HUB_ETAG_TIMEOUT');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(HubError);
+    expect(caught).toMatchObject({ code: 'INVALID_SETTING' });
+    expect((caught as Error).message).toBe(
+      `HF_HUB_ETAG_TIMEOUT must be a number of seconds between 0 and 2147483 (e.g. 10 or 2.5), got ${JSON.stringify(value)}.`,
+    );
   });
 });

@@ -7,6 +7,7 @@ import {
   cachePaths,
   findSnapshotFile,
   linkSnapshotToBlob,
+  markMissing,
   readRef,
   repoCache,
   repoFolderName,
@@ -50,6 +51,27 @@ describe('cache layout', () => {
     expect(await readRef(cache, 'main')).toBe(COMMIT);
   });
 
+  it('never writes anything but a commit hash into refs/ or .no_exist/', async () => {
+    const cache = repoCache(tmp, 'org/name');
+    for (const bad of ['../../../../tmp/x', 'A'.repeat(40), COMMIT.slice(1), `${COMMIT}\n`]) {
+      await expect(writeRef(cache, 'main', bad)).rejects.toMatchObject({ code: 'BAD_RESPONSE' });
+      await expect(markMissing(cache, bad, 'config.json')).rejects.toMatchObject({ code: 'BAD_RESPONSE' });
+    }
+    expect(await fs.readdir(cache.dir).catch(() => [])).toEqual([]);
+  });
+
+  it('ignores a ref that is not a commit hash, with a warning that shows it escaped', async () => {
+    const cache = repoCache(tmp, 'org/name');
+    await fs.mkdir(path.join(cache.dir, 'refs'), { recursive: true });
+    await fs.writeFile(path.join(cache.dir, 'refs', 'main'), '\u001b[31mred');
+    const warnings: string[] = [];
+    expect(await cachedCommitFor(cache, 'main', warnings)).toBeUndefined();
+    expect(warnings).toEqual([`${path.join(cache.dir, 'refs', 'main')} is not a commit hash (it holds "\\u001b[31mred"), so it was ignored: the revision counts as not cached.`]);
+    // A commit revision never reads refs/.
+    expect(await cachedCommitFor(cache, COMMIT, warnings)).toBe(COMMIT);
+    expect(warnings).toHaveLength(1);
+  });
+
   it('links snapshots to blobs with a relative symlink, also for nested files', async () => {
     const cache = repoCache(tmp, 'org/name');
     const etag = 'e'.repeat(64);
@@ -89,7 +111,8 @@ describe('http helpers', () => {
     token: 'hf_secret',
     retries: 0,
     retryDelayMs: 0,
-    timeoutMs: 1000,
+    etagTimeout: { ms: 1000, setting: 'test' },
+    downloadTimeout: { ms: 1000, setting: 'test' },
   };
 
   it('normalizes quoted and weak etags like huggingface_hub', () => {

@@ -8,7 +8,7 @@ import { downloadHubFile, hubFileUrl } from '../../src/hub/download.js';
 import { HubError } from '../../src/hub/errors.js';
 import type { DownloadProgress } from '../../src/hub/progress.js';
 import type { HubOptions } from '../../src/hub/settings.js';
-import { closedPort, gitBlobSha1, lfsFile, MockHub, randomCommit, sha256, smallFile } from './mock-hub.js';
+import { blackHole, closedPort, gitBlobSha1, lfsFile, MockHub, randomCommit, sha256, smallFile } from './mock-hub.js';
 
 const REPO = 'timm/vit_base_patch16_384.augreg_in21k_ft_in1k';
 const FOLDER = 'models--timm--vit_base_patch16_384.augreg_in21k_ft_in1k';
@@ -52,7 +52,7 @@ afterEach(async () => {
 
 /** Isolated options: explicit cache and endpoint, an empty env (no real HF_TOKEN/HF_HUB_OFFLINE), tiny delays. */
 function options(extra: Partial<HubOptions> = {}): HubOptions {
-  return { cacheDir, endpoint: hub.endpoint, env: {}, retries: 3, retryDelayMs: 1, timeoutMs: 5000, ...extra };
+  return { cacheDir, endpoint: hub.endpoint, env: {}, retries: 3, retryDelayMs: 1, ...extra };
 }
 
 async function failure(promise: Promise<unknown>): Promise<HubError> {
@@ -203,7 +203,7 @@ describe('cache hits', () => {
     await writePythonStyleCache({ 'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS } }, OTHER_COMMIT);
     await fs.rm(path.join(repoDir, 'refs', 'main')); // the ref is unknown: the HEAD tells us main is COMMIT
     const result = await downloadHubFile({ repo: REPO, file: 'model.safetensors' }, options());
-    expect(result).toEqual({ path: path.join(repoDir, 'snapshots', COMMIT, 'model.safetensors'), commit: COMMIT, fromCache: true });
+    expect(result).toEqual({ path: path.join(repoDir, 'snapshots', COMMIT, 'model.safetensors'), commit: COMMIT, fromCache: true, warnings: [] });
     expect(hub.requestsTo('cdn')).toHaveLength(0);
     expect(await fs.readlink(result.path)).toBe(`../../blobs/${WEIGHTS_SHA}`);
   });
@@ -313,6 +313,35 @@ describe('interrupted and corrupt transfers', () => {
     expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
   });
 
+  it('a local write failure is CACHE_IO at once, not a retried NETWORK error', async () => {
+    // A directory where the partial file should be: opening it for writing fails (EISDIR), as a full disk would.
+    await fs.mkdir(path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`), { recursive: true });
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('CACHE_IO');
+    expect(error.message).toContain('EISDIR');
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(1);
+  });
+
+  it.runIf(process.platform === 'linux')('a full disk mid-download (ENOSPC) is CACHE_IO at once, not a retried NETWORK error', async () => {
+    await fs.mkdir(path.join(repoDir, 'blobs'), { recursive: true });
+    await fs.symlink('/dev/full', path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`));
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('CACHE_IO');
+    expect(error.message).toContain('ENOSPC');
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(1);
+  });
+
+  it('a server whose size contradicts the announced one leaves no partial file behind', async () => {
+    hub.faults.linkedSize = String(WEIGHTS.length + 1000);
+    const incomplete = path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`);
+    await fs.mkdir(path.dirname(incomplete), { recursive: true });
+    await fs.writeFile(incomplete, WEIGHTS.subarray(0, 5000));
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('SIZE_MISMATCH'); // the 206's Content-Range total says 49152, not 50152
+    expect(error.message).toContain('Nothing was kept');
+    expect(await blobDirEntries()).toEqual([]);
+  });
+
   it('does not trust a non-LFS etag as a sha256 (git sha1 is not checked)', async () => {
     const result = await downloadHubFile({ repo: REPO, file: 'config.json' }, options());
     expect(await fs.readFile(result.path, 'utf8')).toBe(CONFIG);
@@ -342,18 +371,276 @@ describe('retries', () => {
 
   it('times out a transfer that stalls mid-body and resumes it', async () => {
     hub.faults.stallAfter = { bytes: 8000, ms: 1500, times: 1 };
-    const result = await ensureModelFiles(MODEL_ID, options({ timeoutMs: 150 }));
+    const result = await ensureModelFiles(MODEL_ID, options({ downloadTimeoutMs: 150 }));
     const gets = hub.requestsTo('cdn', 'GET');
     expect(gets).toHaveLength(2);
     expect(gets[1].headers.range).toMatch(/^bytes=[1-9]\d*-$/);
     expect((await fs.readFile(result.weightsPath)).equals(WEIGHTS)).toBe(true);
   });
+});
 
-  it('times out a server that never answers', async () => {
-    hub.faults.stall = { ms: 2000, times: 100 };
-    const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 1, timeoutMs: 50 })));
+describe('timeouts (HF_HUB_ETAG_TIMEOUT, HF_HUB_DOWNLOAD_TIMEOUT)', () => {
+  async function timed<T>(promise: Promise<T>): Promise<{ value: T; seconds: number }> {
+    const start = performance.now();
+    const value = await promise;
+    return { value, seconds: (performance.now() - start) / 1000 };
+  }
+
+  it('a black-hole hub (connection accepted, no answer) fails after one HF_HUB_ETAG_TIMEOUT, not retried', async () => {
+    const hole = await blackHole();
+    try {
+      const env = { HF_HUB_ETAG_TIMEOUT: '0.2' };
+      const { value: error, seconds } = await timed(failure(ensureModelFiles(MODEL_ID, options({ endpoint: hole.endpoint, env }))));
+      expect(error.code).toBe('TIMEOUT');
+      expect(error.message).toContain('HF_HUB_ETAG_TIMEOUT');
+      expect(error.message).toContain('0.2 s');
+      expect(hole.connections()).toBe(1);
+      expect(seconds).toBeGreaterThanOrEqual(0.19);
+      expect(seconds).toBeLessThan(2);
+    } finally {
+      await hole.close();
+    }
+  }, 20_000);
+
+  it('a CDN that sends headers and then nothing fails after HF_HUB_DOWNLOAD_TIMEOUT per attempt', async () => {
+    hub.faults.stallAfter = { bytes: 0, ms: 60_000, times: 1000 };
+    const env = { HF_HUB_DOWNLOAD_TIMEOUT: '0.2' };
+    const { value: error, seconds } = await timed(failure(ensureModelFiles(MODEL_ID, options({ env, retries: 2 }))));
     expect(error.code).toBe('TIMEOUT');
-    expect(hub.requests).toHaveLength(2);
+    expect(error.message).toContain('HF_HUB_DOWNLOAD_TIMEOUT');
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(3);
+    expect(seconds).toBeLessThan(3);
+  }, 20_000);
+
+  it('HF_HUB_DOWNLOAD_TIMEOUT is an idle limit: a slow transfer that never pauses that long completes', async () => {
+    hub.faults.trickle = { bytes: 8 * 1024, intervalMs: 100 }; // 6 chunks, about 0.5 s in all
+    const env = { HF_HUB_DOWNLOAD_TIMEOUT: '0.3' };
+    const { value: result, seconds } = await timed(downloadHubFile({ repo: REPO, file: 'model.safetensors' }, options({ env })));
+    expect(seconds).toBeGreaterThan(0.3);
+    expect(hub.requestsTo('cdn', 'GET')).toHaveLength(1);
+    expect((await fs.readFile(result.path)).equals(WEIGHTS)).toBe(true);
+  });
+
+  it('the metadata request waits HF_HUB_ETAG_TIMEOUT, the download HF_HUB_DOWNLOAD_TIMEOUT', async () => {
+    hub.faults.stall = { ms: 400, times: 1 }; // the HEAD
+    const slowHead = { HF_HUB_ETAG_TIMEOUT: '2', HF_HUB_DOWNLOAD_TIMEOUT: '0.2' };
+    const result = await downloadHubFile({ repo: REPO, file: 'model.safetensors' }, options({ env: slowHead }));
+    expect((await fs.readFile(result.path)).equals(WEIGHTS)).toBe(true);
+
+    hub.faults.stall = { ms: 400, times: 1 };
+    const error = await failure(
+      downloadHubFile({ repo: REPO, file: 'config.json' }, options({ env: { HF_HUB_ETAG_TIMEOUT: '0.2', HF_HUB_DOWNLOAD_TIMEOUT: '2' } })),
+    );
+    expect(error.code).toBe('TIMEOUT');
+  });
+
+  it('explicit options beat the variables', async () => {
+    hub.faults.stall = { ms: 400, times: 1 };
+    const env = { HF_HUB_ETAG_TIMEOUT: '0.1' };
+    const result = await downloadHubFile({ repo: REPO, file: 'config.json' }, options({ env, etagTimeoutMs: 2000 }));
+    expect(await fs.readFile(result.path, 'utf8')).toBe(CONFIG);
+  });
+
+  it.each([
+    ['HF_HUB_ETAG_TIMEOUT', 'ten'],
+    ['HF_HUB_ETAG_TIMEOUT', '-1'],
+    ['HF_HUB_DOWNLOAD_TIMEOUT', '1e3'],
+    ['HF_HUB_DOWNLOAD_TIMEOUT', '99999999'],
+  ])('%s=%s is an INVALID_SETTING error naming the variable, before any request', async (name, value) => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ env: { [name]: value } })));
+    expect(error.code).toBe('INVALID_SETTING');
+    expect(error.message).toContain(name);
+    expect(error.message).toContain(JSON.stringify(value));
+    expect(hub.requests).toHaveLength(0);
+  });
+});
+
+describe('one retry budget per file', () => {
+  /** Counts CDN requests and refuses them after `limit`, so a download loop ends the test instead of hanging it. */
+  function cdnGuard(limit = 30): { fetch: typeof fetch; count: () => number } {
+    let count = 0;
+    return {
+      count: () => count,
+      fetch: (input, init) => {
+        if (String(input).startsWith(hub.cdnOrigin) && ++count > limit) return Promise.reject(new Error('test guard: too many CDN requests'));
+        return fetch(input, init);
+      },
+    };
+  }
+
+  it('an X-Linked-Size larger than the blob is SIZE_MISMATCH, not an endless re-download', async () => {
+    hub.faults.linkedSize = String(WEIGHTS.length + 1000);
+    const guard = cdnGuard();
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: guard.fetch })));
+    expect(error.code).toBe('SIZE_MISMATCH');
+    expect(error.message).toContain(String(WEIGHTS.length + 1000));
+    expect(error.message).toContain(String(WEIGHTS.length));
+    expect(guard.count()).toBe(1);
+    expect(await blobDirEntries()).toEqual([]);
+  });
+
+  it('a 416 for a partial file as large as the real blob restarts once from byte 0, then stops', async () => {
+    hub.faults.linkedSize = String(WEIGHTS.length + 1000);
+    const incomplete = path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`);
+    await fs.mkdir(path.dirname(incomplete), { recursive: true });
+    await fs.writeFile(incomplete, WEIGHTS);
+    const guard = cdnGuard();
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: guard.fetch })));
+    expect(error.code).toBe('SIZE_MISMATCH');
+    expect(hub.requestsTo('cdn', 'GET').map((r) => r.headers.range)).toEqual([`bytes=${WEIGHTS.length}-`, undefined]);
+    expect(await blobDirEntries()).toEqual([]);
+  });
+
+  it('a server that answers 416 even from byte 0 is an HTTP error after one restart', async () => {
+    const incomplete = path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`);
+    await fs.mkdir(path.dirname(incomplete), { recursive: true });
+    await fs.writeFile(incomplete, WEIGHTS.subarray(0, 5000));
+    const guard = cdnGuard();
+    const always416: typeof fetch = async (input, init) => {
+      const response = await guard.fetch(input, init);
+      if (!String(input).startsWith(hub.cdnOrigin)) return response;
+      await response.body?.cancel();
+      return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${WEIGHTS.length}` } });
+    };
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: always416 })));
+    expect(error).toMatchObject({ code: 'HTTP', status: 416 });
+    expect(guard.count()).toBe(2);
+  });
+
+  it('transfers that keep getting cut use up the budget even though each one made progress', async () => {
+    hub.faults.resetAfter = { bytes: 1000, times: 1000 };
+    const guard = cdnGuard();
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 3, fetch: guard.fetch })));
+    expect(error.code).toBe('NETWORK');
+    expect(guard.count()).toBe(4);
+    // What arrived is kept for the next run.
+    expect((await fs.stat(path.join(repoDir, 'blobs', `${WEIGHTS_SHA}.incomplete`))).size).toBeGreaterThan(0);
+  });
+
+  it('the HEAD and the GETs of one file share it', async () => {
+    hub.faults.serverErrors = 2; // the first two HEADs
+    hub.faults.resetAfter = { bytes: 1000, times: 1000 };
+    const guard = cdnGuard();
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ retries: 3, fetch: guard.fetch })));
+    expect(error.code).toBe('NETWORK');
+    expect(hub.requestsTo('hub', 'HEAD')).toHaveLength(3);
+    expect(guard.count()).toBe(2);
+  });
+});
+
+describe('every network answer is bounded', () => {
+  const GiB = 2 ** 30;
+
+  /** Passes requests through, then lets `edit` replace the answer to those it picks. */
+  function rewriting(edit: (url: string, method: string, response: Response) => Response | Promise<Response>): typeof fetch {
+    return async (input, init) => edit(String(input), init?.method ?? 'GET', await fetch(input, init));
+  }
+
+  function withHeaders(response: Response, changes: Record<string, string>): Response {
+    const headers = new Headers(response.headers);
+    for (const [name, value] of Object.entries(changes)) headers.set(name, value);
+    return new Response(null, { status: response.status, headers });
+  }
+
+  it.each([
+    ['non-numeric', 'lots'],
+    ['negative', '-5'],
+    ['in exponent notation', '1e3'],
+    ['beyond 64 GiB', String(64 * GiB + 1)],
+    ['beyond 2^53', '99999999999999999999999'],
+  ])('an X-Linked-Size that is %s is BAD_RESPONSE before any download', async (_, size) => {
+    hub.faults.linkedSize = size;
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('size');
+    expect(hub.requestsTo('cdn')).toHaveLength(0);
+    expect(await exists(path.join(repoDir, 'blobs'))).toBe(false);
+  });
+
+  it('exactly 64 GiB is accepted as a size (the download itself then fails on the real bytes)', async () => {
+    hub.faults.linkedSize = String(64 * GiB);
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('SIZE_MISMATCH');
+  });
+
+  it('a config.json announced beyond 16 MiB is BAD_RESPONSE: JSON files are read into memory later', async () => {
+    const huge = rewriting((url, method, response) =>
+      method === 'HEAD' && url.endsWith('/config.json') ? withHeaders(response, { 'content-length': String(16 * 2 ** 20 + 1) }) : response,
+    );
+    const error = await failure(downloadHubFile({ repo: REPO, file: 'config.json' }, options({ fetch: huge })));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('16777216');
+    expect(hub.requestsTo('hub', 'GET')).toHaveLength(0);
+  });
+
+  it('a body longer than announced is cut at the announced size: SIZE_MISMATCH, nothing kept', async () => {
+    let pulled = 0;
+    const endless = rewriting(async (url, _method, response) => {
+      if (!url.startsWith(hub.cdnOrigin)) return response;
+      await response.body?.cancel();
+      const chunk = new Uint8Array(16 * 1024);
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += chunk.length;
+          if (pulled > 64 * 2 ** 20) controller.error(new Error('test guard: 64 MiB pulled'));
+          else controller.enqueue(chunk);
+        },
+      });
+      return new Response(body, { status: 200 }); // no Content-Length: only the announced size bounds it
+    });
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: endless })));
+    expect(error.code).toBe('SIZE_MISMATCH');
+    expect(pulled).toBeLessThan(WEIGHTS.length + 256 * 1024);
+    expect(await blobDirEntries()).toEqual([]);
+  });
+
+  it('a file with no announced size is cut at the limit for its kind (16 MiB for JSON)', async () => {
+    let pulled = 0;
+    const endlessJson = rewriting(async (url, method, response) => {
+      if (!url.endsWith('/config.json')) return response;
+      const headers = new Headers(response.headers);
+      headers.delete('content-length');
+      if (method === 'HEAD') return new Response(null, { status: response.status, headers });
+      await response.body?.cancel();
+      const chunk = new TextEncoder().encode(' '.repeat(64 * 1024));
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += chunk.length;
+          if (pulled > 256 * 2 ** 20) controller.error(new Error('test guard: 256 MiB pulled'));
+          else controller.enqueue(chunk);
+        },
+      });
+      return new Response(body, { status: 200, headers });
+    });
+    const error = await failure(downloadHubFile({ repo: REPO, file: 'config.json' }, options({ fetch: endlessJson })));
+    expect(error.code).toBe('SIZE_MISMATCH');
+    expect(pulled).toBeLessThanOrEqual(16 * 2 ** 20 + 128 * 1024);
+    expect(await blobDirEntries()).toEqual([]);
+  }, 30_000);
+
+  it.each([
+    ['HEAD', 'hub', 307],
+    ['GET', 'cdn', 302],
+  ] as const)('a redirect loop (%s to the %s) ends with BAD_RESPONSE after 10 hops', async (method, server, status) => {
+    const origin = server === 'hub' ? hub.endpoint : hub.cdnOrigin;
+    const loop = rewriting((url, sent, response) =>
+      sent === method && url.startsWith(origin) ? new Response(null, { status, headers: { location: new URL(url).pathname } }) : response,
+    );
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: loop })));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('Too many redirects');
+    expect(hub.requestsTo(server, method)).toHaveLength(11);
+  });
+
+  it("the hub's X-Error-Message is shown without control characters and at most 300 characters long", async () => {
+    const hostile = rewriting((_url, _method, response) =>
+      response.status === 404 ? withHeaders(response, { 'x-error-message': `gone\u009b2J${'x'.repeat(10_000)}` }) : response,
+    );
+    const error = await failure(ensureModelFiles('hf-hub:nobody/nothing', options({ fetch: hostile })));
+    const said = (error.cause as Error).message;
+    expect(said).toContain('Server said: gone?2Jxxx');
+    expect(said).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(said.length).toBeLessThan(400);
   });
 });
 
@@ -410,6 +697,88 @@ describe('hub errors', () => {
   });
 });
 
+describe('commits from the network and refs on disk', () => {
+  const HOSTILE = '../../../../tmp/x';
+
+  it('a 404 whose X-Repo-Commit is a path writes no ref and no marker, and the next run works', async () => {
+    hub.faults.repoCommit = HOSTILE;
+    const error = await failure(ensureModelFiles('hf-hub:timm/only-bin', options()));
+    expect(error).toMatchObject({ code: 'NOT_FOUND', notFound: 'file' });
+    expect(error.commit).toBeUndefined();
+    const onlyBin = path.join(cacheDir, 'models--timm--only-bin');
+    expect(await exists(path.join(onlyBin, 'refs', 'main'))).toBe(false);
+    expect(await exists(path.join(onlyBin, '.no_exist'))).toBe(false);
+
+    hub.resetFaults();
+    const result = await downloadHubFile({ repo: 'timm/only-bin', file: 'pytorch_model.bin' }, options());
+    expect(result.commit).toBe(OTHER_COMMIT);
+    expect(await fs.readFile(path.join(onlyBin, 'refs', 'main'), 'utf8')).toBe(OTHER_COMMIT);
+  });
+
+  it('a 404 for config.json with a malformed commit writes no refs/<commit> beside the weights', async () => {
+    const noConfig = path.join(cacheDir, 'models--timm--no-config');
+    // Only the optional files' 404s carry the bad commit: the weights' HEAD is a real one.
+    let heads = 0;
+    const badCommitOnSecondHead: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (init?.method !== 'HEAD' || ++heads < 2) return response;
+      const headers = new Headers(response.headers);
+      headers.set('x-repo-commit', HOSTILE);
+      return new Response(null, { status: response.status, headers });
+    };
+    const result = await ensureModelFiles('hf-hub:timm/no-config', options({ fetch: badCommitOnSecondHead }));
+    expect(result.configPath).toBeUndefined();
+    expect(heads).toBe(3); // weights, then config.json and preprocessor_config.json (both 404)
+    expect((await fs.readdir(path.join(noConfig, 'refs'))).sort()).toEqual(['main']);
+    expect(await fs.readFile(path.join(noConfig, 'refs', 'main'), 'utf8')).toBe(OTHER_COMMIT);
+  });
+
+  it.each([
+    ['a path', HOSTILE],
+    ['upper-case hex', 'A'.repeat(40)],
+    ['too short', 'abc123'],
+    ['a branch name', 'main'],
+  ])('a HEAD whose X-Repo-Commit is %s is BAD_RESPONSE and writes no ref', async (_, commit) => {
+    hub.faults.repoCommit = commit;
+    const error = await failure(ensureModelFiles(MODEL_ID, options()));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(await exists(path.join(repoDir, 'refs'))).toBe(false);
+    expect(await exists(path.join(repoDir, 'snapshots'))).toBe(false);
+  });
+
+  it.each([
+    ['a path', HOSTILE],
+    ['garbage', 'not a commit\n'],
+    ['a truncated hash', COMMIT.slice(0, 39)],
+  ])('a refs/main holding %s is ignored with a warning and re-resolved', async (_, content) => {
+    await fs.mkdir(path.join(repoDir, 'refs'), { recursive: true });
+    await fs.writeFile(path.join(repoDir, 'refs', 'main'), content);
+    const result = await ensureModelFiles(MODEL_ID, options());
+    expect(result).toMatchObject({ commit: COMMIT, fromCache: false });
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toContain(path.join(repoDir, 'refs', 'main'));
+    expect(result.warnings[0]).toContain('not a commit hash');
+    expect(await fs.readFile(path.join(repoDir, 'refs', 'main'), 'utf8')).toBe(COMMIT);
+  });
+
+  it('downloadHubFile returns the same warning', async () => {
+    await fs.mkdir(path.join(repoDir, 'refs'), { recursive: true });
+    await fs.writeFile(path.join(repoDir, 'refs', 'main'), HOSTILE);
+    const result = await downloadHubFile({ repo: REPO, file: 'config.json' }, options());
+    expect(result.commit).toBe(COMMIT);
+    expect(result.warnings).toEqual([expect.stringContaining('not a commit hash')]);
+  });
+
+  it('offline, a malformed ref is "not cached", and the error says why', async () => {
+    await writePythonStyleCache({ 'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS } });
+    await fs.writeFile(path.join(repoDir, 'refs', 'main'), HOSTILE);
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ offline: true })));
+    expect(error.code).toBe('OFFLINE_NOT_CACHED');
+    expect(error.message).toContain('not a commit hash');
+    expect(error.message).toContain(path.join(repoDir, 'refs', 'main'));
+  });
+});
+
 describe('tokens and redirects', () => {
   it('sends the token to the endpoint but never to the CDN', async () => {
     const result = await ensureModelFiles('hf-hub:acme/private-vit', options({ token: 'hf_secret' }));
@@ -427,6 +796,17 @@ describe('tokens and redirects', () => {
     expect(result.commit).toBe(OTHER_COMMIT);
   });
 
+  it('a Location that only looks relative (\\\\host/...) but names another host is not followed as a rename', async () => {
+    const backslashes: typeof fetch = async (input, init) => {
+      if (init?.method !== 'HEAD' || !String(input).startsWith(hub.endpoint)) return fetch(input, init);
+      const elsewhere = `\\\\${new URL(hub.cdnOrigin).host}/timm/no-config/resolve/main/model.safetensors`;
+      return new Response(null, { status: 307, headers: { location: elsewhere } });
+    };
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ token: 'hf_secret', fetch: backslashes })));
+    expect(error.code).toBe('BAD_RESPONSE'); // the 307 itself is read as the metadata answer, and it has none
+    expect(hub.requestsTo('cdn')).toHaveLength(0);
+  });
+
   it('follows a relative redirect (renamed repository) for the metadata', async () => {
     const result = await ensureModelFiles('hf-hub:old-org/old-name', options());
     expect(result.weightsPath).toBe(path.join(cacheDir, 'models--old-org--old-name', 'snapshots', OTHER_COMMIT, 'model.safetensors'));
@@ -435,6 +815,121 @@ describe('tokens and redirects', () => {
       '/old-org/old-name/resolve/main/model.safetensors',
       '/timm/no-config/resolve/main/model.safetensors',
     ]);
+  });
+});
+
+describe('secrets are never printed', () => {
+  // A token pasted with a line break in the middle, and a mirror URL with a password in it.
+  const TOKEN = 'hf_SECRETtoken1\nSECRETtoken2';
+  const CLEANED = 'hf_SECRETtoken1SECRETtoken2';
+  const withPassword = () => hub.endpoint.replace('http://', 'http://vituser:PASSW0RD@');
+
+  /** Everything a caller may print: the message, the URL fields, the cause chain, the stack. */
+  function printable(error: HubError): string {
+    const parts: string[] = [error.message, error.url ?? '', error.manualUrl ?? '', error.stack ?? ''];
+    for (let cause = error.cause; cause instanceof Error; cause = cause.cause) parts.push(cause.message, cause.stack ?? '');
+    return parts.join('\n');
+  }
+
+  function expectNoSecret(text: string): void {
+    for (const secret of ['SECRETtoken', 'token1', 'PASSW0RD', 'vituser']) expect(text).not.toContain(secret);
+  }
+
+  it('HF_TOKEN with line breaks is cleaned like huggingface_hub (_clean_token) and works', async () => {
+    const result = await ensureModelFiles('hf-hub:acme/private-vit', options({ env: { HF_TOKEN: ' hf_sec\nret\r\n' } }));
+    expect(result.commit).toBe(OTHER_COMMIT);
+    for (const r of hub.requestsTo('hub')) expect(r.headers.authorization).toBe('Bearer hf_secret');
+  });
+
+  it('a token that cannot go in a header is INVALID_SETTING, sent nowhere, and not shown', async () => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ env: { HF_TOKEN: 'hf_SECRETtoken1\u0000SECRETtoken2' } })));
+    expect(error.code).toBe('INVALID_SETTING');
+    expect(error.message).toContain('HF_TOKEN');
+    expectNoSecret(printable(error));
+    expect(hub.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['401 (refused token)', 'hf-hub:acme/private-vit', 0, 'UNAUTHORIZED'],
+    ['404 (missing repository)', 'hf-hub:nobody/nothing', 0, 'NOT_FOUND'],
+    ['404 (missing file)', 'hf-hub:timm/only-bin', 0, 'NOT_FOUND'],
+    ['500 after retries', MODEL_ID, 1000, 'HTTP'],
+  ])('a hub that echoes the token into X-Error-Message on a %s: redacted', async (_, id, serverErrors, code) => {
+    hub.faults.echoAuthorization = true;
+    hub.faults.serverErrors = serverErrors;
+    const error = await failure(ensureModelFiles(id, options({ env: { HF_TOKEN: TOKEN }, retries: 1 })));
+    expect(error.code).toBe(code);
+    expect(hub.requests[0].headers.authorization).toBe(`Bearer ${CLEANED}`); // it was sent, and echoed
+    expect(printable(error)).toContain('Refused credentials: Bearer ***'); // in the message or its cause
+    expectNoSecret(printable(error));
+  });
+
+  it('a warning built from an echoed server message is redacted too', async () => {
+    await writePythonStyleCache({ 'model.safetensors': { etag: WEIGHTS_SHA, content: WEIGHTS } });
+    hub.faults.echoAuthorization = true;
+    hub.faults.serverErrors = 1000; // config.json cannot be fetched: a warning, not an error
+    const result = await ensureModelFiles(MODEL_ID, options({ env: { HF_TOKEN: TOKEN }, retries: 0 }));
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toContain('Bearer ***');
+    expectNoSecret(result.warnings.join('\n'));
+  });
+
+  it('network, timeout and checksum errors with a token carry none of it', async () => {
+    const closed = `http://127.0.0.1:${await closedPort()}`;
+    const network = await failure(ensureModelFiles(MODEL_ID, options({ endpoint: closed, env: { HF_TOKEN: TOKEN }, retries: 0 })));
+    expect(network.code).toBe('NETWORK');
+    expectNoSecret(printable(network));
+
+    hub.faults.corrupt = true;
+    const checksum = await failure(ensureModelFiles(MODEL_ID, options({ env: { HF_TOKEN: TOKEN } })));
+    expect(checksum.code).toBe('CHECKSUM');
+    expectNoSecret(printable(checksum));
+
+    hub.resetFaults();
+    hub.faults.stall = { ms: 1000, times: 1 };
+    const timeout = await failure(ensureModelFiles(MODEL_ID, options({ env: { HF_TOKEN: TOKEN }, etagTimeoutMs: 100 })));
+    expect(timeout.code).toBe('TIMEOUT');
+    expectNoSecret(printable(timeout));
+  });
+
+  it('HF_ENDPOINT with a password: INVALID_SETTING before any request, the URL shown without it', async () => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ endpoint: undefined, env: { HF_ENDPOINT: withPassword() } })));
+    expect(error.code).toBe('INVALID_SETTING');
+    expect(error.message).toContain('HF_ENDPOINT');
+    expect(error.message).toContain(`http://***@${new URL(hub.endpoint).host}`);
+    expectNoSecret(printable(error));
+    expect(hub.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['ftp://mirror.example', '"ftp://mirror.example"'],
+    ['vituser:PASSW0RD@mirror.example', '"***@mirror.example"'],
+  ])('HF_ENDPOINT=%s is INVALID_SETTING, shown as %s', async (endpoint, shown) => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ endpoint })));
+    expect(error.code).toBe('INVALID_SETTING');
+    expect(error.message).toContain(`got ${shown}`);
+    expectNoSecret(printable(error));
+  });
+
+  it('a redirect to a URL with credentials is BAD_RESPONSE, not followed, not shown', async () => {
+    const toCredentials: typeof fetch = async (input, init) => {
+      if (String(input).startsWith(hub.cdnOrigin)) throw new Error('must not be reached');
+      const response = await fetch(input, init);
+      if (response.status !== 302) return response;
+      const headers = new Headers(response.headers);
+      headers.set('location', (headers.get('location') as string).replace('http://', 'http://vituser:PASSW0RD@'));
+      return new Response(null, { status: 302, headers });
+    };
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ fetch: toCredentials })));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expectNoSecret(printable(error));
+  });
+
+  it('offline with a password endpoint: the "URL tried" and the manual URL are shown without it', async () => {
+    const error = await failure(ensureModelFiles(MODEL_ID, options({ endpoint: withPassword(), offline: true })));
+    expect(error.code).toBe('OFFLINE_NOT_CACHED');
+    expect(error.message).toContain(`http://***@${new URL(hub.endpoint).host}/${REPO}/resolve/main/model.safetensors`);
+    expectNoSecret(printable(error));
   });
 });
 

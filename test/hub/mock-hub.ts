@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 
 export interface MockFile {
   content: Buffer;
@@ -50,6 +50,14 @@ export interface Faults {
   stall?: { ms: number; times: number };
   /** The next `times` body transfers send `bytes` bytes, then nothing for `ms` milliseconds, then the rest. */
   stallAfter?: { bytes: number; ms: number; times: number };
+  /** Sent as X-Repo-Commit instead of the repository's commit (a hostile or broken hub). */
+  repoCommit?: string;
+  /** Sent as X-Linked-Size instead of the LFS file's real size. */
+  linkedSize?: string;
+  /** Body transfers send `bytes` bytes every `intervalMs` (a slow but live link). */
+  trickle?: { bytes: number; intervalMs: number };
+  /** Error answers (401, 404, 500) echo the request's Authorization header in X-Error-Message. */
+  echoAuthorization?: boolean;
 }
 
 export interface MockHubOptions {
@@ -139,7 +147,7 @@ export class MockHub {
     }
     if (faults.serverErrors > 0) {
       faults.serverErrors--;
-      res.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal Error');
+      res.writeHead(500, this.errorHeaders(req, { 'Content-Type': 'text/plain' })).end('Internal Error');
       return;
     }
     if (server === 'cdn') this.handleCdn(req, res);
@@ -177,11 +185,11 @@ export class MockHub {
     }
     const repo = this.options.repos[repoId];
     if (!repo) {
-      res.writeHead(404, { 'X-Error-Code': this.options.repoNotFoundCode ?? 'RepoNotFound' }).end();
+      res.writeHead(404, this.errorHeaders(req, { 'X-Error-Code': this.options.repoNotFoundCode ?? 'RepoNotFound' })).end();
       return;
     }
     if (repo.token && req.headers.authorization !== `Bearer ${repo.token}`) {
-      res.writeHead(401, { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Invalid username or password.' }).end();
+      res.writeHead(401, this.errorHeaders(req, { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Invalid username or password.' })).end();
       return;
     }
     if (revision !== 'main' && revision !== repo.commit) {
@@ -190,7 +198,7 @@ export class MockHub {
     }
     const entry = repo.files[file];
     if (!entry) {
-      res.writeHead(404, { 'X-Error-Code': 'EntryNotFound', 'X-Repo-Commit': repo.commit }).end();
+      res.writeHead(404, this.errorHeaders(req, { 'X-Error-Code': 'EntryNotFound', 'X-Repo-Commit': this.faults.repoCommit ?? repo.commit })).end();
       return;
     }
     if (entry.lfs) {
@@ -198,16 +206,21 @@ export class MockHub {
       res
         .writeHead(302, {
           Location: `${this.cdnOrigin}/blobs/${sha}?X-Amz-Signature=deadbeef`,
-          'X-Repo-Commit': repo.commit,
+          'X-Repo-Commit': this.faults.repoCommit ?? repo.commit,
           'X-Linked-Etag': `"${sha}"`,
-          'X-Linked-Size': String(entry.content.length),
+          'X-Linked-Size': this.faults.linkedSize ?? String(entry.content.length),
           // The ETag of the redirect itself is the git sha of the LFS pointer, not of the content.
           ETag: `"${gitBlobSha1(Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\n`))}"`,
         })
         .end();
       return;
     }
-    this.serveBytes(req, res, entry.content, { ETag: `"${gitBlobSha1(entry.content)}"`, 'X-Repo-Commit': repo.commit });
+    this.serveBytes(req, res, entry.content, { ETag: `"${gitBlobSha1(entry.content)}"`, 'X-Repo-Commit': this.faults.repoCommit ?? repo.commit });
+  }
+
+  private errorHeaders(req: IncomingMessage, headers: Record<string, string>): Record<string, string> {
+    if (!this.faults.echoAuthorization) return headers;
+    return { ...headers, 'X-Error-Message': `Refused credentials: ${req.headers.authorization ?? 'none'}` };
   }
 
   private serveBytes(req: IncomingMessage, res: ServerResponse, content: Buffer, headers: Record<string, string>): void {
@@ -239,9 +252,23 @@ export class MockHub {
       res.write(slice.subarray(0, cut.bytes), () => setTimeout(() => req.socket.destroy(), 100));
       return;
     }
+    const trickle = faults.trickle;
+    if (trickle) {
+      let sent = 0;
+      const sendNext = () => {
+        if (res.destroyed) return;
+        const next = slice.subarray(sent, sent + trickle.bytes);
+        sent += next.length;
+        if (sent >= slice.length) res.end(next);
+        else res.write(next, () => setTimeout(sendNext, trickle.intervalMs));
+      };
+      sendNext();
+      return;
+    }
     const pause = faults.stallAfter;
     if (pause && pause.times > 0 && slice.length > pause.bytes) {
       pause.times--;
+      res.flushHeaders(); // the headers go out even when no byte does
       res.write(slice.subarray(0, pause.bytes));
       setTimeout(() => {
         if (!res.destroyed) res.end(slice.subarray(pause.bytes));
@@ -264,4 +291,24 @@ export async function closedPort(): Promise<number> {
   const port = await listen(server);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A server that accepts TCP connections and never answers: a black-holed hub behind a broken proxy. */
+export async function blackHole(): Promise<{ endpoint: string; connections: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
