@@ -42,6 +42,8 @@ export function outputError(path: string, what: string, error: unknown): OutputE
 }
 
 export function errorKind(error: unknown): ErrorKind | undefined {
+  // A bad HF_* variable (a timeout that is not a number, an endpoint with a password) is a bad value, like a bad flag.
+  if (error instanceof HubError && error.code === 'INVALID_SETTING') return 'usage';
   if (
     error instanceof WeightsError ||
     error instanceof ConfigError ||

@@ -121,7 +121,7 @@ async function fromCacheOnly(modelId: ResolvedModelId, request: ModelRequest, na
   const config = await cachedHubConfig(modelId, cacheOnly);
   if (config !== undefined) {
     const resolved = resolveConfigFile(readConfigFile(config.path, `the hub's config.json (${modelId.repo}@${config.commit}, cached)`), { named, numHeads: request.heads });
-    return finish(resolved, request, { weights: `not in the cache (${modelId.repo}): \`vit download\` fetches them`, hub: { ...hub, commit: config.commit } });
+    return finish(resolved, request, { weights: `not in the cache (${modelId.repo}): \`vit download\` fetches them`, hub: { ...hub, commit: config.commit }, warnings: config.warnings });
   }
   if (named === undefined) {
     throw new ConfigError(
@@ -143,13 +143,14 @@ async function fromCacheOnly(modelId: ResolvedModelId, request: ModelRequest, na
   return finish(table, request, { weights: `not in the cache (${modelId.repo}): \`vit download\` fetches them`, hub });
 }
 
-async function cachedHubConfig(modelId: ResolvedModelId, hub: HubOptions): Promise<{ path: string; commit: string } | undefined> {
+async function cachedHubConfig(modelId: ResolvedModelId, hub: HubOptions): Promise<{ path: string; commit: string; warnings: readonly string[] } | undefined> {
   if (!modelId.files.some((f) => f.path === CONFIG_FILE)) return undefined;
   try {
     const result = await downloadHubFile({ repo: modelId.repo, revision: modelId.revision, file: CONFIG_FILE }, hub);
-    return { path: result.path, commit: result.commit };
+    return { path: result.path, commit: result.commit, warnings: result.warnings ?? [] };
   } catch (e) {
-    if (e instanceof HubError) return undefined;
+    // Not in the cache: the caller says so. A bad setting is the user's to fix, never "not cached".
+    if (e instanceof HubError && e.code !== 'INVALID_SETTING') return undefined;
     throw e;
   }
 }

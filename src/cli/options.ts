@@ -84,5 +84,7 @@ export const HUB_HELP = `
 Hugging Face hub (weights are cached and shared with Python's huggingface_hub, timm, transformers):
   cache folder   $HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub
   HF_ENDPOINT    hub URL (default https://huggingface.co), e.g. a mirror
-  HF_TOKEN       token for private or gated repositories (sent to HF_ENDPOINT only)
-  HF_HUB_OFFLINE=1  never use the network (same as --offline)`;
+  HF_TOKEN       token for private or gated repositories (sent to HF_ENDPOINT only, never printed)
+  HF_HUB_OFFLINE=1  never use the network (same as --offline)
+  HF_HUB_ETAG_TIMEOUT      seconds for the metadata request (default 10)
+  HF_HUB_DOWNLOAD_TIMEOUT  seconds a download may stall (default 10)`;

@@ -59,6 +59,16 @@ describe('flag values are bounded', () => {
   });
 });
 
+describe('hub settings', () => {
+  it('a bad HF_HUB_ETAG_TIMEOUT is a usage error (exit 2) naming the variable', async () => {
+    vi.stubEnv('HF_HUB_ETAG_TIMEOUT', 'soon');
+    const { code, stderr } = await runInProcess(['download', 'vit_tiny_patch16_224', '--quiet']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/HF_HUB_ETAG_TIMEOUT/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('control characters from names are escaped in text and csv', () => {
   const dir = tmp();
   const hostile = join(dir, 'evil\u001b[2Jname\nforged line.jpg');
