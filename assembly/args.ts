@@ -1,6 +1,6 @@
-// Reading job arguments out of the control block (layout.ts gives the slots).
+// Reading job arguments out of the control block (protocol.ts gives the slots).
 
-import { CTRL_ARGS } from './layout';
+import { CTRL_ARGS } from './protocol';
 
 @inline export function arg(ctrl: usize, index: i32): i32 {
   return load<i32>(ctrl + ((<usize>(CTRL_ARGS + index)) << 2));

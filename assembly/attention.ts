@@ -23,7 +23,7 @@ import {
   ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
   ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, CTRL_SERIAL, SCRATCH_BULK, SCRATCH_TAG_KEY,
   SCRATCH_TAG_SERIAL,
-} from './layout';
+} from './protocol';
 import { microkernel, MR, NR } from './microkernel';
 import { copyTile, transpose } from './transpose';
 import { INIT_ZERO } from './tile';

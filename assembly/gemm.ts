@@ -19,7 +19,7 @@ import { arg, argPtr } from './args';
 import {
   GEMM_COL_END, GEMM_COL_START, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT,
   GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X, SCRATCH_TILE_C, SCRATCH_TILE_R,
-} from './layout';
+} from './protocol';
 import { geluTile } from './gelu';
 import { microkernel, MR, NR } from './microkernel';
 import { INIT_BIAS, INIT_BIAS_RES, INIT_C } from './tile';

@@ -1,5 +1,5 @@
-// Module entry: the job runner that every thread calls, plus test hooks and the layout constants
-// (exported as globals so the host can check its mirror of them).
+// Module entry: the job runner that every thread calls, plus test hooks and the protocol constants
+// (exported as globals so a test can check the host's generated copy against a build).
 //
 // run(ctrl, tid): claim work units of the job described in the control block at `ctrl` through an
 // atomic counter until none are left. The main thread and every worker call it for each job, so
@@ -9,11 +9,11 @@ import { attentionUnit } from './attention';
 import { exp4 } from './exp';
 import { geluTile } from './gelu';
 import { gemmUnit } from './gemm';
-import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_GEMM, OP_LAYERNORM, OP_PACK } from './layout';
+import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_GEMM, OP_LAYERNORM, OP_PACK } from './protocol';
 import { layerNormUnit } from './layernorm';
 import { packUnit } from './pack';
 
-export * from './layout';
+export * from './protocol';
 export { MR, NR } from './microkernel';
 
 /** Whether this build's micro-kernel uses relaxed-SIMD fused multiply-add. */

@@ -1,13 +1,15 @@
 // The WebAssembly kernel builds on their own (no threads, no Backend): that both builds exist and
-// load, that the host's copy of the shared-memory layout matches the kernels', and the accuracy
-// of the vector GELU and exp that the GEMM epilogue and softmax use.
+// load, that the host's generated copy of the shared-memory protocol is current and matches the
+// kernels', and the accuracy of the vector GELU and exp that the GEMM epilogue and softmax use.
 
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gelu } from '../../src/math/erf.js';
 import {
   compileKernels, createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild, type KernelExports,
 } from '../../src/backend/wasm/kernels.js';
-import * as layout from '../../src/backend/wasm/layout.js';
+import * as protocol from '../../src/backend/wasm/protocol.generated.js';
 
 const BUILDS: KernelBuild[] = ['relaxed', 'simd'];
 
@@ -51,12 +53,24 @@ describe('kernel builds', () => {
     expect(kernels.heap_base()).toBeLessThanOrEqual(65536);
   });
 
-  it.each(BUILDS)('%s: the control-block layout matches src/backend/wasm/layout.ts', (build) => {
+  it('the host\'s protocol constants are generated from the current assembly/protocol.ts', () => {
+    const script = fileURLToPath(new URL('../../scripts/gen-protocol.mjs', import.meta.url));
+    const check = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it.each(BUILDS)('%s: exports the same protocol constants as src/backend/wasm/protocol.generated.ts', (build) => {
     const { kernels } = instantiate(build);
     const exported = kernels as unknown as Record<string, { value: unknown } | undefined>;
-    for (const [name, value] of Object.entries(layout)) {
+    const constants = Object.entries(protocol);
+    expect(constants.length).toBeGreaterThan(40);
+    for (const [name, value] of constants) {
       expect(exported[name]?.value, name).toBe(value);
     }
+    // And no protocol constant of the build is missing on the host (the other globals are the tile shape).
+    const globals = Object.keys(exported).filter((name) => /^[A-Z][A-Z0-9_]*$/.test(name));
+    expect(globals.filter((name) => !(name in protocol)).sort()).toEqual(['MR', 'NR', 'RELAXED_SIMD']);
   });
 });
 

@@ -1,6 +1,9 @@
-// The shared-memory protocol between the JS thread pool (src/backend/wasm/layout.ts mirrors
-// these numbers; a test checks they agree) and the kernels: where the control block keeps its
-// futex words and job arguments, and how each thread's private scratch is laid out.
+// The shared-memory protocol between the JS thread pool and the kernels: where the control block
+// keeps its futex words and job arguments, and how each thread's private scratch is laid out.
+// This file is the one source of these numbers: `npm run build` generates the host's copy,
+// src/backend/wasm/protocol.generated.ts, from it (scripts/gen-protocol.mjs), and the module
+// exports them as globals so a test can check a build against that copy. The generator reads
+// only comments and `export const NAME: i32 = <integer>;` lines, and refuses anything else.
 
 /** Control block, in i32 slots. Futex words and the work counter sit on separate cache lines. */
 export const CTRL_GENERATION: i32 = 0; // bumped by the main thread to start a job (workers wait on it)
