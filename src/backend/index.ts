@@ -1,6 +1,6 @@
 // Choosing the kernels the model runs on.
 
-import { ReferenceBackend } from './reference.js';
+import { ReferenceBackend } from './reference/backend.js';
 import type { Backend } from './types.js';
 import { createWasmBackend } from './wasm/index.js';
 

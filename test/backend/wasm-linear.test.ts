@@ -16,7 +16,7 @@
 // leave every other column of `out` as it was.
 
 import { describe, expect, it } from 'vitest';
-import { linearForward } from '../../src/backend/reference-kernels.js';
+import { linearForward } from '../../src/backend/reference/kernels.js';
 import type { ColumnRange, LinearEpilogue } from '../../src/backend/types.js';
 import { KC_MAX, MC_MAX } from '../../src/backend/wasm/backend.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';

@@ -3,7 +3,7 @@
 // next to each test from the order in which the kernel computes.
 
 import { describe, expect, it } from 'vitest';
-import { attentionForward, layerNormForward } from '../../src/backend/reference-kernels.js';
+import { attentionForward, layerNormForward } from '../../src/backend/reference/kernels.js';
 import type { WasmBackend } from '../../src/backend/wasm/index.js';
 import { KERNEL_CONFIGS, rng, U, useWasmBackend } from './wasm-helpers.js';
 

@@ -1,7 +1,7 @@
 // The reference kernels: plain loops that read like the math, accumulating in double precision.
 // They are the specification and the test oracle for every faster backend; keep them simple.
 
-import { gelu } from '../math/erf.js';
+import { gelu } from '../../math/erf.js';
 
 /**
  * out[r][o] = residual[r][o] + act(bias[o] + sum_i x[r][i] * w[o][i]), act = GELU or identity,

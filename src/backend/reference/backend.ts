@@ -1,0 +1,93 @@
+// The reference backend: the plain TypeScript kernels on an ArrayBuffer arena. Always available,
+// slow, and the oracle that faster backends are tested against (`--backend ref`).
+
+import { BumpArena } from '../arena.js';
+import { checkQueries, resolveColumns } from '../op-args.js';
+import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
+import { attentionForward, layerNormForward, linearForward } from './kernels.js';
+
+interface ReferenceLinear extends LinearWeights {
+  readonly weight: Float32Array; // [outDim][inDim]
+  readonly bias: Float32Array | null; // [outDim]
+}
+
+export class ReferenceBackend implements Backend {
+  readonly name = 'ref';
+
+  createArena(bytes: number): Arena {
+    return new BumpArena(new ArrayBuffer(bytes));
+  }
+
+  linearFloats(outDim: number, inDim: number): number {
+    return outDim * inDim + outDim;
+  }
+
+  scratchFloats(): number {
+    return 0;
+  }
+
+  prepareLinear(
+    arena: Arena,
+    outDim: number,
+    inDim: number,
+    fill: (dest: Float32Array) => void,
+    bias: Float32Array | null,
+  ): LinearWeights {
+    // One allocation, as linearFloats promised the memory plan: weight then bias.
+    const block = arena.allocF32(this.linearFloats(outDim, inDim));
+    const weight = block.subarray(0, outDim * inDim);
+    fill(weight);
+    let ownBias: Float32Array | null = null;
+    if (bias !== null) {
+      ownBias = block.subarray(outDim * inDim);
+      ownBias.set(bias);
+    }
+    const prepared: ReferenceLinear = { outDim, inDim, weight, bias: ownBias };
+    return prepared;
+  }
+
+  linear(
+    out: Float32Array,
+    x: Float32Array,
+    w: LinearWeights,
+    rows: number,
+    epilogue?: LinearEpilogue,
+    columns?: ColumnRange,
+  ): void {
+    const { weight, bias, outDim, inDim } = w as ReferenceLinear;
+    const { start, end } = resolveColumns(this.name, columns, outDim);
+    linearForward(out, x, weight, bias, rows, outDim, inDim, epilogue?.gelu === true, epilogue?.residual ?? null, start, end);
+  }
+
+  layerNorm(
+    out: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    rows: number,
+    dim: number,
+    eps: number,
+  ): void {
+    layerNormForward(out, x, gamma, beta, rows, dim, eps);
+  }
+
+  attentionScratchFloats(_batch: number, tokens: number): number {
+    return tokens;
+  }
+
+  attention(
+    out: Float32Array,
+    qkv: Float32Array,
+    batch: number,
+    tokens: number,
+    heads: number,
+    headDim: number,
+    scratch: Float32Array,
+    queries = tokens,
+  ): void {
+    checkQueries(this.name, queries, tokens);
+    attentionForward(out, qkv, batch, tokens, heads, headDim, scratch, queries);
+  }
+
+  dispose(): void {}
+}
