@@ -71,16 +71,6 @@ export function softmaxInPlace(values: Float32Array, offset: number, n: number):
   for (let i = 0; i < n; i++) values[offset + i] /= sum;
 }
 
-/** In-place exact-erf GELU over the first `n` values. */
-export function geluInPlace(values: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) values[i] = gelu(values[i]);
-}
-
-/** out[i] = a[i] + b[i] for i < n; out may alias a or b. */
-export function addInto(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
-}
-
 /**
  * Multi-head self-attention on fused qkv, one query row at a time:
  *   scores[j] = (q_i . k_j) * headDim^-0.5; p = softmax(scores); out_i = sum_j p[j] v_j
