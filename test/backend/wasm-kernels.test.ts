@@ -1,8 +1,10 @@
 // The WebAssembly kernel builds on their own (no threads, no Backend): that both builds exist and
 // load, that the host's generated copy of the shared-memory protocol is current and matches the
-// kernels', and the accuracy of the vector GELU and exp that the GEMM epilogue and softmax use.
+// kernels', and the accuracy of the vector GELU and exp that the GEMM epilogue and softmax use
+// (through test-only exports, which only the test builds of the kernels have).
 
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gelu } from '../../src/math/erf.js';
@@ -10,12 +12,29 @@ import {
   compileKernels, createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild, type KernelExports,
 } from '../../src/backend/wasm/kernels.js';
 import * as protocol from '../../src/backend/wasm/protocol.generated.js';
+import { wasm } from '../../src/backend/wasm/wasm-api.js';
 
 const BUILDS: KernelBuild[] = ['relaxed', 'simd'];
 
 function instantiate(build: KernelBuild): { kernels: KernelExports; memory: ReturnType<typeof createSharedMemory> } {
   const memory = createSharedMemory(16);
   return { kernels: instantiateKernels(compileKernels(build), memory), memory };
+}
+
+/** The exports of assembly/test-hooks.ts. */
+interface TestHooks {
+  gelu_n(ptr: number, n: number): void;
+  exp_n(ptr: number, n: number): void;
+}
+const HOOKS = ['gelu_n', 'exp_n'];
+
+/** The test build of `build` (asconfig.test.json): the shipped module plus the test hooks, in build/wasm/. */
+function instantiateTestBuild(build: KernelBuild): { kernels: KernelExports & TestHooks; memory: ReturnType<typeof createSharedMemory> } {
+  relaxedSimdSupported(); // on Node 20, sets the V8 flag that compiling relaxed SIMD needs
+  const path = fileURLToPath(new URL(`../../build/wasm/vit-${build}.test.wasm`, import.meta.url));
+  const memory = createSharedMemory(16);
+  const kernels = instantiateKernels(new wasm.Module(readFileSync(path)), memory) as KernelExports & TestHooks;
+  return { kernels, memory };
 }
 
 /** Spacing of float32 values at |v| (the subnormal spacing below 2^-126). */
@@ -26,8 +45,8 @@ function ulp32(v: number): number {
 }
 
 /** Run an in-place kernel hook on `values` (length a multiple of 4) and return the result. */
-function runHook(build: KernelBuild, hook: 'gelu_n' | 'exp_n', values: number[]): Float32Array {
-  const { kernels, memory } = instantiate(build);
+function runHook(build: KernelBuild, hook: keyof TestHooks, values: number[]): Float32Array {
+  const { kernels, memory } = instantiateTestBuild(build);
   const at = kernels.heap_base();
   const view = new Float32Array(memory.buffer, at, values.length);
   view.set(values);
@@ -51,6 +70,14 @@ describe('kernel builds', () => {
     expect(kernels.RELAXED_SIMD.value).toBe(build === 'relaxed' ? 1 : 0);
     expect([kernels.MR.value, kernels.NR.value]).toEqual(build === 'relaxed' ? [3, 12] : [4, 8]);
     expect(kernels.heap_base()).toBeLessThanOrEqual(65536);
+  });
+
+  it.each(BUILDS)('%s: the test hooks are in the test build only', (build) => {
+    const shipped = Object.keys(instantiate(build).kernels);
+    const test = Object.keys(instantiateTestBuild(build).kernels);
+    expect(HOOKS.filter((hook) => shipped.includes(hook))).toEqual([]);
+    expect(HOOKS.filter((hook) => test.includes(hook))).toEqual(HOOKS);
+    expect(test.filter((name) => !HOOKS.includes(name)).sort()).toEqual(shipped.sort());
   });
 
   it('the host\'s protocol constants are generated from the current assembly/protocol.ts', () => {

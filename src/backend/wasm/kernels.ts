@@ -16,8 +16,6 @@ export type KernelBuild = 'relaxed' | 'simd';
 export interface KernelExports {
   run(ctrl: number, tid: number): void;
   heap_base(): number;
-  gelu_n(ptr: number, n: number): void;
-  exp_n(ptr: number, n: number): void;
   readonly MR: WasmGlobal;
   readonly NR: WasmGlobal;
   readonly RELAXED_SIMD: WasmGlobal;
