@@ -68,9 +68,11 @@ export const PACK_OUT_DIM: i32 = 3;
 export const PACK_IN_DIM: i32 = 4;
 export const PACK_PANELS_PER_UNIT: i32 = 5;
 
-/** Per-thread scratch, in bytes from the thread's base: cache tags, two edge tiles, then bulk. */
+/** Per-thread scratch, in bytes from the thread's base: cache tags, two edge tiles, the GEMM's
+ * edge-tile context, then bulk. */
 export const SCRATCH_TAG_SERIAL: i32 = 0;
 export const SCRATCH_TAG_KEY: i32 = 4;
 export const SCRATCH_TILE_C: i32 = 64;
 export const SCRATCH_TILE_R: i32 = 320;
+export const SCRATCH_GEMM_EDGE: i32 = 512; // an EdgeBlock (gemm.ts)
 export const SCRATCH_BULK: i32 = 1024;
