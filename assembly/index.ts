@@ -6,6 +6,7 @@
 // atomic counter until none are left. The main thread and every worker call it for each job, so
 // the threads split the work without a message per unit.
 
+import { ctrlInt, ctrlSlot } from './args';
 import { attentionUnit } from './attention';
 import { gemmUnit } from './gemm';
 import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_GEMM, OP_LAYERNORM, OP_PACK } from './protocol';
@@ -19,9 +20,9 @@ export { MR, NR } from './microkernel';
 export const RELAXED_SIMD: bool = ASC_FEATURE_RELAXED_SIMD;
 
 export function run(ctrl: usize, tid: i32): void {
-  const op = load<i32>(ctrl + (<usize>CTRL_OP << 2));
-  const units = load<i32>(ctrl + (<usize>CTRL_UNITS << 2));
-  const counter = ctrl + (<usize>CTRL_COUNTER << 2);
+  const op = ctrlInt(ctrl, CTRL_OP);
+  const units = ctrlInt(ctrl, CTRL_UNITS);
+  const counter = ctrlSlot(ctrl, CTRL_COUNTER);
   for (;;) {
     const unit = atomic.add<i32>(counter, 1);
     if (unit >= units) return;
