@@ -110,6 +110,7 @@ describe('vector GELU (gemm epilogue)', () => {
   it.each(BUILDS)('%s: within 6 ulp of erf.ts on [-14, 14]', (build) => {
     const xs = padTo4(grid.concat(special));
     const ours = runHook(build, 'gelu_n', xs);
+    let compared = 0;
     for (let i = 0; i < xs.length; i++) {
       const x = Math.fround(xs[i]);
       const ref = gelu(x);
@@ -122,7 +123,10 @@ describe('vector GELU (gemm epilogue)', () => {
       if (!(err <= bound)) {
         expect.fail(`gelu(${x}) = ${ours[i]}, reference ${ref}: error ${err} > bound ${bound} (${build})`);
       }
+      compared++;
     }
+    expect(grid.length).toBe(28 * 256 + 1);
+    expect(compared).toBe(xs.length);
   });
 
   it.each(BUILDS)('%s: is x for large x, zero for large -x, and propagates NaN and infinities', (build) => {
@@ -143,13 +147,17 @@ describe('vector exp (softmax)', () => {
     xs.push(0, -0, 1e-20, -1e-20);
     const input = padTo4(xs);
     const ours = runHook(build, 'exp_n', input);
+    let compared = 0;
     for (let i = 0; i < input.length; i++) {
       const ref = Math.exp(Math.fround(input[i]));
       const err = Math.abs(ours[i] - ref);
       if (!(err <= 2 * ulp32(ref))) {
         expect.fail(`exp(${input[i]}) = ${ours[i]}, reference ${ref}: error ${err / ulp32(ref)} ulp (${build})`);
       }
+      compared++;
     }
+    expect(xs.length).toBe(175 * 64 + 1 + 4);
+    expect(compared).toBe(input.length);
   });
 
   it.each(BUILDS)('%s: exp(-Infinity) = 0, exp(-1000) = 0, NaN stays NaN', (build) => {
