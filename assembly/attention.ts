@@ -17,16 +17,21 @@
 //   V^T headDim*T | K T*headDim | Q^T headDim*NR | S^T roundUp(T, MR)*NR | O^T roundUp(headDim, MR)*NR | NR
 // floats (the last: the inverse column sums).
 
-import { arg, argF32, argPtr } from './args';
+import { arg, argF32, argPtr, ctrlInt } from './args';
 import { exp4 } from './exp';
 import {
   ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
   ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, CTRL_SERIAL, SCRATCH_BULK, SCRATCH_TAG_KEY,
   SCRATCH_TAG_SERIAL,
-} from './layout';
+} from './protocol';
 import { microkernel, MR, NR } from './microkernel';
 import { copyTile, transpose } from './transpose';
 import { INIT_ZERO } from './tile';
+
+// A token's row of qkv: its q, k and v one after another, each [heads][headDim] floats.
+const QKV_PARTS: usize = 3;
+const K_PART: usize = 1;
+const V_PART: usize = 2;
 
 export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const out = argPtr(ctrl, ATT_OUT);
@@ -44,8 +49,11 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const b = bh / H;
   const h = bh % H;
   const dim = H * hd;
-  const tokenStride = <usize>dim * 12;
-  const q = qkv + <usize>b * T * tokenStride + <usize>h * hd * 4;
+  const partBytes = <usize>dim * 4; // one of q, k and v of a token
+  const tokenStride = partBytes * QKV_PARTS;
+  const q = qkv + <usize>b * T * tokenStride + <usize>h * hd * 4; // this head's query of the image's first token
+  const k = q + partBytes * K_PART;
+  const v = q + partBytes * V_PART;
   const vt = scratch + SCRATCH_BULK;
   const kp = vt + <usize>hd * T * 4;
   const qt = kp + <usize>T * hd * 4;
@@ -54,10 +62,10 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const inv = ot + <usize>roundUp(hd, MR) * NR * 4;
   const ldp: usize = <usize>NR * 4;
 
-  const serial = load<i32>(ctrl + (<usize>CTRL_SERIAL << 2));
+  const serial = ctrlInt(ctrl, CTRL_SERIAL);
   if (load<i32>(scratch + SCRATCH_TAG_SERIAL) != serial || load<i32>(scratch + SCRATCH_TAG_KEY) != bh) {
-    transpose(vt, <usize>T * 4, q + <usize>dim * 8, tokenStride, T, hd);
-    copyTile(kp, <usize>hd * 4, q + <usize>dim * 4, tokenStride, T, hd);
+    transpose(vt, <usize>T * 4, v, tokenStride, T, hd);
+    copyTile(kp, <usize>hd * 4, k, tokenStride, T, hd);
     store<i32>(scratch + SCRATCH_TAG_SERIAL, serial);
     store<i32>(scratch + SCRATCH_TAG_KEY, bh);
   }

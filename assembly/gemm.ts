@@ -18,8 +18,9 @@
 import { arg, argPtr } from './args';
 import {
   GEMM_COL_END, GEMM_COL_START, GEMM_GELU, GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT,
-  GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X, SCRATCH_TILE_C, SCRATCH_TILE_R,
-} from './layout';
+  GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH, GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X, SCRATCH_GEMM_EDGE, SCRATCH_TILE_C,
+  SCRATCH_TILE_R,
+} from './protocol';
 import { geluTile } from './gelu';
 import { microkernel, MR, NR } from './microkernel';
 import { INIT_BIAS, INIT_BIAS_RES, INIT_C } from './tile';
@@ -51,11 +52,19 @@ export function gemmUnit(ctrl: usize, tid: i32, unit: i32): void {
   const ldc = <usize>N * 4;
   const foldResidual = res != 0 && !gelu;
   const lateResidual = res != 0 && gelu;
+  const edge = changetype<EdgeBlock>(scratch + SCRATCH_GEMM_EDGE);
+  edge.lda = lda;
+  edge.ldc = ldc;
+  edge.scratch = scratch;
 
   for (let k0 = 0; k0 < K; k0 += kcMax) {
     const kc = min(kcMax, K - k0);
-    const first = k0 == 0;
     const last = k0 + kc >= K;
+    const init = k0 > 0 ? INIT_C : foldResidual ? INIT_BIAS_RES : INIT_BIAS;
+    edge.kc = kc;
+    edge.init = init;
+    edge.gelu = last && gelu;
+    edge.residual = last && lateResidual;
     for (let p = p0; p < p1; p++) {
       const panel = w + <usize>p * panelBytes;
       const b = panel + (<usize>(NR + k0 * NR) << 2);
@@ -67,14 +76,10 @@ export function gemmUnit(ctrl: usize, tid: i32, unit: i32): void {
         const a = x + (<usize>row * K + k0) * 4;
         const cOffset = (<usize>row * N + p * NR) * 4;
         if (rows == MR && cols == NR && !lateResidual) {
-          const init = !first ? INIT_C : foldResidual ? INIT_BIAS_RES : INIT_BIAS;
           microkernel(a, lda, MR, b, kc, out + cOffset, ldc, init, panel, res + cOffset, ldc);
           if (last && gelu) geluTile(out + cOffset, ldc, MR, NR);
         } else {
-          edgeTile(
-            a, lda, rows, j0, cols, b, kc, out + cOffset, ldc, panel, res + cOffset,
-            first, last, foldResidual, gelu, lateResidual, scratch,
-          );
+          edgeTile(edge, a, rows, b, panel, out + cOffset, res + cOffset, j0, cols);
         }
       }
     }
@@ -82,28 +87,44 @@ export function gemmUnit(ctrl: usize, tid: i32, unit: i32): void {
 }
 
 /**
- * A tile through the thread's private MR x NR buffers: cut by M, by N or by the column range, or
- * with a late residual. Its valid part is `rows` x columns [j0, j0 + cols) of the tile at `c`.
+ * What the edge tiles of one K block of a unit have in common, so that edgeTile takes only a
+ * tile's own operands: filled by gemmUnit as it goes, in the thread's scratch at SCRATCH_GEMM_EDGE.
  */
-function edgeTile(
-  a: usize, lda: usize, rows: i32, j0: i32, cols: i32, b: usize, kc: i32, c: usize, ldc: usize, bias: usize, r: usize,
-  first: bool, last: bool, foldResidual: bool, gelu: bool, lateResidual: bool, scratch: usize,
-): void {
-  const tile = scratch + SCRATCH_TILE_C;
-  const tileR = scratch + SCRATCH_TILE_R;
+@unmanaged class EdgeBlock {
+  /** Bytes between rows of x. */
+  lda: usize;
+  /** Bytes between rows of out and of the residual. */
+  ldc: usize;
+  /** The thread's scratch, which holds its private tiles (SCRATCH_TILE_C and SCRATCH_TILE_R). */
+  scratch: usize;
+  /** Length of the K block. */
+  kc: i32;
+  /** How the tile's accumulators start (tile.ts): INIT_C after the first K block. */
+  init: i32;
+  /** GELU on the tile after this K block (the last one, when the op has GELU). */
+  gelu: bool;
+  /** Then add the residual: a late one, after GELU (the last K block only). */
+  residual: bool;
+}
+
+/**
+ * A tile through the thread's private MR x NR buffers: cut by M, by N or by the column range, or
+ * with a late residual. Its valid part is `rows` x columns [j0, j0 + cols) of the tile at `c`
+ * (and of the residual's at `r`); A's rows start at `a`, the panel's bias at `bias` and its K
+ * block at `b`.
+ */
+function edgeTile(edge: EdgeBlock, a: usize, rows: i32, b: usize, bias: usize, c: usize, r: usize, j0: i32, cols: i32): void {
+  const tile = edge.scratch + SCRATCH_TILE_C;
+  const tileR = edge.scratch + SCRATCH_TILE_R;
   const ldt: usize = <usize>NR * 4;
+  const ldc = edge.ldc;
   const skip = <usize>j0 << 2; // bytes before the first valid column, in the tile and in c and r
-  let init = INIT_BIAS;
-  if (!first) {
-    copyTile(tile + skip, ldt, c + skip, ldc, rows, cols);
-    init = INIT_C;
-  } else if (foldResidual) {
-    copyTile(tileR + skip, ldt, r + skip, ldc, rows, cols);
-    init = INIT_BIAS_RES;
-  }
-  microkernel(a, lda, rows, b, kc, tile, ldt, init, bias, tileR, ldt);
-  if (last && gelu) geluTile(tile, ldt, MR, NR);
-  if (last && lateResidual) {
+  const init = edge.init;
+  if (init == INIT_C) copyTile(tile + skip, ldt, c + skip, ldc, rows, cols);
+  else if (init == INIT_BIAS_RES) copyTile(tileR + skip, ldt, r + skip, ldc, rows, cols);
+  microkernel(a, edge.lda, rows, b, edge.kc, tile, ldt, init, bias, tileR, ldt);
+  if (edge.gelu) geluTile(tile, ldt, MR, NR);
+  if (edge.residual) {
     for (let i = 0; i < rows; i++) {
       for (let j = j0; j < j0 + cols; j++) {
         const t = tile + <usize>i * ldt + (<usize>j << 2);

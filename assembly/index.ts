@@ -1,28 +1,28 @@
-// Module entry: the job runner that every thread calls, plus test hooks and the layout constants
-// (exported as globals so the host can check its mirror of them).
+// Module entry: the job runner that every thread calls, plus the protocol constants (exported as
+// globals so a test can check the host's generated copy against a build). Test-only exports live
+// in test-hooks.ts, which only the test builds (asconfig.test.json) compile in.
 //
 // run(ctrl, tid): claim work units of the job described in the control block at `ctrl` through an
 // atomic counter until none are left. The main thread and every worker call it for each job, so
 // the threads split the work without a message per unit.
 
+import { ctrlInt, ctrlSlot } from './args';
 import { attentionUnit } from './attention';
-import { exp4 } from './exp';
-import { geluTile } from './gelu';
 import { gemmUnit } from './gemm';
-import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_GEMM, OP_LAYERNORM, OP_PACK } from './layout';
+import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_GEMM, OP_LAYERNORM, OP_PACK } from './protocol';
 import { layerNormUnit } from './layernorm';
 import { packUnit } from './pack';
 
-export * from './layout';
+export * from './protocol';
 export { MR, NR } from './microkernel';
 
 /** Whether this build's micro-kernel uses relaxed-SIMD fused multiply-add. */
 export const RELAXED_SIMD: bool = ASC_FEATURE_RELAXED_SIMD;
 
 export function run(ctrl: usize, tid: i32): void {
-  const op = load<i32>(ctrl + (<usize>CTRL_OP << 2));
-  const units = load<i32>(ctrl + (<usize>CTRL_UNITS << 2));
-  const counter = ctrl + (<usize>CTRL_COUNTER << 2);
+  const op = ctrlInt(ctrl, CTRL_OP);
+  const units = ctrlInt(ctrl, CTRL_UNITS);
+  const counter = ctrlSlot(ctrl, CTRL_COUNTER);
   for (;;) {
     const unit = atomic.add<i32>(counter, 1);
     if (unit >= units) return;
@@ -37,17 +37,4 @@ export function run(ctrl: usize, tid: i32): void {
 /** First byte past the module's static data: the host allocates from here up. */
 export function heap_base(): usize {
   return __heap_base;
-}
-
-/** Test hook: GELU in place on n floats (n a multiple of 4). */
-export function gelu_n(p: usize, n: i32): void {
-  geluTile(p, 0, 1, n);
-}
-
-/** Test hook: exp in place on n floats (n a multiple of 4). */
-export function exp_n(p: usize, n: i32): void {
-  for (let i = 0; i < n; i += 4) {
-    const at = p + (<usize>i << 2);
-    v128.store(at, exp4(v128.load(at)));
-  }
 }

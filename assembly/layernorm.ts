@@ -4,7 +4,7 @@
 // the time, and this keeps it as close as float32 output allows to the double-precision reference.
 
 import { arg, argF32, argPtr } from './args';
-import { LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X } from './layout';
+import { LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X } from './protocol';
 
 export function layerNormUnit(ctrl: usize, unit: i32): void {
   const rows = arg(ctrl, LN_ROWS);

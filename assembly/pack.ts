@@ -5,7 +5,7 @@
 // One work unit = a run of consecutive panels.
 
 import { arg, argPtr } from './args';
-import { PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC } from './layout';
+import { PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC } from './protocol';
 import { NR } from './microkernel';
 import { transpose } from './transpose';
 

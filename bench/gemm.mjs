@@ -4,7 +4,7 @@
 // Usage: node bench/gemm.mjs '{"relaxedSimd":true,"threads":2,"runs":20,"reference":false}'
 // Prints one JSON object.
 
-import { linearForward } from '../dist/backend/reference-kernels.js';
+import { linearForward } from '../dist/backend/reference/kernels.js';
 import { createWasmBackend } from '../dist/backend/wasm/index.js';
 import { randomFloats, round, summary, timed } from './stats.mjs';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ReferenceBackend } from '../src/backend/reference.js';
+import { ReferenceBackend } from '../src/backend/reference/backend.js';
 import { errorKind } from '../src/app/errors.js';
 import { loadVitModel } from '../src/app/load-model.js';
 import { loadImageTensor } from '../src/image/index.js';

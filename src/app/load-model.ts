@@ -2,11 +2,10 @@
 // against the architecture (all problems at once, before anything runs), then read the weights
 // from disk straight into the backend's arena (vit/weights.ts, driven by the parameter table).
 
-import { availableParallelism } from 'node:os';
-import { createBackend, type BackendName } from '../backend/index.js';
+import { createBackend, defaultThreads, type BackendName } from '../backend/index.js';
 import type { Backend } from '../backend/types.js';
 import type { CheckpointSource } from '../checkpoint/index.js';
-import { ReferenceBackend } from '../backend/reference.js';
+import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { VitModel, type ForwardResult } from '../vit/model.js';
 import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
@@ -94,7 +93,7 @@ export interface Classifier {
  * each costs a worker and its memory). Asking for more is said in the warnings, never silently cut.
  */
 export async function startBackend(name: BackendName = 'auto', threads?: number): Promise<{ backend: Backend; warnings: string[] }> {
-  const cores = availableParallelism();
+  const cores = defaultThreads();
   const warnings = threads !== undefined && threads > cores ? [`--threads ${threads} is more than the ${cores} cores: using ${cores}`] : [];
   const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores) });
   return { backend, warnings };

@@ -1,10 +1,12 @@
 // Choosing the kernels the model runs on.
 
-import { ReferenceBackend } from './reference.js';
+import { ReferenceBackend } from './reference/backend.js';
 import type { Backend } from './types.js';
 import { createWasmBackend } from './wasm/index.js';
 
 import type { BackendName } from './names.js';
+
+export { defaultThreads } from './wasm/index.js';
 
 export { BACKEND_NAMES, type BackendName } from './names.js';
 

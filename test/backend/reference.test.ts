@@ -3,7 +3,7 @@
 // refused) and attention's query count (bad counts refused, as the wasm backend does).
 
 import { describe, expect, it } from 'vitest';
-import { ReferenceBackend } from '../../src/backend/reference.js';
+import { ReferenceBackend } from '../../src/backend/reference/backend.js';
 import { rng } from './wasm-helpers.js';
 
 describe('reference linear, a range of output columns', () => {

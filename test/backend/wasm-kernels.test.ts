@@ -1,19 +1,40 @@
 // The WebAssembly kernel builds on their own (no threads, no Backend): that both builds exist and
-// load, that the host's copy of the shared-memory layout matches the kernels', and the accuracy
-// of the vector GELU and exp that the GEMM epilogue and softmax use.
+// load, that the host's generated copy of the shared-memory protocol is current and matches the
+// kernels', and the accuracy of the vector GELU and exp that the GEMM epilogue and softmax use
+// (through test-only exports, which only the test builds of the kernels have).
 
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gelu } from '../../src/math/erf.js';
 import {
   compileKernels, createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild, type KernelExports,
 } from '../../src/backend/wasm/kernels.js';
-import * as layout from '../../src/backend/wasm/layout.js';
+import * as protocol from '../../src/backend/wasm/protocol.generated.js';
+import { wasm } from '../../src/backend/wasm/wasm-api.js';
 
 const BUILDS: KernelBuild[] = ['relaxed', 'simd'];
 
 function instantiate(build: KernelBuild): { kernels: KernelExports; memory: ReturnType<typeof createSharedMemory> } {
   const memory = createSharedMemory(16);
   return { kernels: instantiateKernels(compileKernels(build), memory), memory };
+}
+
+/** The exports of assembly/test-hooks.ts. */
+interface TestHooks {
+  gelu_n(ptr: number, n: number): void;
+  exp_n(ptr: number, n: number): void;
+}
+const HOOKS = ['gelu_n', 'exp_n'];
+
+/** The test build of `build` (asconfig.test.json): the shipped module plus the test hooks, in build/wasm/. */
+function instantiateTestBuild(build: KernelBuild): { kernels: KernelExports & TestHooks; memory: ReturnType<typeof createSharedMemory> } {
+  relaxedSimdSupported(); // on Node 20, sets the V8 flag that compiling relaxed SIMD needs
+  const path = fileURLToPath(new URL(`../../build/wasm/vit-${build}.test.wasm`, import.meta.url));
+  const memory = createSharedMemory(16);
+  const kernels = instantiateKernels(new wasm.Module(readFileSync(path)), memory) as KernelExports & TestHooks;
+  return { kernels, memory };
 }
 
 /** Spacing of float32 values at |v| (the subnormal spacing below 2^-126). */
@@ -24,8 +45,8 @@ function ulp32(v: number): number {
 }
 
 /** Run an in-place kernel hook on `values` (length a multiple of 4) and return the result. */
-function runHook(build: KernelBuild, hook: 'gelu_n' | 'exp_n', values: number[]): Float32Array {
-  const { kernels, memory } = instantiate(build);
+function runHook(build: KernelBuild, hook: keyof TestHooks, values: number[]): Float32Array {
+  const { kernels, memory } = instantiateTestBuild(build);
   const at = kernels.heap_base();
   const view = new Float32Array(memory.buffer, at, values.length);
   view.set(values);
@@ -51,12 +72,32 @@ describe('kernel builds', () => {
     expect(kernels.heap_base()).toBeLessThanOrEqual(65536);
   });
 
-  it.each(BUILDS)('%s: the control-block layout matches src/backend/wasm/layout.ts', (build) => {
+  it.each(BUILDS)('%s: the test hooks are in the test build only', (build) => {
+    const shipped = Object.keys(instantiate(build).kernels);
+    const test = Object.keys(instantiateTestBuild(build).kernels);
+    expect(HOOKS.filter((hook) => shipped.includes(hook))).toEqual([]);
+    expect(HOOKS.filter((hook) => test.includes(hook))).toEqual(HOOKS);
+    expect(test.filter((name) => !HOOKS.includes(name)).sort()).toEqual(shipped.sort());
+  });
+
+  it('the host\'s protocol constants are generated from the current assembly/protocol.ts', () => {
+    const script = fileURLToPath(new URL('../../scripts/gen-protocol.mjs', import.meta.url));
+    const check = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it.each(BUILDS)('%s: exports the same protocol constants as src/backend/wasm/protocol.generated.ts', (build) => {
     const { kernels } = instantiate(build);
     const exported = kernels as unknown as Record<string, { value: unknown } | undefined>;
-    for (const [name, value] of Object.entries(layout)) {
+    const constants = Object.entries(protocol);
+    expect(constants.length).toBeGreaterThan(40);
+    for (const [name, value] of constants) {
       expect(exported[name]?.value, name).toBe(value);
     }
+    // And no protocol constant of the build is missing on the host (the other globals are the tile shape).
+    const globals = Object.keys(exported).filter((name) => /^[A-Z][A-Z0-9_]*$/.test(name));
+    expect(globals.filter((name) => !(name in protocol)).sort()).toEqual(['MR', 'NR', 'RELAXED_SIMD']);
   });
 });
 
@@ -69,6 +110,7 @@ describe('vector GELU (gemm epilogue)', () => {
   it.each(BUILDS)('%s: within 6 ulp of erf.ts on [-14, 14]', (build) => {
     const xs = padTo4(grid.concat(special));
     const ours = runHook(build, 'gelu_n', xs);
+    let compared = 0;
     for (let i = 0; i < xs.length; i++) {
       const x = Math.fround(xs[i]);
       const ref = gelu(x);
@@ -81,7 +123,10 @@ describe('vector GELU (gemm epilogue)', () => {
       if (!(err <= bound)) {
         expect.fail(`gelu(${x}) = ${ours[i]}, reference ${ref}: error ${err} > bound ${bound} (${build})`);
       }
+      compared++;
     }
+    expect(grid.length).toBe(28 * 256 + 1);
+    expect(compared).toBe(xs.length);
   });
 
   it.each(BUILDS)('%s: is x for large x, zero for large -x, and propagates NaN and infinities', (build) => {
@@ -102,13 +147,17 @@ describe('vector exp (softmax)', () => {
     xs.push(0, -0, 1e-20, -1e-20);
     const input = padTo4(xs);
     const ours = runHook(build, 'exp_n', input);
+    let compared = 0;
     for (let i = 0; i < input.length; i++) {
       const ref = Math.exp(Math.fround(input[i]));
       const err = Math.abs(ours[i] - ref);
       if (!(err <= 2 * ulp32(ref))) {
         expect.fail(`exp(${input[i]}) = ${ours[i]}, reference ${ref}: error ${err / ulp32(ref)} ulp (${build})`);
       }
+      compared++;
     }
+    expect(xs.length).toBe(175 * 64 + 1 + 4);
+    expect(compared).toBe(input.length);
   });
 
   it.each(BUILDS)('%s: exp(-Infinity) = 0, exp(-1000) = 0, NaN stays NaN', (build) => {

@@ -16,7 +16,7 @@
 // leave every other column of `out` as it was.
 
 import { describe, expect, it } from 'vitest';
-import { linearForward } from '../../src/backend/reference-kernels.js';
+import { linearForward } from '../../src/backend/reference/kernels.js';
 import type { ColumnRange, LinearEpilogue } from '../../src/backend/types.js';
 import { KC_MAX, MC_MAX } from '../../src/backend/wasm/backend.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
@@ -108,9 +108,11 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
   }
 
   const where = `${M}x${N}x${K}, ${backend.kernel} ${backend.tile.rows}x${backend.tile.cols}, ${backend.threads} thread(s), epilogue ${epilogue}, ${fill}${c.withBias ? '' : ', no bias'}`;
+  let compared = 0;
   for (let i = 0; i < M * N; i++) {
     const r = Math.floor(i / N);
     const col = i % N;
+    compared++;
     if (fill === 'int') {
       if (out[i] !== ref[i]) expect.fail(`out[${r}][${col}] = ${out[i]}, reference ${ref[i]} (exact expected; ${where})`);
       continue;
@@ -122,6 +124,7 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
       expect.fail(`out[${r}][${col}] = ${out[i]}, reference ${ref[i]}: |error| ${err} > bound ${bound} (${where})`);
     }
   }
+  expect(compared, where).toBe(M * N);
 }
 
 describe.each(KERNEL_CONFIGS)('wasm linear (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {
@@ -179,11 +182,14 @@ function runColumnRange(backend: WasmBackend, M: number, N: number, K: number, e
   backend.linear(out, x, w, M, epilogueFor(out), columns);
 
   const where = `${M}x${N}x${K}, columns [${columns.start}, ${columns.end}), ${backend.kernel}, ${backend.threads} thread(s), epilogue ${epilogue}`;
+  let compared = 0;
   for (let i = 0; i < M * N; i++) {
     const col = i % N;
     const expected = col >= columns.start && col < columns.end ? full[i] : before[i];
     if (!Object.is(out[i], expected)) expect.fail(`out[${Math.floor(i / N)}][${col}] = ${out[i]}, expected ${expected} (${where})`);
+    compared++;
   }
+  expect(compared, where).toBe(M * N);
 }
 
 describe.each(KERNEL_CONFIGS)('wasm linear, a range of output columns (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {

@@ -3,7 +3,7 @@
 // next to each test from the order in which the kernel computes.
 
 import { describe, expect, it } from 'vitest';
-import { attentionForward, layerNormForward } from '../../src/backend/reference-kernels.js';
+import { attentionForward, layerNormForward } from '../../src/backend/reference/kernels.js';
 import type { WasmBackend } from '../../src/backend/wasm/index.js';
 import { KERNEL_CONFIGS, rng, U, useWasmBackend } from './wasm-helpers.js';
 
@@ -45,6 +45,7 @@ describe.each(KERNEL_CONFIGS)('wasm ops (relaxedSimd $relaxedSimd, $threads thre
       const ref = new Float32Array(rows * dim);
       layerNormForward(ref, x0, g0, b0, rows, dim, eps);
 
+      let compared = 0;
       for (const inPlace of [false, true]) {
         const arena = backend.createArena((3 * rows * dim + 2 * dim) * 4 + 1024);
         const x = arena.allocF32(rows * dim);
@@ -70,9 +71,11 @@ describe.each(KERNEL_CONFIGS)('wasm ops (relaxedSimd $relaxedSimd, $threads thre
             if (!(err <= bound)) {
               expect.fail(`layerNorm ${rows}x${dim}${inPlace ? ' in place' : ''}: out[${r}][${i}] = ${out[at]}, reference ${ref[at]}, |error| ${err} > ${bound} (${label()})`);
             }
+            compared++;
           }
         }
       }
+      expect(compared).toBe(2 * rows * dim);
     });
   });
 
@@ -118,6 +121,7 @@ describe.each(KERNEL_CONFIGS)('wasm ops (relaxedSimd $relaxedSimd, $threads thre
       const scale = headDim ** -0.5;
       const ts = 3 * dim;
       let maxScore = 0;
+      let compared = 0;
       const s = new Float64Array(tokens);
       for (let b = 0; b < batch; b++) {
         for (let h = 0; h < heads; h++) {
@@ -155,10 +159,12 @@ describe.each(KERNEL_CONFIGS)('wasm ops (relaxedSimd $relaxedSimd, $threads thre
               if (!(err <= bound)) {
                 expect.fail(`attention b${batch} t${tokens} h${heads}x${headDim}: out[${b}][${i}][head ${h}][${d}] = ${out[at]}, reference ${ref[at]}, |error| ${err} > ${bound} (${label()})`);
               }
+              compared++;
             }
           }
         }
       }
+      expect(compared).toBe(batch * tokens * heads * headDim);
       if (qkScale >= 16) expect(maxScore).toBeGreaterThan(100);
     });
 

@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
+import { createWasmBackend, defaultThreads, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { rng } from './wasm-helpers.js';
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -56,9 +56,10 @@ function runChain(backend: WasmBackend, repeats: number): Float32Array {
 
 describe('createWasmBackend options', () => {
   it('defaults to os.availableParallelism() threads and relaxed SIMD when supported', async () => {
+    expect(defaultThreads()).toBe(availableParallelism());
     const backend = await createWasmBackend();
     try {
-      expect(backend.threads).toBe(availableParallelism());
+      expect(backend.threads).toBe(defaultThreads());
       expect(backend.name).toBe('wasm-relaxed');
       expect(backend.kernel).toBe('gemm_3x12_fma');
       expect(backend.tile).toEqual({ rows: 3, cols: 12 });

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ReferenceBackend } from '../../src/backend/reference.js';
+import { ReferenceBackend } from '../../src/backend/reference/backend.js';
 import type { Arena } from '../../src/backend/types.js';
 import { loadVitModel } from '../../src/app/load-model.js';
 import { WeightsError } from '../../src/checkpoint/index.js';

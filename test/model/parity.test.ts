@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ReferenceBackend } from '../../src/backend/reference.js';
+import { ReferenceBackend } from '../../src/backend/reference/backend.js';
 import { loadVitModel } from '../../src/app/load-model.js';
 import { countParameters } from '../../src/vit/parameters.js';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';

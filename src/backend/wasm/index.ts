@@ -9,15 +9,23 @@ import { ThreadPool } from './thread-pool.js';
 export { WasmBackend, type KernelName } from './backend.js';
 export { relaxedSimdSupported } from './kernels.js';
 
+/**
+ * Threads per op when none are asked for: one per core this process may use
+ * (os.availableParallelism()). The one default: callers that show or parse a thread count use it too.
+ */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
 export interface WasmBackendOptions {
-  /** Threads per op, the calling thread included. Default: os.availableParallelism(). */
+  /** Threads per op, the calling thread included. Default: defaultThreads(). */
   threads?: number;
   /** Use the relaxed-SIMD (FMA) kernels: true requires them, false never uses them, 'auto' (default) when supported. */
   relaxedSimd?: boolean | 'auto';
 }
 
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-  const threads = options.threads ?? availableParallelism();
+  const threads = options.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) {
     throw new RangeError(`wasm backend: threads must be a positive integer, received ${threads}`);
   }

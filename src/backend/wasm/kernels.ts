@@ -1,5 +1,7 @@
 // Finding, checking and compiling the two kernel builds (dist/wasm, made by `npm run build:wasm`),
-// and instantiating one on a given shared memory.
+// and instantiating one on a given shared memory. VIT_WASM_DEBUG=1 in the environment loads their
+// debug builds instead (build/wasm, made by `npm run build:wasm:debug`: unoptimized, with names
+// and assertions), e.g. to run the tests against them.
 //
 // Relaxed SIMD is standard from V8 11.4; Node 20 (V8 11.3) has it behind a flag. The flag is set
 // here, before the first compile, which covers worker threads too (flags are process-wide), so
@@ -17,8 +19,6 @@ export type KernelBuild = 'relaxed' | 'simd';
 export interface KernelExports {
   run(ctrl: number, tid: number): void;
   heap_base(): number;
-  gelu_n(ptr: number, n: number): void;
-  exp_n(ptr: number, n: number): void;
   readonly MR: WasmGlobal;
   readonly NR: WasmGlobal;
   readonly RELAXED_SIMD: WasmGlobal;
@@ -61,9 +61,13 @@ export function relaxedSimdSupported(): boolean {
   return relaxedSupport;
 }
 
+/** Whether to load the debug builds (VIT_WASM_DEBUG=1, see the file header). */
+const DEBUG_BUILDS = process.env.VIT_WASM_DEBUG === '1';
+
 export function kernelPath(build: KernelBuild): string {
+  const file = DEBUG_BUILDS ? `build/wasm/vit-${build}.debug.wasm` : `dist/wasm/vit-${build}.wasm`;
   // src/backend/wasm/ and dist/backend/wasm/ are both three levels below the package root.
-  return fileURLToPath(new URL(`../../../dist/wasm/vit-${build}.wasm`, import.meta.url));
+  return fileURLToPath(new URL(`../../../${file}`, import.meta.url));
 }
 
 const compiled = new Map<KernelBuild, WasmModule>();
@@ -80,7 +84,8 @@ export function compileKernels(build: KernelBuild): WasmModule {
   try {
     bytes = readFileSync(path);
   } catch (cause) {
-    throw new Error(`wasm backend: kernel build ${path} is missing; run \`npm run build:wasm\``, { cause });
+    const script = DEBUG_BUILDS ? 'build:wasm:debug' : 'build:wasm';
+    throw new Error(`wasm backend: kernel build ${path} is missing; run \`npm run ${script}\``, { cause });
   }
   const module = new wasm.Module(bytes);
   compiled.set(build, module);

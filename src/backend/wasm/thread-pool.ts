@@ -13,7 +13,7 @@ import { instantiateKernels, type KernelExports } from './kernels.js';
 import {
   CTRL_ARGS, CTRL_COUNTER, CTRL_DONE, CTRL_ERROR, CTRL_GENERATION, CTRL_INTS, CTRL_OP, CTRL_QUIT, CTRL_SERIAL,
   CTRL_UNITS,
-} from './layout.js';
+} from './protocol.generated.js';
 import type { WasmModule } from './wasm-api.js';
 import { WORKER_URL, type WorkerData } from './worker-source.js';
 

@@ -8,7 +8,7 @@
 // claims work units until none are left, then counts itself done and wakes the main thread.
 // It never throws: a trap is recorded in CTRL_ERROR so the waiting main thread cannot hang.
 
-import { CTRL_DONE, CTRL_ERROR, CTRL_GENERATION, CTRL_INTS, CTRL_QUIT } from './layout.js';
+import { CTRL_DONE, CTRL_ERROR, CTRL_GENERATION, CTRL_INTS, CTRL_QUIT } from './protocol.generated.js';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
 
 export interface WorkerData {

@@ -1,7 +1,7 @@
 // The reference kernels: plain loops that read like the math, accumulating in double precision.
 // They are the specification and the test oracle for every faster backend; keep them simple.
 
-import { gelu } from '../math/erf.js';
+import { gelu } from '../../math/erf.js';
 
 /**
  * out[r][o] = residual[r][o] + act(bias[o] + sum_i x[r][i] * w[o][i]), act = GELU or identity,
@@ -69,16 +69,6 @@ export function softmaxInPlace(values: Float32Array, offset: number, n: number):
     sum += e;
   }
   for (let i = 0; i < n; i++) values[offset + i] /= sum;
-}
-
-/** In-place exact-erf GELU over the first `n` values. */
-export function geluInPlace(values: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) values[i] = gelu(values[i]);
-}
-
-/** out[i] = a[i] + b[i] for i < n; out may alias a or b. */
-export function addInto(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
 /**

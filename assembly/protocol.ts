@@ -1,6 +1,9 @@
-// The shared-memory protocol between the JS thread pool (src/backend/wasm/layout.ts mirrors
-// these numbers; a test checks they agree) and the kernels: where the control block keeps its
-// futex words and job arguments, and how each thread's private scratch is laid out.
+// The shared-memory protocol between the JS thread pool and the kernels: where the control block
+// keeps its futex words and job arguments, and how each thread's private scratch is laid out.
+// This file is the one source of these numbers: `npm run build` generates the host's copy,
+// src/backend/wasm/protocol.generated.ts, from it (scripts/gen-protocol.mjs), and the module
+// exports them as globals so a test can check a build against that copy. The generator reads
+// only comments and `export const NAME: i32 = <integer>;` lines, and refuses anything else.
 
 /** Control block, in i32 slots. Futex words and the work counter sit on separate cache lines. */
 export const CTRL_GENERATION: i32 = 0; // bumped by the main thread to start a job (workers wait on it)
@@ -65,9 +68,11 @@ export const PACK_OUT_DIM: i32 = 3;
 export const PACK_IN_DIM: i32 = 4;
 export const PACK_PANELS_PER_UNIT: i32 = 5;
 
-/** Per-thread scratch, in bytes from the thread's base: cache tags, two edge tiles, then bulk. */
+/** Per-thread scratch, in bytes from the thread's base: cache tags, two edge tiles, the GEMM's
+ * edge-tile context, then bulk. */
 export const SCRATCH_TAG_SERIAL: i32 = 0;
 export const SCRATCH_TAG_KEY: i32 = 4;
 export const SCRATCH_TILE_C: i32 = 64;
 export const SCRATCH_TILE_R: i32 = 320;
+export const SCRATCH_GEMM_EDGE: i32 = 512; // an EdgeBlock (gemm.ts)
 export const SCRATCH_BULK: i32 = 1024;

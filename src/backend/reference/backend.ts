@@ -1,10 +1,10 @@
 // The reference backend: the plain TypeScript kernels on an ArrayBuffer arena. Always available,
 // slow, and the oracle that faster backends are tested against (`--backend ref`).
 
-import { BumpArena } from './arena.js';
-import { checkQueries, resolveColumns } from './op-args.js';
-import { attentionForward, layerNormForward, linearForward } from './reference-kernels.js';
-import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from './types.js';
+import { BumpArena } from '../arena.js';
+import { checkQueries, resolveColumns } from '../op-args.js';
+import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
+import { attentionForward, layerNormForward, linearForward } from './kernels.js';
 
 interface ReferenceLinear extends LinearWeights {
   readonly weight: Float32Array; // [outDim][inDim]
