@@ -1,16 +1,16 @@
-// Finding, checking and compiling the two kernel builds (dist/wasm, made by `npm run build:wasm`),
-// and instantiating one on a given shared memory. VIT_WASM_DEBUG=1 in the environment loads their
-// debug builds instead (build/wasm, made by `npm run build:wasm:debug`: unoptimized, with names
-// and assertions), e.g. to run the tests against them.
+// Checking and compiling the two kernel builds (embedded by `npm run build` from dist/wasm, see
+// scripts/embed-wasm.mjs: the backend reads no files), and instantiating one on a given shared
+// memory. VIT_WASM_DEBUG=1 in the environment compiles their debug builds instead (made and
+// embedded by `npm run build:wasm:debug`: unoptimized, with names and assertions), e.g. to run the
+// tests against them.
 //
 // Relaxed SIMD is standard from V8 11.4; Node 20 (V8 11.3) has it behind a flag. The flag is set
 // here, before the first compile, which covers worker threads too (flags are process-wide), so
 // users never pass it. Support is decided by validating a tiny module; the V8 version only decides
 // whether the flag is worth trying (see relaxedSimdFlag).
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { KERNEL_BINARIES } from './kernel-binaries.generated.js';
 import { wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm-api.js';
 
 export type KernelBuild = 'relaxed' | 'simd';
@@ -64,12 +64,6 @@ export function relaxedSimdSupported(): boolean {
 /** Whether to load the debug builds (VIT_WASM_DEBUG=1, see the file header). */
 const DEBUG_BUILDS = process.env.VIT_WASM_DEBUG === '1';
 
-export function kernelPath(build: KernelBuild): string {
-  const file = DEBUG_BUILDS ? `build/wasm/vit-${build}.debug.wasm` : `dist/wasm/vit-${build}.wasm`;
-  // src/backend/wasm/ and dist/backend/wasm/ are both three levels below the package root.
-  return fileURLToPath(new URL(`../../../${file}`, import.meta.url));
-}
-
 const compiled = new Map<KernelBuild, WasmModule>();
 
 /** The compiled kernel module (cached per process: compiling takes a few milliseconds). */
@@ -79,15 +73,10 @@ export function compileKernels(build: KernelBuild): WasmModule {
   if (build === 'relaxed' && !relaxedSimdSupported()) {
     throw new Error('wasm backend: this runtime does not support WebAssembly relaxed SIMD');
   }
-  const path = kernelPath(build);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    const script = DEBUG_BUILDS ? 'build:wasm:debug' : 'build:wasm';
-    throw new Error(`wasm backend: kernel build ${path} is missing; run \`npm run ${script}\``, { cause });
-  }
-  const module = new wasm.Module(bytes);
+  const name = DEBUG_BUILDS ? `${build}-debug` : build;
+  const base64 = KERNEL_BINARIES[name];
+  if (base64 === undefined) throw new Error(`wasm backend: kernel build ${name} is not embedded; run \`npm run ${DEBUG_BUILDS ? 'build:wasm:debug' : 'build'}\``);
+  const module = new wasm.Module(Buffer.from(base64, 'base64'));
   compiled.set(build, module);
   return module;
 }
