@@ -9,7 +9,7 @@
 // then come out while, say, `find` is still producing paths.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { ImageDecodeError } from '../image/index.js';
+import { ImageDecodeError, type PreprocessGeometry, type RgbImage } from '../image/index.js';
 import type { InputError, InputItem } from './inputs.js';
 import type { Classifier } from './load-model.js';
 import { prepareImage, type PreparedImage, type PrepareOptions } from './prepare.js';
@@ -60,6 +60,25 @@ export async function* streamBatches(classifier: Classifier, source: InputSource
   } finally {
     queue.stop();
   }
+}
+
+/**
+ * Prepare a few images and run them at once (the library's classifyMany and embedMany): the first
+ * image that fails to decode rejects the whole call.
+ */
+export async function runImages(
+  classifier: Classifier,
+  images: readonly (string | Uint8Array | RgbImage)[],
+  options: PrepareOptions = {},
+): Promise<{ name: string; geometry: PreprocessGeometry; logits: Float32Array; features: Float32Array }[]> {
+  const prepared = await Promise.all(images.map((image) => prepareImage(classifier, image, options)));
+  const rows = forwardRows(classifier, prepared.map((p) => p.tensor));
+  return prepared.map((p, i) => ({
+    name: typeof images[i] === 'string' ? images[i] : `image ${i}`,
+    geometry: p.geometry,
+    logits: rows.logits[i],
+    features: rows.features[i],
+  }));
 }
 
 /** Run the model on preprocessed images: one logits row and one features row per image. */

@@ -5,11 +5,11 @@
 
 import type { PreprocessGeometry, RgbImage } from '../image/index.js';
 import { countNonFinite } from '../util/non-finite.js';
-import { forwardRows, streamBatches, type InputSource } from './batch-runner.js';
+import { forwardRows, runImages, streamBatches, type InputSource } from './batch-runner.js';
 import type { InputError } from './inputs.js';
 import type { Classifier } from './load-model.js';
 import { topPredictions, type Prediction } from './predictions.js';
-import { prepareImage, type PrepareOptions } from './prepare.js';
+import type { PrepareOptions } from './prepare.js';
 
 export { prepareImage, type PreparedImage, type PrepareOptions } from './prepare.js';
 
@@ -18,13 +18,23 @@ export interface ClassifyOptions extends PrepareOptions {
   topk?: number;
 }
 
-/** An image whose logits came out NaN or infinite (damaged weights, or an input that overflowed): no ranking is meaningful. */
+/**
+ * An image whose output came out NaN or infinite (damaged weights, or an input that overflowed):
+ * no ranking is meaningful, and such features are no embedding.
+ */
 export class NonFiniteOutputError extends Error {
   override name = 'NonFiniteOutputError';
   readonly code = 'NONFINITE';
-  constructor(image: string, count: number, classes: number) {
-    super(`${image}: the model's output holds ${count} non-finite value${count === 1 ? '' : 's'} (NaN or infinity) of ${classes}: no class can be ranked`);
+  constructor(image: string, count: number, size: number, output: 'logits' | 'features' = 'logits') {
+    const values = `${count} non-finite value${count === 1 ? '' : 's'} (NaN or infinity) of ${size}`;
+    super(output === 'logits' ? `${image}: the model's output holds ${values}: no class can be ranked` : `${image}: the features hold ${values}`);
   }
+}
+
+/** The error for a row of the model's output that holds a NaN or an infinity, if it does. */
+export function nonFiniteError(image: string, row: Float32Array, output: 'logits' | 'features'): NonFiniteOutputError | undefined {
+  const bad = countNonFinite(row);
+  return bad > 0 ? new NonFiniteOutputError(image, bad, row.length, output) : undefined;
 }
 
 export interface Classification {
@@ -47,17 +57,12 @@ export async function classifyMany(
   images: readonly (string | Uint8Array | RgbImage)[],
   options: ClassifyOptions = {},
 ): Promise<Classification[]> {
-  const prepared = await Promise.all(images.map((img) => prepareImage(classifier, img, options)));
-  const logits = runBatch(classifier, prepared.map((p) => p.tensor));
-  logits.forEach((row, i) => {
-    const bad = countNonFinite(row);
-    if (bad > 0) throw new NonFiniteOutputError(typeof images[i] === 'string' ? images[i] : `image ${i}`, bad, row.length);
-  });
-  return prepared.map((p, i) => ({
-    predictions: topPredictions(logits[i], classifier.labels, options.topk ?? 5),
-    geometry: p.geometry,
-    logits: logits[i],
-  }));
+  const results = await runImages(classifier, images, options);
+  for (const { name, logits } of results) {
+    const error = nonFiniteError(name, logits, 'logits');
+    if (error !== undefined) throw error;
+  }
+  return results.map(({ geometry, logits }) => ({ predictions: topPredictions(logits, classifier.labels, options.topk ?? 5), geometry, logits }));
 }
 
 /** Run the model on preprocessed images; returns one logits row per image. */
@@ -84,12 +89,7 @@ export async function* classifyStream(classifier: Classifier, items: InputSource
       continue;
     }
     const { file, logits } = record;
-    const bad = countNonFinite(logits);
-    if (bad > 0) {
-      const { code, message } = new NonFiniteOutputError(file, bad, logits.length);
-      yield { file, error: { code, message } };
-    } else {
-      yield { file, predictions: topPredictions(logits, classifier.labels, topk), logits };
-    }
+    const error = nonFiniteError(file, logits, 'logits');
+    yield error !== undefined ? { file, error: { code: error.code, message: error.message } } : { file, predictions: topPredictions(logits, classifier.labels, topk), logits };
   }
 }

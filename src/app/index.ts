@@ -5,10 +5,12 @@ export { streamBatches, type BatchRecord, type InputSource } from './batch-runne
 export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, runBatch } from './classifier.js';
 export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, PrepareOptions } from './classifier.js';
 export { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';
-export { VERSION } from './constants.js';
+export { FEATURES_FILE_FORMATS, VERSION, type FeaturesFileFormat } from './constants.js';
 export type { OutputComparison, SampleComparison, Tolerance } from './compare-outputs.js';
 export { downloadModel } from './download.js';
+export { embed, embedMany, embedStream, type EmbedRecord, type Embedding } from './embed.js';
 export { errorKind, OutputError, outputError, type ErrorKind } from './errors.js';
+export { checkOutputPath, encodeNpy, FeatureRows } from './features-file.js';
 export { expandInputs, IMAGE_EXTENSIONS, InputListError, openInputs, streamInputs, type ExpandOptions, type InputError, type InputItem } from './inputs.js';
 export { describeModel, type CheckpointDescription, type ModelDescription } from './inspect.js';
 export { LabelsError, readLabelsFile, resolveLabels } from './labels.js';

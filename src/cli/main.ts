@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../app/constants.js';
 import { classifyCommand } from './commands/classify.js';
 import { downloadCommand } from './commands/download.js';
+import { embedCommand } from './commands/embed.js';
 import { infoCommand } from './commands/info.js';
 import { preprocessCommand } from './commands/preprocess.js';
 import { verifyCommand } from './commands/verify.js';
@@ -29,7 +30,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     })
     .showHelpAfterError('(run vit --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const command of [classifyCommand(io, setExitCode), verifyCommand(io, setExitCode), preprocessCommand(io), infoCommand(io), downloadCommand(io)]) {
+  for (const command of [classifyCommand(io, setExitCode), embedCommand(io, setExitCode), verifyCommand(io, setExitCode), preprocessCommand(io), infoCommand(io), downloadCommand(io)]) {
     program.addCommand(command.copyInheritedSettings(program).addHelpText('after', EXIT_CODES_HELP));
   }
   if (argv.length === 0) {

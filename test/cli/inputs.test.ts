@@ -28,7 +28,7 @@ function runWithOpenStdin(args: string[]) {
 }
 
 describe("'-': paths from stdin stream", () => {
-  for (const command of ['classify']) {
+  for (const command of ['classify', 'embed']) {
     it(`${command}: the first result is out while stdin is still open; the rest follow in input order`, async () => {
       const { stdin, firstLine, done } = runWithOpenStdin([command, '-', '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--quiet']);
       stdin.write(`${CAT}\n`);
