@@ -16,6 +16,7 @@ export { describeModel, type CheckpointDescription, type ModelDescription } from
 export { LabelsError, readLabelsFile, resolveLabels } from './labels.js';
 export { LoadedModel, loadModel, loadVitModel, type Classifier, type LoadModelOptions, type LoadOptions } from './load-model.js';
 export { listKnownModelIds, resolveModelId, type ResolvedModelId } from './model-ids.js';
+export { listModels, type ModelListing } from './models.js';
 export { topIndices, topPredictions, type Prediction } from './predictions.js';
 export { preprocessToFile, type PreprocessRequest, type PreprocessResult } from './preprocess.js';
 export { openModel, resolveModel, type ModelRequest, type Provenance, type ResolvedModel } from './resolve-model.js';
