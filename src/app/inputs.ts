@@ -1,7 +1,7 @@
 // Turning the command line's inputs into a list of image files: files as given, directories
-// expanded to the images inside (sorted; recursively with --recursive), `-` read as one path
-// per line from stdin, as the paths arrive. A bad input becomes a per-file error, never the end
-// of the batch.
+// expanded to the images inside (sorted, dotfiles left out; recursively with --recursive), `-`
+// read as one path per line from stdin, as the paths arrive. A bad input becomes a per-file
+// error, never the end of the batch.
 
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -109,7 +109,10 @@ function fileError(path: string, e: unknown): InputError {
   return { code, message: `${path}: ${why}` };
 }
 
-/** The images in a directory, sorted; a directory that cannot be read is an error item of its own, and the rest go on. */
+/**
+ * The images in a directory, sorted, leaving out hidden (dot) files and directories; a directory
+ * that cannot be read is an error item of its own, and the rest go on.
+ */
 async function imagesIn(dir: string, recursive: boolean): Promise<InputItem[]> {
   let entries;
   try {
@@ -119,6 +122,9 @@ async function imagesIn(dir: string, recursive: boolean): Promise<InputItem[]> {
   }
   const found: InputItem[] = [];
   for (const entry of entries) {
+    // Hidden entries are not the user's images: macOS's AppleDouble `._name.jpg` files (metadata
+    // with an image's extension), `.git`, `.thumbnails`. A hidden file named as an argument is still read.
+    if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (recursive) found.push(...(await imagesIn(path, true)));

@@ -60,6 +60,38 @@ describe('paths from stdin', () => {
   });
 });
 
+describe('directories', () => {
+  function tree(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'vit-inputs-'));
+    for (const sub of ['sub', '.git', 'sub/.thumbnails']) mkdirSync(join(dir, sub));
+    for (const file of ['a.jpg', 'sub/b.png', '.git/c.jpg', 'sub/.thumbnails/d.png', '.hidden.png']) writeFileSync(join(dir, file), 'x');
+    writeFileSync(join(dir, '._a.jpg'), Buffer.from([0, 5, 22, 7, 0, 2, 0, 0])); // AppleDouble: macOS metadata, not a JPEG
+    writeFileSync(join(dir, 'sub', '._b.png'), Buffer.from([0, 5, 22, 7]));
+    return dir;
+  }
+
+  it('a scan leaves out dotfiles (macOS ._name.jpg) and, under --recursive, dot-directories', async () => {
+    const dir = tree();
+    const flat = await expandInputs([dir], options(Readable.from([])));
+    expect(flat.map((i) => i.path)).toEqual([join(dir, 'a.jpg')]);
+    const deep = await expandInputs([dir], { ...options(Readable.from([])), recursive: true });
+    expect(deep.map((i) => i.path)).toEqual([join(dir, 'a.jpg'), join(dir, 'sub', 'b.png')]);
+  });
+
+  it('a hidden file or directory named as an argument is still read', async () => {
+    const dir = tree();
+    const items = await expandInputs([join(dir, '._a.jpg'), join(dir, '.git')], options(Readable.from([])));
+    expect(items.map((i) => i.path)).toEqual([join(dir, '._a.jpg'), join(dir, '.git', 'c.jpg')]);
+  });
+
+  it('a directory with only dotfiles has no images', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vit-inputs-'));
+    writeFileSync(join(dir, '._x.jpg'), 'x');
+    const [item] = await expandInputs([dir], options(Readable.from([])));
+    expect(item).toMatchObject({ path: dir, error: { code: 'NO_IMAGES' } });
+  });
+});
+
 describe('openInputs', () => {
   it('without `-`: the whole list, counted', async () => {
     const opened = await openInputs([CAT, COFFEE], options(Readable.from([])));

@@ -1,10 +1,12 @@
 // Inputs on the command line, in-process: paths on stdin are classified as they arrive.
 
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { IMAGES, TINY_WEIGHTS } from './run.js';
+import { IMAGES, runInProcess, TINY_WEIGHTS } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
 const COFFEE = join(IMAGES, 'coffee.png');
@@ -51,5 +53,16 @@ describe("'-': paths from stdin stream", () => {
     const { code, stderr } = await done;
     expect(code).toBe(2);
     expect(stderr).toMatch(/^vit: no inputs/);
+  });
+});
+
+describe('directories', () => {
+  it("a folder copied from a Mac: the ._name.jpg beside each image is not an input (it was a failed one, exit 1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vit-inputs-'));
+    copyFileSync(CAT, join(dir, 'cat.jpg'));
+    writeFileSync(join(dir, '._cat.jpg'), Buffer.from([0, 5, 22, 7, 0, 2, 0, 0, 0x4d, 0x61, 0x63]));
+    const { code, stdout } = await runInProcess(['classify', dir, '--weights', TINY_WEIGHTS, '--format', 'ndjson', '--quiet']);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n').map((l) => JSON.parse(l).file)).toEqual([join(dir, 'cat.jpg')]);
   });
 });
