@@ -13,6 +13,7 @@ import { ImageDecodeError, type PreprocessGeometry, type RgbImage } from '../ima
 import type { InputError, InputItem } from './inputs.js';
 import type { Classifier } from './load-model.js';
 import { prepareImage, type PreparedImage, type PrepareOptions } from './prepare.js';
+import { timed, type TimingObserver } from './timing.js';
 
 /**
  * Inputs for a runner: a list, or an async source of items (or groups of items that became
@@ -45,7 +46,7 @@ export async function* streamBatches(classifier: Classifier, source: InputSource
       if (batch.length === 0) return;
       const prepared = await Promise.all(batch.map((entry) => entry.prepared));
       const good = prepared.filter((p): p is PreparedImage => 'tensor' in p);
-      const rows = forwardRows(classifier, good.map((p) => p.tensor));
+      const rows = forwardRows(classifier, good.map((p) => p.tensor), options.onTiming);
       let g = 0;
       for (const [i, p] of prepared.entries()) {
         const file = batch[i].item.path;
@@ -72,7 +73,7 @@ export async function runImages(
   options: PrepareOptions = {},
 ): Promise<{ name: string; geometry: PreprocessGeometry; logits: Float32Array; features: Float32Array }[]> {
   const prepared = await Promise.all(images.map((image) => prepareImage(classifier, image, options)));
-  const rows = forwardRows(classifier, prepared.map((p) => p.tensor));
+  const rows = forwardRows(classifier, prepared.map((p) => p.tensor), options.onTiming);
   return prepared.map((p, i) => ({
     name: typeof images[i] === 'string' ? images[i] : `image ${i}`,
     geometry: p.geometry,
@@ -82,12 +83,12 @@ export async function runImages(
 }
 
 /** Run the model on preprocessed images: one logits row and one features row per image. */
-export function forwardRows(classifier: Classifier, tensors: readonly Float32Array[]): { logits: Float32Array[]; features: Float32Array[] } {
+export function forwardRows(classifier: Classifier, tensors: readonly Float32Array[], onTiming?: TimingObserver): { logits: Float32Array[]; features: Float32Array[] } {
   if (tensors.length === 0) return { logits: [], features: [] };
   const size = tensors[0].length;
   const input = new Float32Array(tensors.length * size);
   tensors.forEach((t, i) => input.set(t, i * size));
-  const { logits, features } = classifier.model.forward(input, tensors.length);
+  const { logits, features } = timed(onTiming, (ms) => ({ stage: 'forward', images: tensors.length, ms }), () => classifier.model.forward(input, tensors.length));
   const { numClasses: classes, embedDim: dim } = classifier.model.config;
   return {
     logits: tensors.map((_, i) => logits.slice(i * classes, (i + 1) * classes)),

@@ -18,6 +18,7 @@ export { LoadedModel, loadModel, loadVitModel, type Classifier, type LoadModelOp
 export { listKnownModelIds, resolveModelId, type ResolvedModelId } from './model-ids.js';
 export { listModels, type ModelListing } from './models.js';
 export { topIndices, topPredictions, type Prediction } from './predictions.js';
+export type { TimingEvent, TimingObserver } from './timing.js';
 export { preprocessToFile, type PreprocessRequest, type PreprocessResult } from './preprocess.js';
 export { openModel, resolveModel, type ModelRequest, type Provenance, type ResolvedModel } from './resolve-model.js';
 export { bundledFixtures, referencePair, ReferenceError, verifyPair, type VerifyOptions, type VerifyPair, type VerifyRun } from './verify.js';

@@ -1,6 +1,7 @@
 // What the commands that run the model over images (classify, embed) share: their options,
 // declared once, and the run itself: inputs opened (streamed when `-` is among them), the model
-// loaded, warnings shown, the classifier disposed at the end whatever happens.
+// loaded, warnings shown, timings reported with --verbose, the classifier disposed at the end
+// whatever happens.
 
 import { Command, Option } from 'commander';
 import type { Classifier, InputSource, PrepareOptions } from '../../app/index.js';
@@ -21,6 +22,7 @@ import {
   weightsOption,
 } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
+import { createTimingReport } from '../timing.js';
 import { hubOptionsFor, loadApp, type App } from './shared.js';
 
 export interface ImageRunOpts {
@@ -39,6 +41,7 @@ export interface ImageRunOpts {
   maxPixels?: number;
   offline?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 /** --weights, --model, --config, --heads. */
@@ -64,7 +67,8 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('--colour-manage', 'convert embedded ICC profiles to sRGB (Pillow and timm do not: off by default)'))
     .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(positiveInteger).env('VIT_MAX_PIXELS'))
     .addOption(offlineOption())
-    .addOption(quietOption());
+    .addOption(quietOption())
+    .addOption(new Option('--verbose', 'timings on stderr: start-up, weights, decode and preprocess of each image, each forward pass, then totals').env('VIT_VERBOSE'));
 }
 
 export interface ImageRun {
@@ -83,6 +87,8 @@ export interface ImageRun {
 export async function withImageRun(inputs: string[], opts: ImageRunOpts & { labels?: string }, io: CliIO, body: (run: ImageRun) => Promise<number>): Promise<number> {
   const app = await loadApp();
   const progress = await createProgress(io, opts.quiet === true);
+  const timing = opts.verbose === true ? createTimingReport((text) => progress.warn(text)) : undefined;
+  timing?.startup(process.uptime());
   try {
     const opened = await app.openInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin, nullSeparated: opts.null === true });
     if (opened === undefined) throw new UsageError("no inputs: name image files or directories, or '-' to read paths from stdin");
@@ -99,11 +105,14 @@ export async function withImageRun(inputs: string[], opts: ImageRunOpts & { labe
       batchSize: Math.max(1, Math.min(opts.batchSize, count ?? opts.batchSize)),
       hub: hubOptionsFor(app, opts, io, progress),
       onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
+      onTiming: timing?.observer,
     });
     try {
       for (const warning of classifier.warnings) progress.warn(`vit: warning: ${warning}`);
       const decode = { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels };
-      return await body({ app, classifier, source, count, prepare: { decode, resize: opts.resize }, progress });
+      const code = await body({ app, classifier, source, count, prepare: { decode, resize: opts.resize, onTiming: timing?.observer }, progress });
+      timing?.summary();
+      return code;
     } finally {
       classifier.dispose();
     }
