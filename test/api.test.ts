@@ -35,6 +35,24 @@ describe("import { loadModel, classify } from 'vit-classify'", () => {
     }
   });
 
+  it('embeds an image: embed, embedMany and embedStream give the same features', async () => {
+    const { loadModel, embed, embedMany, embedStream } = await import('vit-classify');
+    const classifier = await loadModel({ weights: TINY_WEIGHTS, backend: 'ref', batchSize: 2 });
+    try {
+      const one = await embed(classifier, CAT);
+      expect(one.features).toHaveLength(classifier.model.config.embedDim);
+      expect(one.geometry.cropBox).toEqual({ left: 8, top: 0, width: 32, height: 32 });
+      const [many] = await embedMany(classifier, [CAT]);
+      expect(many.features).toEqual(one.features);
+      const records = [];
+      for await (const record of embedStream(classifier, [{ path: CAT }, { path: join(IMAGES, 'not_an_image.jpg') }])) records.push(record);
+      expect(records[0]).toEqual({ file: CAT, features: one.features });
+      expect(records[1]).toMatchObject({ error: { code: 'UNSUPPORTED_FORMAT' } });
+    } finally {
+      classifier.dispose();
+    }
+  });
+
   it('rejects an undecodable image with a typed error naming the file', async () => {
     const { loadModel, classify, ImageDecodeError } = await import('vit-classify');
     const classifier = await loadModel({ weights: TINY_WEIGHTS });

@@ -3,30 +3,38 @@
 // result delivered as soon as its batch is done, in input order; a bad image becomes an error
 // record and never stops the others.
 
-import { ImageDecodeError, loadImageTensor, type DecodeOptions, type PreprocessGeometry, type ResizeEngine, type RgbImage } from '../image/index.js';
+import type { PreprocessGeometry, RgbImage } from '../image/index.js';
 import { countNonFinite } from '../util/non-finite.js';
-import type { InputItem, InputError } from './inputs.js';
+import { forwardRows, runImages, streamBatches, type InputSource } from './batch-runner.js';
+import type { InputError } from './inputs.js';
 import type { Classifier } from './load-model.js';
 import { topPredictions, type Prediction } from './predictions.js';
+import type { PrepareOptions } from './prepare.js';
 
-export interface PrepareOptions {
-  decode?: DecodeOptions;
-  /** 'pillow' (default): bit-exact with timm's Pillow resize. 'sharp': libvips' resize, faster on big images, not exact. */
-  resize?: ResizeEngine;
-}
+export { prepareImage, type PreparedImage, type PrepareOptions } from './prepare.js';
 
 export interface ClassifyOptions extends PrepareOptions {
   /** How many classes to return; default 5. */
   topk?: number;
 }
 
-/** An image whose logits came out NaN or infinite (damaged weights, or an input that overflowed): no ranking is meaningful. */
+/**
+ * An image whose output came out NaN or infinite (damaged weights, or an input that overflowed):
+ * no ranking is meaningful, and such features are no embedding.
+ */
 export class NonFiniteOutputError extends Error {
   override name = 'NonFiniteOutputError';
   readonly code = 'NONFINITE';
-  constructor(image: string, count: number, classes: number) {
-    super(`${image}: the model's output holds ${count} non-finite value${count === 1 ? '' : 's'} (NaN or infinity) of ${classes}: no class can be ranked`);
+  constructor(image: string, count: number, size: number, output: 'logits' | 'features' = 'logits') {
+    const values = `${count} non-finite value${count === 1 ? '' : 's'} (NaN or infinity) of ${size}`;
+    super(output === 'logits' ? `${image}: the model's output holds ${values}: no class can be ranked` : `${image}: the features hold ${values}`);
   }
+}
+
+/** The error for a row of the model's output that holds a NaN or an infinity, if it does. */
+export function nonFiniteError(image: string, row: Float32Array, output: 'logits' | 'features'): NonFiniteOutputError | undefined {
+  const bad = countNonFinite(row);
+  return bad > 0 ? new NonFiniteOutputError(image, bad, row.length, output) : undefined;
 }
 
 export interface Classification {
@@ -49,40 +57,17 @@ export async function classifyMany(
   images: readonly (string | Uint8Array | RgbImage)[],
   options: ClassifyOptions = {},
 ): Promise<Classification[]> {
-  const prepared = await Promise.all(images.map((img) => prepareImage(classifier, img, options)));
-  const logits = runBatch(classifier, prepared.map((p) => p.tensor));
-  logits.forEach((row, i) => {
-    const bad = countNonFinite(row);
-    if (bad > 0) throw new NonFiniteOutputError(typeof images[i] === 'string' ? images[i] : `image ${i}`, bad, row.length);
-  });
-  return prepared.map((p, i) => ({
-    predictions: topPredictions(logits[i], classifier.labels, options.topk ?? 5),
-    geometry: p.geometry,
-    logits: logits[i],
-  }));
-}
-
-export interface PreparedImage {
-  /** [3][H][W], normalized. */
-  tensor: Float32Array;
-  geometry: PreprocessGeometry;
-}
-
-/** Decode (when needed) and preprocess an image exactly as the model's eval transform does. */
-export async function prepareImage(classifier: Classifier, image: string | Uint8Array | RgbImage, options: PrepareOptions = {}): Promise<PreparedImage> {
-  const { tensor, geometry } = await loadImageTensor(image, classifier.model.preprocess, { ...options.decode, resize: options.resize });
-  return { tensor, geometry };
+  const results = await runImages(classifier, images, options);
+  for (const { name, logits } of results) {
+    const error = nonFiniteError(name, logits, 'logits');
+    if (error !== undefined) throw error;
+  }
+  return results.map(({ geometry, logits }) => ({ predictions: topPredictions(logits, classifier.labels, options.topk ?? 5), geometry, logits }));
 }
 
 /** Run the model on preprocessed images; returns one logits row per image. */
 export function runBatch(classifier: Classifier, tensors: readonly Float32Array[]): Float32Array[] {
-  if (tensors.length === 0) return [];
-  const size = tensors[0].length;
-  const input = new Float32Array(tensors.length * size);
-  tensors.forEach((t, i) => input.set(t, i * size));
-  const { logits } = classifier.model.forward(input, tensors.length);
-  const classes = classifier.model.config.numClasses;
-  return tensors.map((_, i) => logits.slice(i * classes, (i + 1) * classes));
+  return forwardRows(classifier, tensors).logits;
 }
 
 /** One input's outcome in a stream: its predictions (and logits), or why it could not be classified. */
@@ -91,45 +76,20 @@ export type ClassifyRecord =
   | { file: string; error: InputError };
 
 /**
- * Classify a list of inputs in batches of the model's batch size, preparing batch i+1 while batch
- * i runs, and yield one record per input in input order as soon as its batch is done. Input
- * items that already carry an error (a missing file, an empty directory) are yielded as errors.
+ * Classify a list (or an async source) of inputs in pipelined batches of the model's batch size
+ * (see batch-runner.ts) and yield one record per input in input order as soon as its batch is
+ * done. Input items that already carry an error (a missing file, an empty directory) are yielded
+ * as errors.
  */
-export async function* classifyStream(classifier: Classifier, items: readonly InputItem[], options: ClassifyOptions = {}): AsyncGenerator<ClassifyRecord> {
-  const size = classifier.model.maxBatch;
+export async function* classifyStream(classifier: Classifier, items: InputSource, options: ClassifyOptions = {}): AsyncGenerator<ClassifyRecord> {
   const topk = options.topk ?? 5;
-  const prepareOne = async (item: InputItem): Promise<PreparedImage | InputError> => {
-    if ('error' in item) return item.error;
-    try {
-      return await prepareImage(classifier, item.path, options);
-    } catch (e) {
-      if (e instanceof ImageDecodeError) return { code: e.code, message: e.message };
-      throw e;
+  for await (const record of streamBatches(classifier, items, options)) {
+    if ('error' in record) {
+      yield record;
+      continue;
     }
-  };
-  const prepareBatch = (start: number) => Promise.all(items.slice(start, start + size).map(prepareOne));
-
-  let next = prepareBatch(0);
-  for (let start = 0; start < items.length; start += size) {
-    const prepared = await next;
-    if (start + size < items.length) next = prepareBatch(start + size);
-    const good = prepared.filter((p): p is PreparedImage => 'tensor' in p);
-    const logits = runBatch(classifier, good.map((p) => p.tensor));
-    let g = 0;
-    for (const [i, p] of prepared.entries()) {
-      const file = items[start + i].path;
-      if ('tensor' in p) {
-        const row = logits[g++];
-        const bad = countNonFinite(row);
-        if (bad > 0) {
-          const { code, message } = new NonFiniteOutputError(file, bad, row.length);
-          yield { file, error: { code, message } };
-        } else {
-          yield { file, predictions: topPredictions(row, classifier.labels, topk), logits: row };
-        }
-      } else {
-        yield { file, error: p };
-      }
-    }
+    const { file, logits } = record;
+    const error = nonFiniteError(file, logits, 'logits');
+    yield error !== undefined ? { file, error: { code: error.code, message: error.message } } : { file, predictions: topPredictions(logits, classifier.labels, topk), logits };
   }
 }

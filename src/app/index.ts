@@ -1,19 +1,24 @@
 // The application layer: everything the command line (and a Node service) does, as functions.
 // src/cli parses arguments and formats output over this; src/index.ts exports it as the library.
 
+export { streamBatches, type BatchRecord, type InputSource } from './batch-runner.js';
 export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, runBatch } from './classifier.js';
 export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, PrepareOptions } from './classifier.js';
 export { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';
-export { VERSION } from './constants.js';
+export { FEATURES_FILE_FORMATS, VERSION, type FeaturesFileFormat } from './constants.js';
 export type { OutputComparison, SampleComparison, Tolerance } from './compare-outputs.js';
 export { downloadModel } from './download.js';
+export { embed, embedMany, embedStream, type EmbedRecord, type Embedding } from './embed.js';
 export { errorKind, OutputError, outputError, type ErrorKind } from './errors.js';
-export { expandInputs, IMAGE_EXTENSIONS, InputListError, type ExpandOptions, type InputError, type InputItem } from './inputs.js';
+export { checkOutputPath, encodeNpy, FeatureRows } from './features-file.js';
+export { expandInputs, IMAGE_EXTENSIONS, InputListError, openInputs, streamInputs, type ExpandOptions, type InputError, type InputItem } from './inputs.js';
 export { describeModel, type CheckpointDescription, type ModelDescription } from './inspect.js';
 export { LabelsError, readLabelsFile, resolveLabels } from './labels.js';
 export { LoadedModel, loadModel, loadVitModel, type Classifier, type LoadModelOptions, type LoadOptions } from './load-model.js';
 export { listKnownModelIds, resolveModelId, type ResolvedModelId } from './model-ids.js';
+export { listModels, type ModelListing } from './models.js';
 export { topIndices, topPredictions, type Prediction } from './predictions.js';
+export type { TimingEvent, TimingObserver } from './timing.js';
 export { preprocessToFile, type PreprocessRequest, type PreprocessResult } from './preprocess.js';
 export { openModel, resolveModel, type ModelRequest, type Provenance, type ResolvedModel } from './resolve-model.js';
 export { bundledFixtures, referencePair, ReferenceError, verifyPair, type VerifyOptions, type VerifyPair, type VerifyRun } from './verify.js';

@@ -1,10 +1,12 @@
 // Turning the command line's inputs into a list of image files: files as given, directories
-// expanded to the images inside (sorted; recursively with --recursive), `-` read as one path
-// per line from stdin. A bad input becomes a per-file error, never the end of the batch.
+// expanded to the images inside (sorted, dotfiles left out; recursively with --recursive), `-`
+// read as one path per line from stdin, as the paths arrive. A bad input becomes a per-file
+// error, never the end of the batch.
 
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { InputSource } from './batch-runner.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff']);
 
@@ -27,19 +29,54 @@ export interface ExpandOptions {
   nullSeparated?: boolean;
 }
 
+/** Every input, expanded: the whole list at once (stdin read to its end). */
 export async function expandInputs(inputs: readonly string[], options: ExpandOptions): Promise<InputItem[]> {
   const items: InputItem[] = [];
+  for await (const group of streamInputs(inputs, options)) items.push(...group);
+  return items;
+}
+
+/**
+ * The inputs as they become known, in order: one group per argument, and for `-` one group per
+ * read from stdin (the complete paths it held), so a consumer can start on the first paths while
+ * the rest are still being written.
+ */
+export async function* streamInputs(inputs: readonly string[], options: ExpandOptions): AsyncGenerator<InputItem[]> {
   for (const input of inputs) {
-    if (input === '-') {
-      for (const path of await readPaths(options.stdin, options.nullSeparated === true)) {
+    if (input !== '-') {
+      yield await expandOne(input, options.recursive);
+      continue;
+    }
+    for await (const paths of readPaths(options.stdin, options.nullSeparated === true)) {
+      const group: InputItem[] = [];
+      for (const path of paths) {
         const invalid = invalidPath(path);
-        items.push(...(invalid !== undefined ? [invalid] : await expandOne(path, options.recursive)));
+        group.push(...(invalid !== undefined ? [invalid] : await expandOne(path, options.recursive)));
       }
-    } else {
-      items.push(...(await expandOne(input, options.recursive)));
+      if (group.length > 0) yield group;
     }
   }
-  return items;
+}
+
+/**
+ * The inputs ready for a batch runner (classifyStream, embedStream), or undefined when there are
+ * none. Without `-` the whole list is expanded first and counted; with `-` the inputs stream in,
+ * and this waits only for the first of them (so an empty list is known before a model is loaded).
+ */
+export async function openInputs(inputs: readonly string[], options: ExpandOptions): Promise<{ source: InputSource; count?: number } | undefined> {
+  if (!inputs.includes('-')) {
+    const items = await expandInputs(inputs, options);
+    return items.length === 0 ? undefined : { source: items, count: items.length };
+  }
+  const groups = streamInputs(inputs, options);
+  const first = await groups.next();
+  if (first.done === true) return undefined;
+  return { source: prepend(first.value, groups) };
+}
+
+async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  yield first;
+  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value;
 }
 
 /** A path that cannot name a file: a NUL byte (binary data on stdin, or -0 forgotten), or longer than any path. */
@@ -72,7 +109,10 @@ function fileError(path: string, e: unknown): InputError {
   return { code, message: `${path}: ${why}` };
 }
 
-/** The images in a directory, sorted; a directory that cannot be read is an error item of its own, and the rest go on. */
+/**
+ * The images in a directory, sorted, leaving out hidden (dot) files and directories; a directory
+ * that cannot be read is an error item of its own, and the rest go on.
+ */
 async function imagesIn(dir: string, recursive: boolean): Promise<InputItem[]> {
   let entries;
   try {
@@ -82,6 +122,9 @@ async function imagesIn(dir: string, recursive: boolean): Promise<InputItem[]> {
   }
   const found: InputItem[] = [];
   for (const entry of entries) {
+    // Hidden entries are not the user's images: macOS's AppleDouble `._name.jpg` files (metadata
+    // with an image's extension), `.git`, `.thumbnails`. A hidden file named as an argument is still read.
+    if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (recursive) found.push(...(await imagesIn(path, true)));
@@ -93,21 +136,35 @@ async function imagesIn(dir: string, recursive: boolean): Promise<InputItem[]> {
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-async function readPaths(stream: Readable, nullSeparated: boolean): Promise<string[]> {
-  const chunks: Buffer[] = [];
+/**
+ * The paths on a stream, as they arrive: for each chunk read, the paths it completed. Separators
+ * are single bytes (line feed, or NUL with -0) that never occur inside a UTF-8 sequence, so a path
+ * is decoded only once all its bytes are in. Lines are trimmed (which drops a CR before the LF);
+ * NUL-separated paths are kept exactly. Empty paths are skipped.
+ */
+async function* readPaths(stream: Readable, nullSeparated: boolean): AsyncGenerator<string[]> {
+  const separator = nullSeparated ? 0 : 0x0a;
+  const toPath = (bytes: Buffer) => (nullSeparated ? bytes.toString('utf8') : bytes.toString('utf8').trim());
+  // The bytes of the path not yet ended, as the chunks that hold them (never concatenated twice).
+  let pending: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of stream) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     bytes += buffer.length;
     if (bytes > MAX_STDIN_BYTES) throw new InputListError(`stdin: more than ${MAX_STDIN_BYTES} bytes of paths; split the list`);
-    chunks.push(buffer);
+    const paths: string[] = [];
+    let start = 0;
+    for (let end = buffer.indexOf(separator); end !== -1; end = buffer.indexOf(separator, start)) {
+      paths.push(toPath(Buffer.concat([...pending, buffer.subarray(start, end)])));
+      pending = [];
+      start = end + 1;
+    }
+    if (start < buffer.length) pending.push(buffer.subarray(start));
+    const nonEmpty = paths.filter((p) => p !== '');
+    if (nonEmpty.length > 0) yield nonEmpty;
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (nullSeparated) return text.split('\0').filter((p) => p !== '');
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
+  const last = toPath(Buffer.concat(pending));
+  if (last !== '') yield [last];
 }
 
 /** The list of inputs itself is unusable (not one input among others). */

@@ -13,10 +13,14 @@ export class LabelsError extends Error {
   override name = 'LabelsError';
 }
 
-/** Read a labels file: one class name per line; a trailing newline is allowed, blank names are not. */
+/**
+ * Read a labels file: one class name per line. Blank lines at the end (an editor's final newline,
+ * or a few more) are not names; a blank line before the last name is an error.
+ */
 export function readLabelsFile(path: string, expectedCount: number): string[] {
   const text = readRegularFile(path, MAX_LABELS_BYTES, (problem) => new LabelsError(`${path}: labels file: ${problem}`)).toString('utf8');
-  const lines = text.replace(/\r?\n$/, '').split(/\r?\n/);
+  const lines = text.split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
   if (lines.length !== expectedCount) {
     throw new LabelsError(`${path}: the labels file has ${lines.length} lines but the model has ${expectedCount} classes (one name per line expected)`);
   }

@@ -9,6 +9,7 @@ import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { VitModel, type ForwardResult } from '../vit/model.js';
 import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
+import { timed, type TimingObserver } from './timing.js';
 
 /** A VitModel with the resolution that produced it (architecture, preprocessing, labels, provenance). */
 export class LoadedModel {
@@ -75,6 +76,8 @@ export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownlo
   batchSize?: number;
   /** Called when a download or load step starts, for progress display. */
   onStage?: (stage: 'download' | 'load', detail: string) => void;
+  /** Told how long resolving the model (downloading it if needed) and loading its weights take. */
+  onTiming?: TimingObserver;
 }
 
 export interface Classifier {
@@ -101,18 +104,28 @@ export async function startBackend(name: BackendName = 'auto', threads?: number)
 
 /** The library's front door: a ready classifier (local weights, or the hub cache / a download). */
 export async function loadModel(options: LoadModelOptions = {}): Promise<Classifier> {
-  const { source, model } = await openModel({ ...options, fetch: 'download', onDownload: (id) => options.onStage?.('download', id) });
+  const { source, model } = await timed(
+    options.onTiming,
+    (ms) => ({ stage: 'resolve', ms }),
+    () => openModel({ ...options, fetch: 'download', onDownload: (id) => options.onStage?.('download', id) }),
+  );
   try {
     const checkpoint = requireSource(source, model);
     options.onStage?.('load', checkpoint.path);
-    const { backend, warnings } = await startBackend(options.backend, options.threads);
-    try {
-      const loaded = loadFrom(checkpoint, model, backend, options.batchSize ?? 1);
-      return { model: loaded, labels: model.labels, weightsPath: checkpoint.path, warnings: [...model.warnings, ...warnings], dispose: () => backend.dispose() };
-    } catch (e) {
-      backend.dispose();
-      throw e;
-    }
+    return await timed(
+      options.onTiming,
+      (ms) => ({ stage: 'load', ms }),
+      async (): Promise<Classifier> => {
+        const { backend, warnings } = await startBackend(options.backend, options.threads);
+        try {
+          const loaded = loadFrom(checkpoint, model, backend, options.batchSize ?? 1);
+          return { model: loaded, labels: model.labels, weightsPath: checkpoint.path, warnings: [...model.warnings, ...warnings], dispose: () => backend.dispose() };
+        } catch (e) {
+          backend.dispose();
+          throw e;
+        }
+      },
+    );
   } finally {
     source?.close();
   }

@@ -92,3 +92,22 @@ export function csvCell(value: string | number): string {
   const text = escapeControl(String(value));
   return /[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+/**
+ * The shortest decimal that reads back as the same float32 (at most 9 significant digits), so a
+ * reader that stores it in a float32 gets the model's value exactly, in about half the text of
+ * the float64 digits.
+ */
+export function float32Text(value: number): string {
+  for (let digits = 1; digits < 9; digits++) {
+    const short = Number(value.toPrecision(digits));
+    if (Math.fround(short) === value) return String(short);
+  }
+  return String(Number(value.toPrecision(9)));
+}
+
+/** embed's ndjson line: {"file": ..., "features": [...]}, or the error record classify writes. */
+export function featuresLine(result: { file: string; features: Float32Array } | { file: string; error: InputError }): string {
+  if ('error' in result) return `${JSON.stringify(result)}\n`;
+  return `{"file":${JSON.stringify(result.file)},"features":[${Array.from(result.features, float32Text).join(',')}]}\n`;
+}

@@ -7,7 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../app/constants.js';
 import { classifyCommand } from './commands/classify.js';
 import { downloadCommand } from './commands/download.js';
+import { embedCommand } from './commands/embed.js';
 import { infoCommand } from './commands/info.js';
+import { modelsCommand } from './commands/models.js';
 import { preprocessCommand } from './commands/preprocess.js';
 import { verifyCommand } from './commands/verify.js';
 import { classifyError, EXIT, EXIT_CODES_HELP, UsageError } from './errors.js';
@@ -29,7 +31,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     })
     .showHelpAfterError('(run vit --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const command of [classifyCommand(io, setExitCode), verifyCommand(io, setExitCode), preprocessCommand(io), infoCommand(io), downloadCommand(io)]) {
+  for (const command of [classifyCommand(io, setExitCode), embedCommand(io, setExitCode), verifyCommand(io, setExitCode), preprocessCommand(io), infoCommand(io), modelsCommand(io), downloadCommand(io)]) {
     program.addCommand(command.copyInheritedSettings(program).addHelpText('after', EXIT_CODES_HELP));
   }
   if (argv.length === 0) {

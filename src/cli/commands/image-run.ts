@@ -1,0 +1,127 @@
+// What the commands that run the model over images (classify, embed) share: their options,
+// declared once, and the run itself: inputs opened (streamed when `-` is among them), the model
+// loaded, warnings shown, timings reported with --verbose, the classifier disposed at the end
+// whatever happens.
+
+import { Command, Option } from 'commander';
+import type { Classifier, InputSource, PrepareOptions } from '../../app/index.js';
+import { RESIZE_ENGINES, type BackendName, type ResizeEngine } from '../../app/constants.js';
+import { UsageError } from '../errors.js';
+import type { CliIO } from '../io.js';
+import {
+  backendOption,
+  configOption,
+  headsOption,
+  integerUpTo,
+  MAX_BATCH_SIZE,
+  modelOption,
+  offlineOption,
+  positiveInteger,
+  quietOption,
+  threadsOption,
+  weightsOption,
+} from '../options.js';
+import { createProgress, type Progress } from '../progress.js';
+import { createTimingReport } from '../timing.js';
+import { hubOptionsFor, loadApp, type App } from './shared.js';
+
+export interface ImageRunOpts {
+  weights?: string;
+  model?: string;
+  config?: string;
+  heads?: number;
+  batchSize: number;
+  threads?: number;
+  backend: BackendName;
+  resize: ResizeEngine;
+  recursive?: boolean;
+  null?: boolean;
+  autoOrient?: boolean;
+  colourManage?: boolean;
+  maxPixels?: number;
+  offline?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+/** --weights, --model, --config, --heads. */
+export function addModelOptions(command: Command): Command {
+  return command.addOption(weightsOption()).addOption(modelOption()).addOption(configOption()).addOption(headsOption());
+}
+
+/** Batching, kernels, resizing, input lists, decoding, network and progress. */
+export function addRunOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-b, --batch-size <n>', 'images per forward pass').argParser(integerUpTo(MAX_BATCH_SIZE)).default(4).env('VIT_BATCH_SIZE'))
+    .addOption(threadsOption())
+    .addOption(backendOption())
+    .addOption(
+      new Option('--resize <engine>', "pillow: exactly timm's Pillow resize; sharp: libvips' resize, faster on large images, not exact")
+        .choices(RESIZE_ENGINES)
+        .default('pillow')
+        .env('VIT_RESIZE'),
+    )
+    .addOption(new Option('-r, --recursive', 'also take images from subdirectories'))
+    .addOption(new Option('-0, --null', "paths read from stdin ('-') are separated by NUL bytes, as find -print0 writes them"))
+    .addOption(new Option('--auto-orient', 'apply the EXIF orientation (timm does not: off by default)'))
+    .addOption(new Option('--colour-manage', 'convert embedded ICC profiles to sRGB (Pillow and timm do not: off by default)'))
+    .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(positiveInteger).env('VIT_MAX_PIXELS'))
+    .addOption(offlineOption())
+    .addOption(quietOption())
+    .addOption(new Option('--verbose', 'timings on stderr: start-up, weights, decode and preprocess of each image, each forward pass, then totals').env('VIT_VERBOSE'));
+}
+
+export interface ImageRun {
+  app: App;
+  classifier: Classifier;
+  /** The inputs, in order; a stream when `-` was given. */
+  source: InputSource;
+  /** How many inputs there are, when known before the run (not when they stream from stdin). */
+  count?: number;
+  /** Decoding and resizing, from the options. */
+  prepare: PrepareOptions;
+  progress: Progress;
+}
+
+/** Open the inputs, load the model, run `body`, and always release the model and the progress display. */
+export async function withImageRun(inputs: string[], opts: ImageRunOpts & { labels?: string }, io: CliIO, body: (run: ImageRun) => Promise<number>): Promise<number> {
+  const app = await loadApp();
+  const progress = await createProgress(io, opts.quiet === true);
+  const timing = opts.verbose === true ? createTimingReport((text) => progress.warn(text)) : undefined;
+  timing?.startup(process.uptime());
+  try {
+    const opened = await app.openInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin, nullSeparated: opts.null === true });
+    if (opened === undefined) throw new UsageError("no inputs: name image files or directories, or '-' to read paths from stdin");
+    const { source, count } = opened;
+    const classifier = await app.loadModel({
+      weights: opts.weights,
+      model: opts.model,
+      config: opts.config,
+      heads: opts.heads,
+      labels: opts.labels,
+      backend: opts.backend,
+      threads: opts.threads,
+      // No more images per pass than there are (a stream's length is not known: the full batch size).
+      batchSize: Math.max(1, Math.min(opts.batchSize, count ?? opts.batchSize)),
+      hub: hubOptionsFor(app, opts, io, progress),
+      onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
+      onTiming: timing?.observer,
+    });
+    try {
+      for (const warning of classifier.warnings) progress.warn(`vit: warning: ${warning}`);
+      const decode = { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels };
+      const code = await body({ app, classifier, source, count, prepare: { decode, resize: opts.resize, onTiming: timing?.observer }, progress });
+      timing?.summary();
+      return code;
+    } finally {
+      classifier.dispose();
+    }
+  } finally {
+    progress.stop();
+  }
+}
+
+/** "3/10" when the number of inputs is known, else "3". */
+export function doneOf(done: number, count: number | undefined): string {
+  return count === undefined ? String(done) : `${done}/${count}`;
+}

@@ -1,0 +1,82 @@
+// --verbose: timings on stderr from the application layer's timing events; results unchanged.
+
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { classifyStream, loadModel, type TimingEvent } from '../../src/app/index.js';
+import { IMAGES, runInProcess, TINY_WEIGHTS } from './run.js';
+
+const CAT = join(IMAGES, 'cat.jpg');
+const COFFEE = join(IMAGES, 'coffee.png');
+const BAD = join(IMAGES, 'not_an_image.jpg');
+const MS = String.raw` +\d+\.\d ms  `;
+
+beforeEach(() => vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9'));
+afterEach(() => vi.unstubAllEnvs());
+
+describe('--verbose', () => {
+  for (const command of ['classify', 'embed']) {
+    it(`${command}: start-up first, then weights, decode and preprocess per image, forward per batch, totals; stdout unchanged`, async () => {
+      const args = [command, CAT, COFFEE, CAT, '--weights', TINY_WEIGHTS, '--batch-size', '2', '--format', 'ndjson'];
+      const plain = await runInProcess(args);
+      const { code, stdout, stderr } = await runInProcess([...args, '--verbose']);
+      expect(code).toBe(0);
+      expect(stdout).toBe(plain.stdout);
+      const lines = stderr.trimEnd().split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^vit: start-up  ${MS}process uptime at this line$`));
+      expect(lines[1]).toMatch(new RegExp(`^vit: weights   ${MS}resolve \\d+\\.\\d ms, load \\d+\\.\\d ms$`));
+      const perImage = lines.slice(2, -3);
+      for (const stage of ['decode', 'preprocess']) {
+        const files = perImage.filter((l) => l.startsWith(`vit: ${stage} `)).map((l) => l.replace(new RegExp(`^vit: ${stage} *${MS}`), ''));
+        expect(files.sort()).toEqual([CAT, CAT, COFFEE]);
+      }
+      expect(perImage.filter((l) => l.startsWith('vit: forward')).map((l) => l.replace(/^.* ms {2}/, ''))).toEqual([
+        expect.stringMatching(/^2 images, \d+\.\d ms per image$/),
+        expect.stringMatching(/^1 image, \d+\.\d ms per image$/),
+      ]);
+      expect(perImage).toHaveLength(3 + 3 + 2);
+      expect(lines.slice(-3)).toEqual([
+        expect.stringMatching(new RegExp(`^vit: decode    ${MS}total for 3 images, \\d+\\.\\d ms per image$`)),
+        expect.stringMatching(new RegExp(`^vit: preprocess${MS}total, \\d+\\.\\d ms per image$`)),
+        expect.stringMatching(new RegExp(`^vit: forward   ${MS}total in 2 batches, \\d+\\.\\d ms per image, \\d+\\.\\d images/s$`)),
+      ]);
+    });
+  }
+
+  it('without it, nothing on stderr', async () => {
+    const { stderr } = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
+    expect(stderr).toBe('');
+  });
+});
+
+describe('timing events (the application layer)', () => {
+  it('resolve and load from loadModel; decode, preprocess and forward from a stream; none for an image that fails to decode', async () => {
+    const events: TimingEvent[] = [];
+    const classifier = await loadModel({ weights: TINY_WEIGHTS, backend: 'ref', batchSize: 2, onTiming: (e) => events.push(e) });
+    try {
+      expect(events.map((e) => e.stage)).toEqual(['resolve', 'load']);
+      events.length = 0;
+      const records = [];
+      for await (const r of classifyStream(classifier, [{ path: CAT }, { path: BAD }, { path: COFFEE }], { onTiming: (e) => events.push(e) })) records.push(r);
+      expect(records).toHaveLength(3);
+      const of = (stage: string) => events.filter((e) => e.stage === stage);
+      expect(of('decode').map((e) => (e as { image: string }).image).sort()).toEqual([CAT, COFFEE]);
+      expect(of('preprocess').map((e) => (e as { image: string }).image).sort()).toEqual([CAT, COFFEE]);
+      expect(of('forward').map((e) => (e as { images: number }).images)).toEqual([1, 1]); // [cat, bad] [coffee]
+      for (const e of events) expect(e.ms).toBeGreaterThanOrEqual(0);
+    } finally {
+      classifier.dispose();
+    }
+  });
+
+  it('with no observer nothing is timed', async () => {
+    const classifier = await loadModel({ weights: TINY_WEIGHTS, backend: 'ref' });
+    try {
+      const now = vi.spyOn(performance, 'now');
+      for await (const r of classifyStream(classifier, [{ path: CAT }, { path: COFFEE }])) expect('predictions' in r).toBe(true);
+      expect(now).not.toHaveBeenCalled();
+      now.mockRestore();
+    } finally {
+      classifier.dispose();
+    }
+  });
+});
