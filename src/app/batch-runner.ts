@@ -10,16 +10,12 @@
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ImageDecodeError, type PreprocessGeometry, type RgbImage } from '../image/index.js';
-import type { InputError, InputItem } from './inputs.js';
+import type { InputError, InputItem, InputSource } from './inputs.js';
+
+export type { InputSource } from './inputs.js';
 import type { Classifier } from './load-model.js';
 import { prepareImage, type PreparedImage, type PrepareOptions } from './prepare.js';
 import { timed, type TimingObserver } from './timing.js';
-
-/**
- * Inputs for a runner: a list, or an async source of items (or groups of items that became
- * known together, such as the paths of one read from stdin).
- */
-export type InputSource = Iterable<InputItem> | AsyncIterable<InputItem | readonly InputItem[]>;
 
 /** One input's outcome: its rows of the model's output, or why it has none. */
 export type BatchRecord = { file: string; logits: Float32Array; features: Float32Array } | { file: string; error: InputError };

@@ -6,7 +6,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { InputSource } from './batch-runner.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff']);
 
@@ -17,6 +16,12 @@ export interface InputError {
 }
 
 export type InputItem = { path: string } | { path: string; error: InputError };
+
+/**
+ * Inputs for a runner: a list, or an async source of items (or groups of items that became
+ * known together, such as the paths of one read from stdin).
+ */
+export type InputSource = Iterable<InputItem> | AsyncIterable<InputItem | readonly InputItem[]>;
 
 /** The most bytes of paths read from stdin (about a million paths), and the longest path (Linux's PATH_MAX). */
 export const MAX_STDIN_BYTES = 256 * 2 ** 20;
