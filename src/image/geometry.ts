@@ -13,6 +13,7 @@
 //                            than the image it is padded first, (crop - resized) // 2 before,
 //                            with 0 (torchvision) or round(255 * mean) ('border', timm).
 
+import type { OutputRegion } from './resample.js';
 import type { CropBox, Interpolation, PreprocessConfig, PreprocessGeometry } from './types.js';
 
 /** Python 3's round(): nearest integer, ties to even. */
@@ -103,4 +104,16 @@ export function planGeometry(width: number, height: number, cfg: PreprocessConfi
       ? [roundHalfEven(255 * cfg.mean[0]), roundHalfEven(255 * cfg.mean[1]), roundHalfEven(255 * cfg.mean[2])]
       : [0, 0, 0];
   return { sourceSize: [width, height], resizeSize, resizeInterpolation, cropBox, padColour };
+}
+
+/**
+ * The part of the resized image the crop box keeps (never empty: a crop larger than the image
+ * is centred over it). Only these pixels need resampling, however large the resized image is.
+ */
+export function keptRegion(geometry: PreprocessGeometry): OutputRegion {
+  const [w, h] = geometry.resizeSize;
+  const box = geometry.cropBox;
+  const left = Math.max(0, box.left);
+  const top = Math.max(0, box.top);
+  return { left, top, width: Math.min(w, box.left + box.width) - left, height: Math.min(h, box.top + box.height) - top };
 }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { decodeImage, MAX_IMAGE_SIDE } from '../../src/image/decode.js';
 import { ImageDecodeError } from '../../src/image/errors.js';
-import { loadImageTensor } from '../../src/image/load.js';
+import { loadImageTensor, RESIZE_ENGINES } from '../../src/image/load.js';
 import { VIT_BASE_PATCH16_384_PREPROCESS } from '../../src/image/preprocess.js';
 import type { PreprocessConfig } from '../../src/image/types.js';
 
@@ -62,17 +62,18 @@ describe('thin strips resize in the memory and time of the crop', () => {
     ['nearest center', { ...vit, interpolation: 'nearest' }],
   ];
   const strips: [string, number, number][] = [
+    ['1 x 3,000', 1, 3_000], // resized to 384 x 1,152,000: --resize sharp ran for minutes
     ['1 x 1,000,000', 1, 1_000_000], // resized to 384 x 384,000,000
     ['1,000,000 x 1', 1_000_000, 1], // resized to 384,000,000 x 384
   ];
   for (const [label, width, height] of strips) {
-    it(`${label} PNG: decoded, then resized and cropped by each config, each under 300 MB and 10 s`, async () => {
+    it(`${label} PNG: decoded, then resized and cropped by each config and engine, each under 300 MB and 10 s`, async () => {
       const png = await solidPng(width, height);
       const decoded = await measured(() => decodeImage(png));
       expect(decoded.peakGrowth).toBeLessThan(300 * MB);
       expect(decoded.seconds).toBeLessThan(10);
-      for (const [name, cfg] of configs) {
-        const { result, seconds, peakGrowth } = await measured(() => loadImageTensor(decoded.result, cfg));
+      for (const [name, cfg, resize] of configs.flatMap(([n, c]) => RESIZE_ENGINES.map((e) => [`${n}, --resize ${e}`, c, e] as const))) {
+        const { result, seconds, peakGrowth } = await measured(() => loadImageTensor(decoded.result, cfg, { resize }));
         expect([name, result.width, result.height]).toEqual([name, width, height]);
         expect(peakGrowth, name).toBeLessThan(300 * MB);
         expect(seconds, name).toBeLessThan(10);
