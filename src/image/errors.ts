@@ -25,3 +25,12 @@ export class ImageDecodeError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A preprocessing config (timm's pretrained_cfg fields) that cannot be used: a RangeError, so a
+ * caller may treat it as a bad argument, and its own class, so an application can report it as
+ * a model-config problem rather than a bug.
+ */
+export class PreprocessConfigError extends RangeError {
+  override readonly name = 'PreprocessConfigError';
+}

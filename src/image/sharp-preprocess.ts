@@ -1,10 +1,11 @@
 // Opt-in fast path (`--resize sharp`): the same decode, geometry, crop and normalisation as
 // preprocess(), but the resize is done by libvips (sharp's resize for downscaling, an affine
 // transform per axis for upscaling) instead of the Pillow-exact resampler; nearest neighbour
-// is the exact gather. About 4-5x faster resampling on large photos, and *not* equal to timm's
-// preprocessing: on the sample photos a mean of 0.05-0.24 and a max of 12 uint8 steps from
-// Pillow (measured in test/image/sharp-preprocess.test.ts). Like the exact path, it resamples
-// only what the crop keeps. Decoding is decode.ts's, so I/O happens here too.
+// and extreme upscaling (over 32x) use the exact one. About 4-5x faster resampling on large
+// photos, and *not* equal to timm's preprocessing: on the sample photos a mean of 0.05-0.24
+// and a max of 12 uint8 steps from Pillow (measured in test/image/sharp-preprocess.test.ts).
+// Like the exact path, it resamples only what the crop keeps. Decoding is decode.ts's, so I/O
+// happens here too.
 
 import sharp, { type KernelEnum, type Sharp } from 'sharp';
 
@@ -60,6 +61,15 @@ function topLeft(img: RgbImage, width: number, height: number): RgbImage {
   return { width, height, data };
 }
 
+/**
+ * Upscaling by more than this along an axis goes to the exact resampler instead: an affine
+ * transform of a window produces the window's length times the scale, so the border it needs
+ * costs 7 x scale samples per line (at 1,000,000x, from a 1e-6 crop_pct, libvips corrupted
+ * its heap). Such scales only come from sources a few pixels wide, where the exact path is
+ * as fast anyway.
+ */
+const MAX_AFFINE_SCALE = 32;
+
 /** Source samples read around an upsampled window on each side (the cubic reaches 2 out). */
 const UPSAMPLE_BORDER = 3;
 
@@ -113,7 +123,7 @@ async function upsampleAxis(
  * only the source samples the region reads plus an edge-replicated border (Pillow clamps its
  * window at the borders, libvips would blend in black): libvips' own upsizing is offset from
  * Pillow's (mean error 4 uint8 steps on cat.jpg at 384, against 0.12 this way). Nearest
- * neighbour is Pillow's exact gather (libvips has nothing faster to offer for it).
+ * neighbour, and upscaling by more than MAX_AFFINE_SCALE, is Pillow's exact resampler.
  */
 async function sharpResizeRegion(
   img: RgbImage,
@@ -122,7 +132,9 @@ async function sharpResizeRegion(
   interpolation: Interpolation,
   region: OutputRegion,
 ): Promise<RgbImage> {
-  if (interpolation === 'nearest') return resizeRgb(img, width, height, 'nearest', region);
+  if (interpolation === 'nearest' || width > MAX_AFFINE_SCALE * img.width || height > MAX_AFFINE_SCALE * img.height) {
+    return resizeRgb(img, width, height, interpolation, region);
+  }
   const midWidth = width < img.width ? width : img.width;
   const midHeight = height < img.height ? height : img.height;
   let current = img;

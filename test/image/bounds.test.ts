@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeImage, MAX_IMAGE_SIDE } from '../../src/image/decode.js';
 import { ImageDecodeError } from '../../src/image/errors.js';
 import { loadImageTensor, RESIZE_ENGINES } from '../../src/image/load.js';
+import { MIN_CROP_PCT } from '../../src/image/geometry.js';
 import { VIT_BASE_PATCH16_384_PREPROCESS } from '../../src/image/preprocess.js';
 import type { PreprocessConfig } from '../../src/image/types.js';
 
@@ -78,6 +79,29 @@ describe('thin strips resize in the memory and time of the crop', () => {
         expect(peakGrowth, name).toBeLessThan(300 * MB);
         expect(seconds, name).toBeLessThan(10);
         expectSolid(result.tensor, cfg.inputSize[1] * cfg.inputSize[2]);
+      }
+    });
+  }
+});
+
+describe('the smallest crop_pct (a resize to 16 times the crop side) stays bounded', () => {
+  // A crop_pct of 1e-6 once took 27 s and 2.2 GB, and crashed libvips with --resize sharp; it
+  // is now refused (geometry.test.ts), and the smallest accepted value is cheap.
+  for (const [width, height] of [
+    [1, 1],
+    [3, 2],
+    [451, 300],
+  ]) {
+    it(`${width} x ${height}: every crop mode and engine under 300 MB and 10 s`, async () => {
+      const png = await solidPng(width, height);
+      for (const cropMode of ['center', 'squash', 'border'] as const) {
+        for (const resize of RESIZE_ENGINES) {
+          const cfg: PreprocessConfig = { ...VIT_BASE_PATCH16_384_PREPROCESS, cropPct: MIN_CROP_PCT, cropMode };
+          const { result, seconds, peakGrowth } = await measured(() => loadImageTensor(png, cfg, { resize }));
+          expect(peakGrowth, `${cropMode} ${resize}`).toBeLessThan(300 * MB);
+          expect(seconds, `${cropMode} ${resize}`).toBeLessThan(10);
+          expectSolid(result.tensor, 384 * 384);
+        }
       }
     });
   }
