@@ -10,7 +10,8 @@
 //     pixels set to the palette colour Pillow reports for them.
 // Every failure is an ImageDecodeError with a code and a one-line message naming the source.
 
-import { readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 
 import { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
@@ -33,6 +34,13 @@ export const DEFAULT_MAX_PIXELS = Math.floor((1024 * 1024 * 1024) / 4 / 3);
  */
 export const MAX_IMAGE_SIDE = 1 << 20;
 
+/**
+ * Image files larger than this are refused as TOO_LARGE without being read. 512 MiB is far
+ * above any photo (a 89-megapixel PNG of noise is about 270 MB) and keeps a mistaken path (a
+ * disk image, a video) from being read into memory whole.
+ */
+export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024;
+
 export interface DecodeOptions {
   /**
    * Convert to sRGB through embedded ICC profiles (and CMYK through a CMYK profile, 16-bit
@@ -44,6 +52,8 @@ export interface DecodeOptions {
   autoOrient?: boolean;
   /** Refuse images with more pixels than this. Default DEFAULT_MAX_PIXELS; 0 or Infinity: no limit. */
   maxPixels?: number;
+  /** Refuse image files larger than this many bytes (paths only). Default DEFAULT_MAX_FILE_BYTES. */
+  maxFileBytes?: number;
 }
 
 export interface DecodedImage extends RgbImage {
@@ -56,7 +66,9 @@ const BUFFER_LABEL = '<buffer>';
 /** Decode the first frame of an image file (path) or of in-memory bytes to RGB. */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
   const label = typeof input === 'string' ? input : BUFFER_LABEL;
-  const bytes = typeof input === 'string' ? await readImageFile(input) : input;
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  if (!(maxFileBytes >= 1)) throw new RangeError(`maxFileBytes must be a number >= 1, got ${maxFileBytes}`);
+  const bytes = typeof input === 'string' ? await readImageFile(input, maxFileBytes) : input;
   if (bytes.length === 0) {
     throw new ImageDecodeError('EMPTY', label, `${label}: empty (0 bytes), not an image`);
   }
@@ -133,22 +145,95 @@ async function decodePixels(
   return { width: info.width, height: info.height, data: dropAlpha(data, pixelCount, transparent) };
 }
 
-async function readImageFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ImageDecodeError('ENOENT', path, `${path}: no such file`, { cause: error });
-    }
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new ImageDecodeError('EACCES', path, `${path}: permission denied`, { cause: error });
-    }
-    if (code === 'EISDIR') {
-      throw new ImageDecodeError('EISDIR', path, `${path}: is a directory, not an image file`, { cause: error });
-    }
-    throw new ImageDecodeError('READ_FAILED', path, `${path}: cannot be read (${code ?? 'unknown error'})`, { cause: error });
+/** What a non-regular file is, in words. */
+function fileKind(info: Stats): string {
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** The ImageDecodeError for a file that is not a regular file, or null when it is one. */
+function notRegular(path: string, info: Stats): ImageDecodeError | null {
+  if (info.isDirectory()) return new ImageDecodeError('EISDIR', path, `${path}: is a directory, not an image file`);
+  if (!info.isFile()) return new ImageDecodeError('NOT_A_FILE', path, `${path}: is ${fileKind(info)}, not an image file`);
+  return null;
+}
+
+/**
+ * Reads a whole image file, at most maxBytes of it. Only regular files are read: a FIFO would
+ * block forever, /dev/zero never ends. The path is checked with stat() before it is opened (so
+ * a device is never opened), and the opened file with fstat() (in case the path changed in
+ * between); O_NONBLOCK keeps that open from waiting for a FIFO's writer (it changes nothing for
+ * regular files), O_NOCTTY keeps a terminal from becoming ours.
+ */
+async function readImageFile(path: string, maxBytes: number): Promise<Uint8Array> {
+  if (path.includes('\0')) {
+    const shown = path.replaceAll('\0', '\\0');
+    throw new ImageDecodeError('INVALID_PATH', path, `${shown}: not a valid path (it contains a NUL byte)`);
   }
+  let handle: FileHandle | undefined;
+  try {
+    const refusal = notRegular(path, await stat(path));
+    if (refusal) throw refusal;
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0));
+    const info = await handle.stat();
+    const changed = notRegular(path, info);
+    if (changed) throw changed;
+    if (info.size > maxBytes) throw fileTooLarge(path, maxBytes, `is ${info.size} bytes`);
+    return await readAtMost(handle, path, info.size, maxBytes);
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    throw readError(path, error);
+  } finally {
+    await handle?.close();
+  }
+}
+
+function fileTooLarge(path: string, maxBytes: number, size: string): ImageDecodeError {
+  return new ImageDecodeError('TOO_LARGE', path, `${path}: file ${size}, over the limit of ${maxBytes} bytes for an image`);
+}
+
+/**
+ * The file's bytes, read to its end; throws TOO_LARGE past maxBytes (a file can grow after
+ * fstat, and some report a size of 0, like those in /proc).
+ */
+async function readAtMost(handle: FileHandle, path: string, sizeHint: number, maxBytes: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  // One read for a file whose size is known (the extra byte sees the end), 64 KiB steps otherwise.
+  let chunkSize = Math.min(maxBytes + 1, Math.max(sizeHint + 1, 64 * 1024));
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(chunkSize);
+    let filled = 0;
+    while (filled < chunk.length) {
+      const { bytesRead } = await handle.read(chunk, filled, chunk.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    total += filled;
+    if (total > maxBytes) throw fileTooLarge(path, maxBytes, `has more than ${maxBytes} bytes`);
+    chunks.push(chunk.subarray(0, filled));
+    if (filled < chunk.length) break;
+    chunkSize = Math.min(maxBytes + 1 - total, Math.max(chunkSize, 64 * 1024));
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
+}
+
+/** An I/O error as an ImageDecodeError with a code. */
+function readError(path: string, error: unknown): ImageDecodeError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new ImageDecodeError('ENOENT', path, `${path}: no such file`, { cause: error });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ImageDecodeError('EACCES', path, `${path}: permission denied`, { cause: error });
+  }
+  if (code === 'EISDIR') {
+    return new ImageDecodeError('EISDIR', path, `${path}: is a directory, not an image file`, { cause: error });
+  }
+  return new ImageDecodeError('READ_FAILED', path, `${path}: cannot be read (${code ?? 'unknown error'})`, { cause: error });
 }
 
 /** Runs a sharp call on `bytes`, turning its errors into ImageDecodeError. */

@@ -1,12 +1,13 @@
 // decodeImage against Pillow 9.4's Image.open(f).convert('RGB') (fixtures from
 // scripts/make_image_fixtures.py), its options, and its errors.
 
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { decodeImage, DEFAULT_MAX_PIXELS } from '../../src/image/decode.js';
+import { decodeImage, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS } from '../../src/image/decode.js';
 import { ImageDecodeError } from '../../src/image/errors.js';
 import { gifFirstFrameTransparentColour } from '../../src/image/gif.js';
 import { looksTruncated, sniffFormat } from '../../src/image/truncation.js';
@@ -163,6 +164,64 @@ describe('decodeImage errors', () => {
     writeFileSync(path, readFileSync(imagePath('tiny_1x1.png')));
     chmodSync(path, 0o000);
     expect((await decodeError(path)).code).toBe('EACCES');
+  });
+
+  /** mkfifo(1), where there is one. */
+  function makeFifo(path: string): boolean {
+    try {
+      execFileSync('mkfifo', [path]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  it('NOT_A_FILE for a FIFO with no writer, at once (reading it would wait forever)', async () => {
+    const fifo = join(tmp, 'pipe.png');
+    if (!makeFifo(fifo)) return; // no mkfifo here (Windows)
+    const started = performance.now();
+    const e = await decodeError(fifo);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(e.code).toBe('NOT_A_FILE');
+    expect(e.message).toBe(`${fifo}: is a FIFO (named pipe), not an image file`);
+  }, 10_000);
+
+  for (const device of ['/dev/zero', '/dev/urandom']) {
+    it.skipIf(!existsSync(device))(`NOT_A_FILE for ${device} (reading it never ends)`, async () => {
+      const e = await decodeError(device);
+      expect(e.code).toBe('NOT_A_FILE');
+      expect(e.message).toBe(`${device}: is a character device, not an image file`);
+    });
+  }
+
+  it('TOO_LARGE for a file over maxFileBytes (512 MiB by default), without reading it', async () => {
+    expect(DEFAULT_MAX_FILE_BYTES).toBe(512 * 1024 * 1024);
+    const sparse = join(tmp, 'huge.png');
+    writeFileSync(sparse, readFileSync(imagePath('tiny_1x1.png')));
+    truncateSync(sparse, DEFAULT_MAX_FILE_BYTES + 1); // sparse: no disk used, and reading it would take a while
+    const started = performance.now();
+    const e = await decodeError(sparse);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(e.code).toBe('TOO_LARGE');
+    expect(e.message).toBe(`${sparse}: file is ${DEFAULT_MAX_FILE_BYTES + 1} bytes, over the limit of ${DEFAULT_MAX_FILE_BYTES} bytes for an image`);
+    const small = imagePath('coffee.png');
+    const size = readFileSync(small).length;
+    expect((await decodeError(small, { maxFileBytes: size - 1 })).code).toBe('TOO_LARGE');
+    await expect(decodeImage(small, { maxFileBytes: size })).resolves.toMatchObject({ width: 600 });
+  });
+
+  it.skipIf(!existsSync('/proc/self/status'))('counts the bytes read where the size is unknown (/proc files report 0)', async () => {
+    const e = await decodeError('/proc/self/status', { maxFileBytes: 10 });
+    expect(e.code).toBe('TOO_LARGE');
+    expect(e.message).toBe('/proc/self/status: file has more than 10 bytes, over the limit of 10 bytes for an image');
+    expect((await decodeError('/proc/self/status')).code).toBe('UNSUPPORTED_FORMAT'); // read whole, then refused
+  });
+
+  it('INVALID_PATH for a path with a NUL byte, shown escaped', async () => {
+    const e = await decodeError('cat\0.png');
+    expect(e.code).toBe('INVALID_PATH');
+    expect(e.source).toBe('cat\0.png');
+    expect(e.message).toBe('cat\\0.png: not a valid path (it contains a NUL byte)');
   });
 
   it('labels in-memory input <buffer>', async () => {
