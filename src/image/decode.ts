@@ -15,6 +15,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 
 import { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
+import { ACCEPTED_FORMATS_TEXT, describeRefusedFormat, detectFormat, LIBVIPS_FORMAT } from './formats.js';
 import { gifFirstFrameTransparentColour } from './gif.js';
 import { cmykToRgb, dropAlpha, gray16ToRgb } from './pillow-convert.js';
 import { looksTruncated } from './truncation.js';
@@ -86,9 +87,17 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
     limitInputPixels: limit,
   };
 
+  // Only the documented raster formats reach libvips (see formats.ts), and only if libvips
+  // reads them as that format.
+  const format = detectFormat(bytes);
+  if (format === null) throw unsupportedFormat(label, describeRefusedFormat(bytes));
+
   // The header alone (no pixel decoding) tells the size, so the limit is checked with a
   // message that can say how big the image is.
   const meta = await run(label, bytes, () => sharp(bytes, { ...sharpOptions, limitInputPixels: false }).metadata());
+  if (meta.format !== LIBVIPS_FORMAT[format] || (format === 'avif' && meta.compression !== 'av1')) {
+    throw unsupportedFormat(label, `a file that starts like ${format.toUpperCase()} but reads as ${meta.compression ?? meta.format}`);
+  }
   if (limit !== false && meta.width * meta.height > limit) {
     throw new ImageDecodeError(
       'TOO_LARGE',
@@ -236,6 +245,11 @@ function readError(path: string, error: unknown): ImageDecodeError {
   return new ImageDecodeError('READ_FAILED', path, `${path}: cannot be read (${code ?? 'unknown error'})`, { cause: error });
 }
 
+function unsupportedFormat(label: string, what: string | null): ImageDecodeError {
+  const problem = what ? `${what}, not in a supported format` : 'not an image, or not in a supported format';
+  return new ImageDecodeError('UNSUPPORTED_FORMAT', label, `${label}: ${problem} (${ACCEPTED_FORMATS_TEXT})`);
+}
+
 /** Runs a sharp call on `bytes`, turning its errors into ImageDecodeError. */
 async function run<T>(label: string, bytes: Uint8Array, call: () => Promise<T>): Promise<T> {
   try {
@@ -251,7 +265,7 @@ async function run<T>(label: string, bytes: Uint8Array, call: () => Promise<T>):
 function classifyDecoderError(error: unknown, bytes: Uint8Array): [ImageDecodeErrorCode, string] {
   const message = error instanceof Error ? error.message : String(error);
   if (/unsupported image format|not a known file format/i.test(message)) {
-    return ['UNSUPPORTED_FORMAT', 'not an image, or not in a supported format (JPEG, PNG, WebP, GIF, TIFF, AVIF)'];
+    return ['UNSUPPORTED_FORMAT', `not an image, or not in a supported format (${ACCEPTED_FORMATS_TEXT})`];
   }
   if (/exceeds pixel limit/i.test(message)) {
     return ['TOO_LARGE', 'image has more pixels than the limit (decompression-bomb guard)'];

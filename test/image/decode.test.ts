@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { decodeImage, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS } from '../../src/image/decode.js';
@@ -222,6 +223,53 @@ describe('decodeImage errors', () => {
     expect(e.code).toBe('INVALID_PATH');
     expect(e.source).toBe('cat\0.png');
     expect(e.message).toBe('cat\\0.png: not a valid path (it contains a NUL byte)');
+  });
+
+  describe('only the documented raster formats are decoded', () => {
+    const supported = '(JPEG, PNG, WebP, GIF, TIFF, AVIF)';
+    const svg = (size: number) =>
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><filter id="b"><feGaussianBlur stdDeviation="50"/></filter>` +
+      `<rect width="${size}" height="${size}" fill="red" filter="url(#b)"/></svg>`;
+    const refused: [string, Uint8Array, string][] = [
+      // libvips rasterised this one: over 60 s and 1.9 GB; Pillow cannot read SVG at all
+      ['a 9000x9000 SVG with a blur', new TextEncoder().encode(svg(9000)), 'an SVG (vector) image, not in a supported format'],
+      ['an SVG with an XML declaration', new TextEncoder().encode(`<?xml version="1.0"?>\n${svg(10)}`), 'an SVG (vector) image, not in a supported format'],
+      ['a PDF', new TextEncoder().encode('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n'), 'a PDF document, not in a supported format'],
+      ['a HEIF file with HEIC brands', new Uint8Array([0, 0, 0, 24, ...new TextEncoder().encode('ftypheic\0\0\0\0mif1heic')]), 'a HEIF image other than AVIF (HEIC?), not in a supported format'],
+    ];
+    for (const [what, bytes, problem] of refused) {
+      it(`UNSUPPORTED_FORMAT for ${what}, at once`, async () => {
+        const started = performance.now();
+        const e = await decodeError(bytes);
+        expect(performance.now() - started).toBeLessThan(1000);
+        expect(e.code).toBe('UNSUPPORTED_FORMAT');
+        expect(e.message).toBe(`<buffer>: ${problem} ${supported}`);
+      });
+    }
+
+    it('UNSUPPORTED_FORMAT for an SVG named .png, read from a file', async () => {
+      const path = join(tmp, 'vector.png');
+      writeFileSync(path, svg(100));
+      const e = await decodeError(path);
+      expect(e.code).toBe('UNSUPPORTED_FORMAT');
+      expect(e.message).toBe(`${path}: an SVG (vector) image, not in a supported format ${supported}`);
+    });
+
+    it('UNSUPPORTED_FORMAT for gzip-compressed SVG', async () => {
+      const { gzipSync } = await import('node:zlib');
+      const e = await decodeError(new Uint8Array(gzipSync(svg(100))));
+      expect(e.code).toBe('UNSUPPORTED_FORMAT');
+    });
+
+    it('decodes AVIF and BigTIFF, made here by libvips', async () => {
+      const raw = new Uint8Array(8 * 6 * 3).map((_, i) => (i * 37) % 256);
+      const solid = () => sharp(raw, { raw: { width: 8, height: 6, channels: 3 } });
+      const avif = await decodeImage(new Uint8Array(await solid().avif().toBuffer()));
+      expect([avif.format, avif.width, avif.height]).toEqual(['heif', 8, 6]);
+      const bigtiff = await decodeImage(new Uint8Array(await solid().tiff({ bigtiff: true, compression: 'deflate' }).toBuffer()));
+      expect([bigtiff.format, bigtiff.width, bigtiff.height]).toEqual(['tiff', 8, 6]);
+      expect(sha256(bigtiff.data)).toBe(sha256(raw)); // lossless
+    });
   });
 
   it('labels in-memory input <buffer>', async () => {
