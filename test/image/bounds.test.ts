@@ -55,6 +55,22 @@ function expectSolid(tensor: Float32Array, plane: number): void {
   }
 }
 
+describe('decoding holds about one RGB copy of the image', () => {
+  // An RGBA image was decoded to 4 channels, then copied to 3 in JS: two copies at once.
+  it('a 6000 x 6000 RGBA PNG: peak growth under 1.5 x its RGB size', async () => {
+    const side = 6000;
+    const png = new Uint8Array(
+      await sharp({ create: { width: side, height: side, channels: 4, background: { r: 120, g: 60, b: 200, alpha: 0.5 } } })
+        .png({ compressionLevel: 1 })
+        .toBuffer(),
+    );
+    const { result, peakGrowth } = await measured(() => decodeImage(png));
+    expect(result.data.length).toBe(side * side * 3);
+    expect([...result.data.subarray(0, 3)]).toEqual([120, 60, 200]); // the colour under alpha, not composited
+    expect(peakGrowth).toBeLessThan(1.5 * side * side * 3);
+  });
+});
+
 describe('thin strips resize in the memory and time of the crop', () => {
   const vit = VIT_BASE_PATCH16_384_PREPROCESS;
   const configs: [string, PreprocessConfig][] = [
