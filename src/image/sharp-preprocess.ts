@@ -25,9 +25,14 @@ const UPSAMPLE_INTERPOLATOR: Record<'bicubic' | 'bilinear', 'bicubic' | 'bilinea
   bilinear: 'bilinear',
 };
 
-/** Runs one sharp step on raw RGB and returns raw RGB. */
+/**
+ * Runs one sharp step on raw RGB and returns raw RGB. No pixel limit: the pixels are already
+ * decoded (within decodeImage's limits, or handed over by the caller), and sharp's default
+ * limit would turn an image above 0x3FFF x 0x3FFF decoded with maxPixels 0 into a libvips error.
+ */
 async function sharpStep(img: RgbImage, step: (s: Sharp) => Sharp): Promise<RgbImage> {
-  const { data, info } = await step(sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }))
+  const raw = { width: img.width, height: img.height, channels: 3 as const };
+  const { data, info } = await step(sharp(img.data, { raw, limitInputPixels: false }))
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
