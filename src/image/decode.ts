@@ -10,10 +10,12 @@
 //     pixels set to the palette colour Pillow reports for them.
 // Every failure is an ImageDecodeError with a code and a one-line message naming the source.
 
-import { readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 
 import { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
+import { ACCEPTED_FORMATS_TEXT, describeRefusedFormat, detectFormat, LIBVIPS_FORMAT } from './formats.js';
 import { gifFirstFrameTransparentColour } from './gif.js';
 import { cmykToRgb, dropAlpha, gray16ToRgb } from './pillow-convert.js';
 import { looksTruncated } from './truncation.js';
@@ -21,6 +23,24 @@ import type { RgbImage } from './types.js';
 
 /** Pillow's Image.MAX_IMAGE_PIXELS: above it Pillow warns of a decompression bomb. */
 export const DEFAULT_MAX_PIXELS = Math.floor((1024 * 1024 * 1024) / 4 / 3);
+
+/**
+ * Images with a side longer than this are refused as TOO_LARGE, whatever their pixel count:
+ * libvips decodes very thin images slowly and with buffers sized by the width. Measured on PNGs
+ * (2 cores): about 1 us per row whatever the width (1 x 1,000,000: 0.9-1.7 s; 1 x 80,000,000,
+ * within the pixel limit: 115 s), and 18 s and 2 GB for an 80,000,000 x 1 one (26 bytes per
+ * column). At 2^20 a side costs at most about 2 s; only images more than ~12,000 times longer
+ * than wide come near it under the default pixel limit, and JPEG, GIF (65,535) and WebP
+ * (16,383) cannot.
+ */
+export const MAX_IMAGE_SIDE = 1 << 20;
+
+/**
+ * Image files larger than this are refused as TOO_LARGE without being read. 512 MiB is far
+ * above any photo (a 89-megapixel PNG of noise is about 270 MB) and keeps a mistaken path (a
+ * disk image, a video) from being read into memory whole.
+ */
+export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024;
 
 export interface DecodeOptions {
   /**
@@ -33,6 +53,8 @@ export interface DecodeOptions {
   autoOrient?: boolean;
   /** Refuse images with more pixels than this. Default DEFAULT_MAX_PIXELS; 0 or Infinity: no limit. */
   maxPixels?: number;
+  /** Refuse image files larger than this many bytes (paths only). Default DEFAULT_MAX_FILE_BYTES. */
+  maxFileBytes?: number;
 }
 
 export interface DecodedImage extends RgbImage {
@@ -45,7 +67,9 @@ const BUFFER_LABEL = '<buffer>';
 /** Decode the first frame of an image file (path) or of in-memory bytes to RGB. */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
   const label = typeof input === 'string' ? input : BUFFER_LABEL;
-  const bytes = typeof input === 'string' ? await readImageFile(input) : input;
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  if (!(maxFileBytes >= 1)) throw new RangeError(`maxFileBytes must be a number >= 1, got ${maxFileBytes}`);
+  const bytes = typeof input === 'string' ? await readImageFile(input, maxFileBytes) : input;
   if (bytes.length === 0) {
     throw new ImageDecodeError('EMPTY', label, `${label}: empty (0 bytes), not an image`);
   }
@@ -63,14 +87,29 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
     limitInputPixels: limit,
   };
 
+  // Only the documented raster formats reach libvips (see formats.ts), and only if libvips
+  // reads them as that format.
+  const format = detectFormat(bytes);
+  if (format === null) throw unsupportedFormat(label, describeRefusedFormat(bytes));
+
   // The header alone (no pixel decoding) tells the size, so the limit is checked with a
   // message that can say how big the image is.
   const meta = await run(label, bytes, () => sharp(bytes, { ...sharpOptions, limitInputPixels: false }).metadata());
+  if (meta.format !== LIBVIPS_FORMAT[format] || (format === 'avif' && meta.compression !== 'av1')) {
+    throw unsupportedFormat(label, `a file that starts like ${format.toUpperCase()} but reads as ${meta.compression ?? meta.format}`);
+  }
   if (limit !== false && meta.width * meta.height > limit) {
     throw new ImageDecodeError(
       'TOO_LARGE',
       label,
       `${label}: image is ${meta.width}x${meta.height} = ${meta.width * meta.height} pixels, over the limit of ${limit} (decompression-bomb guard)`,
+    );
+  }
+  if (meta.width > MAX_IMAGE_SIDE || meta.height > MAX_IMAGE_SIDE) {
+    throw new ImageDecodeError(
+      'TOO_LARGE',
+      label,
+      `${label}: image is ${meta.width}x${meta.height}, a side over the limit of ${MAX_IMAGE_SIDE} pixels (too thin to decode in bounded time and memory)`,
     );
   }
 
@@ -103,7 +142,12 @@ async function decodePixels(
     const samples = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.length / 2);
     return { width: info.width, height: info.height, data: gray16ToRgb(samples, info.width * info.height) };
   }
-  const { data, info } = await sharp(bytes, sharpOptions).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  // Alpha is dropped by libvips (the RGB under it is kept as is, like Pillow's RGBA -> RGB)
+  // rather than in JS, which would hold a 4-channel copy too: 446 MB instead of about 200 for
+  // an 8000x8000 RGBA PNG. Except in a GIF, whose transparent pixels need their palette colour.
+  const pipeline = sharp(bytes, sharpOptions).toColourspace('srgb');
+  if (meta.format !== 'gif') pipeline.removeAlpha();
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
   const pixelCount = info.width * info.height;
   if (info.channels === 3) {
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
@@ -115,22 +159,100 @@ async function decodePixels(
   return { width: info.width, height: info.height, data: dropAlpha(data, pixelCount, transparent) };
 }
 
-async function readImageFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ImageDecodeError('ENOENT', path, `${path}: no such file`, { cause: error });
-    }
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new ImageDecodeError('EACCES', path, `${path}: permission denied`, { cause: error });
-    }
-    if (code === 'EISDIR') {
-      throw new ImageDecodeError('EISDIR', path, `${path}: is a directory, not an image file`, { cause: error });
-    }
-    throw new ImageDecodeError('READ_FAILED', path, `${path}: cannot be read (${code ?? 'unknown error'})`, { cause: error });
+/** What a non-regular file is, in words. */
+function fileKind(info: Stats): string {
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** The ImageDecodeError for a file that is not a regular file, or null when it is one. */
+function notRegular(path: string, info: Stats): ImageDecodeError | null {
+  if (info.isDirectory()) return new ImageDecodeError('EISDIR', path, `${path}: is a directory, not an image file`);
+  if (!info.isFile()) return new ImageDecodeError('NOT_A_FILE', path, `${path}: is ${fileKind(info)}, not an image file`);
+  return null;
+}
+
+/**
+ * Reads a whole image file, at most maxBytes of it. Only regular files are read: a FIFO would
+ * block forever, /dev/zero never ends. The path is checked with stat() before it is opened (so
+ * a device is never opened), and the opened file with fstat() (in case the path changed in
+ * between); O_NONBLOCK keeps that open from waiting for a FIFO's writer (it changes nothing for
+ * regular files), O_NOCTTY keeps a terminal from becoming ours.
+ */
+async function readImageFile(path: string, maxBytes: number): Promise<Uint8Array> {
+  if (path.includes('\0')) {
+    const shown = path.replaceAll('\0', '\\0');
+    throw new ImageDecodeError('INVALID_PATH', path, `${shown}: not a valid path (it contains a NUL byte)`);
   }
+  let handle: FileHandle | undefined;
+  try {
+    const refusal = notRegular(path, await stat(path));
+    if (refusal) throw refusal;
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0));
+    const info = await handle.stat();
+    const changed = notRegular(path, info);
+    if (changed) throw changed;
+    if (info.size > maxBytes) throw fileTooLarge(path, maxBytes, `is ${info.size} bytes`);
+    return await readAtMost(handle, path, info.size, maxBytes);
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    throw readError(path, error);
+  } finally {
+    await handle?.close();
+  }
+}
+
+function fileTooLarge(path: string, maxBytes: number, size: string): ImageDecodeError {
+  return new ImageDecodeError('TOO_LARGE', path, `${path}: file ${size}, over the limit of ${maxBytes} bytes for an image`);
+}
+
+/**
+ * The file's bytes, read to its end; throws TOO_LARGE past maxBytes (a file can grow after
+ * fstat, and some report a size of 0, like those in /proc).
+ */
+async function readAtMost(handle: FileHandle, path: string, sizeHint: number, maxBytes: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  // One read for a file whose size is known (the extra byte sees the end), 64 KiB steps otherwise.
+  let chunkSize = Math.min(maxBytes + 1, Math.max(sizeHint + 1, 64 * 1024));
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(chunkSize);
+    let filled = 0;
+    while (filled < chunk.length) {
+      const { bytesRead } = await handle.read(chunk, filled, chunk.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    total += filled;
+    if (total > maxBytes) throw fileTooLarge(path, maxBytes, `has more than ${maxBytes} bytes`);
+    chunks.push(chunk.subarray(0, filled));
+    if (filled < chunk.length) break;
+    chunkSize = Math.min(maxBytes + 1 - total, Math.max(chunkSize, 64 * 1024));
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
+}
+
+/** An I/O error as an ImageDecodeError with a code. */
+function readError(path: string, error: unknown): ImageDecodeError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new ImageDecodeError('ENOENT', path, `${path}: no such file`, { cause: error });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ImageDecodeError('EACCES', path, `${path}: permission denied`, { cause: error });
+  }
+  if (code === 'EISDIR') {
+    return new ImageDecodeError('EISDIR', path, `${path}: is a directory, not an image file`, { cause: error });
+  }
+  return new ImageDecodeError('READ_FAILED', path, `${path}: cannot be read (${code ?? 'unknown error'})`, { cause: error });
+}
+
+function unsupportedFormat(label: string, what: string | null): ImageDecodeError {
+  const problem = what ? `${what}, not in a supported format` : 'not an image, or not in a supported format';
+  return new ImageDecodeError('UNSUPPORTED_FORMAT', label, `${label}: ${problem} (${ACCEPTED_FORMATS_TEXT})`);
 }
 
 /** Runs a sharp call on `bytes`, turning its errors into ImageDecodeError. */
@@ -148,7 +270,7 @@ async function run<T>(label: string, bytes: Uint8Array, call: () => Promise<T>):
 function classifyDecoderError(error: unknown, bytes: Uint8Array): [ImageDecodeErrorCode, string] {
   const message = error instanceof Error ? error.message : String(error);
   if (/unsupported image format|not a known file format/i.test(message)) {
-    return ['UNSUPPORTED_FORMAT', 'not an image, or not in a supported format (JPEG, PNG, WebP, GIF, TIFF, AVIF)'];
+    return ['UNSUPPORTED_FORMAT', `not an image, or not in a supported format (${ACCEPTED_FORMATS_TEXT})`];
   }
   if (/exceeds pixel limit/i.test(message)) {
     return ['TOO_LARGE', 'image has more pixels than the limit (decompression-bomb guard)'];

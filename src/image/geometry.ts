@@ -13,6 +13,8 @@
 //                            than the image it is padded first, (crop - resized) // 2 before,
 //                            with 0 (torchvision) or round(255 * mean) ('border', timm).
 
+import { PreprocessConfigError } from './errors.js';
+import type { OutputRegion } from './resample.js';
 import type { CropBox, Interpolation, PreprocessConfig, PreprocessGeometry } from './types.js';
 
 /** Python 3's round(): nearest integer, ties to even. */
@@ -24,22 +26,36 @@ export function roundHalfEven(x: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
+/**
+ * The smallest crop_pct accepted: the image is resized to floor(size / crop_pct) before the
+ * crop, so this keeps that side within 16 times the crop side (timm's models use 0.875 to 1;
+ * a crop_pct of 1e-6 asked for a 384,000,000-pixel side and took 27 s and 2.2 GB before the
+ * resamplers learned to compute only the crop, and crashed libvips after). Below 1/16 the crop
+ * would show less than a 16th of the image's side: a broken config, not a choice.
+ */
+export const MIN_CROP_PCT = 1 / 16;
+
+/** Throws PreprocessConfigError, naming the field, expected and received, for an unusable config. */
 export function assertValidConfig(cfg: PreprocessConfig): void {
   const [channels, height, width] = cfg.inputSize;
-  if (channels !== 3) throw new RangeError(`inputSize must have 3 channels, got ${channels}`);
+  if (channels !== 3) throw new PreprocessConfigError(`inputSize must have 3 channels, got ${channels}`);
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
-    throw new RangeError(`inputSize height and width must be positive integers, got ${height}x${width}`);
+    throw new PreprocessConfigError(`inputSize height and width must be positive integers, got ${height}x${width}`);
   }
-  if (!(cfg.cropPct > 0) || !Number.isFinite(cfg.cropPct)) {
-    throw new RangeError(`cropPct must be a positive number, got ${cfg.cropPct}`);
+  if (!(cfg.cropPct >= MIN_CROP_PCT) || !Number.isFinite(cfg.cropPct)) {
+    throw new PreprocessConfigError(
+      `cropPct must be a number >= 1/16 (a resize to at most 16 times the crop side), got ${cfg.cropPct}`,
+    );
   }
   if (!['bicubic', 'bilinear', 'nearest'].includes(cfg.interpolation)) {
-    throw new RangeError(`unknown interpolation '${cfg.interpolation}'`);
+    throw new PreprocessConfigError(`unknown interpolation '${cfg.interpolation}'`);
   }
   if (!['center', 'squash', 'border'].includes(cfg.cropMode)) {
-    throw new RangeError(`unknown cropMode '${cfg.cropMode}'`);
+    throw new PreprocessConfigError(`unknown cropMode '${cfg.cropMode}'`);
   }
-  for (const s of cfg.std) if (!(s !== 0 && Number.isFinite(s))) throw new RangeError(`std must be finite and non-zero, got ${cfg.std.join(', ')}`);
+  for (const s of cfg.std) {
+    if (!(s !== 0 && Number.isFinite(s))) throw new PreprocessConfigError(`std must be finite and non-zero, got ${cfg.std.join(', ')}`);
+  }
 }
 
 /** timm ResizeKeepRatio.get_params (no randomness): [width, height]. */
@@ -103,4 +119,16 @@ export function planGeometry(width: number, height: number, cfg: PreprocessConfi
       ? [roundHalfEven(255 * cfg.mean[0]), roundHalfEven(255 * cfg.mean[1]), roundHalfEven(255 * cfg.mean[2])]
       : [0, 0, 0];
   return { sourceSize: [width, height], resizeSize, resizeInterpolation, cropBox, padColour };
+}
+
+/**
+ * The part of the resized image the crop box keeps (never empty: a crop larger than the image
+ * is centred over it). Only these pixels need resampling, however large the resized image is.
+ */
+export function keptRegion(geometry: PreprocessGeometry): OutputRegion {
+  const [w, h] = geometry.resizeSize;
+  const box = geometry.cropBox;
+  const left = Math.max(0, box.left);
+  const top = Math.max(0, box.top);
+  return { left, top, width: Math.min(w, box.left + box.width) - left, height: Math.min(h, box.top + box.height) - top };
 }

@@ -1,9 +1,9 @@
 // Public surface of the image pipeline: decode a file to RGB the way Pillow does, then apply
 // timm's eval transform exactly (preprocess) or approximately and faster (preprocessWithSharp).
 
-export { decodeImage, DEFAULT_MAX_PIXELS, type DecodeOptions, type DecodedImage } from './decode.js';
-export { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
-export { planGeometry, roundHalfEven } from './geometry.js';
+export { decodeImage, DEFAULT_MAX_PIXELS, MAX_IMAGE_SIDE, type DecodeOptions, type DecodedImage } from './decode.js';
+export { ImageDecodeError, PreprocessConfigError, type ImageDecodeErrorCode } from './errors.js';
+export { MIN_CROP_PCT, planGeometry, roundHalfEven } from './geometry.js';
 export { loadImageTensor, RESIZE_ENGINES, type LoadedImage, type LoadImageOptions, type ResizeEngine } from './load.js';
 export {
   cropOrPad,

@@ -3,7 +3,7 @@
 // CenterCropOrPad), ToTensor (/255) and Normalize, all in float32 like torch.
 // Pure computation: decoding (and all I/O) is in decode.ts.
 
-import { assertValidConfig, planGeometry } from './geometry.js';
+import { assertValidConfig, keptRegion, planGeometry } from './geometry.js';
 import { resizeRgb } from './resample.js';
 import type { CropBox, PreprocessConfig, PreprocessGeometry, RgbImage } from './types.js';
 

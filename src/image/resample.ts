@@ -6,7 +6,9 @@
 // pass over only the rows the vertical pass will read, clipped to uint8, then a vertical pass
 // (each skipped when its axis keeps its size). Nearest follows libImaging/Geometry.c
 // (ImagingScaleAffine), which Pillow uses instead. A caller may ask for a region of the
-// output only (the part a crop keeps); its pixels are the same as in the full result.
+// output only (the part a crop keeps); its pixels are the same as in the full result, and the
+// work and memory are those of the region, whatever the size of the full result (a 1 x 1,000,000
+// strip resized to 384 x 384,000,000 for a 384 crop costs a 384 x 384 resize).
 // Pure computation: no I/O.
 
 import type { Interpolation, RgbImage } from './types.js';
@@ -41,8 +43,13 @@ const BILINEAR: Filter = {
   },
 };
 
-/** The taps of a 1-D resampling from inSize to outSize samples. */
+/**
+ * The taps of output samples [first, first + start.length) of a 1-D resampling from inSize to
+ * outSize samples; entry i is output sample first + i.
+ */
 export interface ResampleCoefficients {
+  /** Output sample of entry 0. */
+  first: number;
   /** Taps reserved per output sample (stride of `weights`). */
   ksize: number;
   /** First input sample read by each output sample. */
@@ -53,12 +60,21 @@ export interface ResampleCoefficients {
   weights: Int32Array;
 }
 
-/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box (0, inSize). */
+/**
+ * Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box (0, inSize), for output
+ * samples [first, end) only (default: all). Each sample's taps depend on its own index alone,
+ * so a range equals the same entries of the full table.
+ */
 export function computeCoefficients(
   inSize: number,
   outSize: number,
   interpolation: 'bicubic' | 'bilinear',
+  first = 0,
+  end = outSize,
 ): ResampleCoefficients {
+  if (!Number.isInteger(first) || !Number.isInteger(end) || first < 0 || end > outSize || end <= first) {
+    throw new RangeError(`output range [${first}, ${end}) is not a non-empty part of [0, ${outSize})`);
+  }
   const filter = interpolation === 'bicubic' ? BICUBIC : BILINEAR;
   const scale = inSize / outSize;
   // Downscaling stretches the filter so every input sample contributes (antialiasing).
@@ -67,12 +83,12 @@ export function computeCoefficients(
   const ksize = Math.ceil(support) * 2 + 1;
   const inverseFilterScale = 1 / filterScale;
 
-  const start = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * ksize);
+  const start = new Int32Array(end - first);
+  const count = new Int32Array(end - first);
+  const weights = new Int32Array((end - first) * ksize);
   const taps = new Float64Array(ksize);
 
-  for (let xx = 0; xx < outSize; xx++) {
+  for (let xx = first; xx < end; xx++) {
     const center = (xx + 0.5) * scale;
     // (int) casts in C truncate toward zero: Math.trunc, not Math.floor.
     let xmin = Math.trunc(center - support + 0.5);
@@ -87,16 +103,16 @@ export function computeCoefficients(
       taps[x] = w;
       sum += w;
     }
-    const base = xx * ksize;
+    const base = (xx - first) * ksize;
     for (let x = 0; x < xmax; x++) {
       const w = sum !== 0 ? taps[x] / sum : taps[x];
       // Round half away from zero, as (int)(w * 2^22 +- 0.5) does.
       weights[base + x] = w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
     }
-    start[xx] = xmin;
-    count[xx] = xmax;
+    start[xx - first] = xmin;
+    count[xx - first] = xmax;
   }
-  return { ksize, start, count, weights };
+  return { first, ksize, start, count, weights };
 }
 
 /** Fixed-point accumulator to uint8: Pillow's clip8 (arithmetic shift, then clamp). */
@@ -106,19 +122,12 @@ function clip8(accumulator: number): number {
 }
 
 /**
- * Horizontal pass: source rows [rowStart, rowEnd), output columns [colStart, colEnd) of a
- * resize to the width `coeffs` was computed for.
+ * Horizontal pass: source rows [rowStart, rowEnd), for the output columns `coeffs` holds (of a
+ * resize to the width it was computed for).
  */
-function resampleHorizontal(
-  src: RgbImage,
-  rowStart: number,
-  rowEnd: number,
-  coeffs: ResampleCoefficients,
-  colStart: number,
-  colEnd: number,
-): RgbImage {
+function resampleHorizontal(src: RgbImage, rowStart: number, rowEnd: number, coeffs: ResampleCoefficients): RgbImage {
   const { ksize, start, count, weights } = coeffs;
-  const width = colEnd - colStart;
+  const width = start.length;
   const height = rowEnd - rowStart;
   const out = new Uint8Array(width * height * 3);
   const inData = src.data;
@@ -126,7 +135,7 @@ function resampleHorizontal(
   let o = 0;
   for (let y = rowStart; y < rowEnd; y++) {
     const rowBase = y * inStride;
-    for (let xx = colStart; xx < colEnd; xx++) {
+    for (let xx = 0; xx < width; xx++) {
       const k = xx * ksize;
       const n = count[xx];
       let p = rowBase + start[xx] * 3;
@@ -148,23 +157,18 @@ function resampleHorizontal(
 }
 
 /**
- * Vertical pass: output rows [rowStart, rowEnd) of a resize to the height `coeffs` was
- * computed for; `src` row 0 is source row `srcRowOffset`.
+ * Vertical pass: the output rows `coeffs` holds (of a resize to the height it was computed
+ * for); `src` row 0 is source row `srcRowOffset`.
  */
-function resampleVertical(
-  src: RgbImage,
-  srcRowOffset: number,
-  coeffs: ResampleCoefficients,
-  rowStart: number,
-  rowEnd: number,
-): RgbImage {
+function resampleVertical(src: RgbImage, srcRowOffset: number, coeffs: ResampleCoefficients): RgbImage {
   const { ksize, start, count, weights } = coeffs;
   const width = src.width;
+  const height = start.length;
   const stride = width * 3;
-  const out = new Uint8Array(stride * (rowEnd - rowStart));
+  const out = new Uint8Array(stride * height);
   const inData = src.data;
   let o = 0;
-  for (let yy = rowStart; yy < rowEnd; yy++) {
+  for (let yy = 0; yy < height; yy++) {
     const k = yy * ksize;
     const n = count[yy];
     const firstRow = (start[yy] - srcRowOffset) * stride;
@@ -175,7 +179,7 @@ function resampleVertical(
       out[o++] = clip8(acc);
     }
   }
-  return { width, height: rowEnd - rowStart, data: out };
+  return { width, height, data: out };
 }
 
 /** The pixels of `region` of `img`, copied. */
@@ -189,28 +193,72 @@ function copyRegion(img: RgbImage, region: OutputRegion): RgbImage {
   return { width, height, data: out };
 }
 
-/** Pillow's nearest-neighbour resize (ImagingScaleAffine), incl. its accumulated coordinates. */
+/** The smallest power of two above v (v > 0). */
+function powerOfTwoAbove(v: number): number {
+  let p = 2 ** Math.floor(Math.log2(v));
+  while (p > v) p /= 2;
+  while (p <= v) p *= 2;
+  return p;
+}
+
+/**
+ * The value of `let v = start; for (n times) v += step;` in double arithmetic, bit for bit, in
+ * time proportional to the binades crossed rather than to n. Why it is exact: inside a binade
+ * [2^e, 2^(e+1)) every double is a multiple of one ulp u, so v + step rounds to v plus step
+ * rounded to a multiple of u, a constant; only when step lies exactly halfway between two
+ * multiples does the increment depend on v (ties to even), and after one addition inside the
+ * binade v / u is even, so it is constant from then on. Two real additions measure it, then the
+ * remaining ones in the binade are taken as one multiplication (exact: the result is a
+ * multiple of u below 2^(e+1)). For start >= 0, step > 0.
+ */
+export function accumulate(start: number, step: number, n: number): number {
+  let v = start;
+  let left = n;
+  while (left > 0) {
+    if (!(v > 0)) {
+      v += step;
+      left--;
+      continue;
+    }
+    const top = powerOfTwoAbove(v);
+    v += step; // settles the parity (see above)
+    left--;
+    if (left === 0 || v >= top) continue;
+    const before = v;
+    v += step;
+    left--;
+    if (v >= top) continue;
+    const increment = v - before; // exact: both are multiples of u in one binade
+    const jumps = Math.min(left, Math.max(0, Math.floor((top - v) / increment) - 1));
+    v += jumps * increment;
+    left -= jumps;
+  }
+  return v;
+}
+
+/**
+ * Pillow's nearest-neighbour resize (ImagingScaleAffine), `region` of it only. Pillow steps
+ * its source coordinate by adding the scale once per pixel (xo += scale) rather than computing
+ * (x + 0.5) * scale; the rounding of that long sum decides some pixels, so the region's first
+ * coordinate is that same sum (see accumulate), not a product.
+ */
 function resizeNearest(img: RgbImage, width: number, height: number, region: OutputRegion): RgbImage {
   const scaleX = img.width / width;
   const scaleY = img.height / height;
   const out = new Uint8Array(region.width * region.height * 3); // zero where no source pixel maps (Pillow's fill)
-  // Pillow accumulates xo += scale rather than computing (x + 0.5) * scale: same here, so the
-  // rounding of long sums matches too.
-  const sourceX = new Int32Array(width).fill(-1);
-  let xo = scaleX * 0.5;
-  for (let x = 0; x < width; x++) {
+  const sourceX = new Int32Array(region.width).fill(-1);
+  let xo = accumulate(scaleX * 0.5, scaleX, region.left);
+  for (let x = 0; x < region.width; x++, xo += scaleX) {
     const xin = xo < 0 ? -1 : Math.trunc(xo);
     if (xin >= 0 && xin < img.width) sourceX[x] = xin;
-    xo += scaleX;
   }
-  let yo = scaleY * 0.5;
-  for (let y = 0; y < region.top + region.height; y++, yo += scaleY) {
-    if (y < region.top) continue;
+  let yo = accumulate(scaleY * 0.5, scaleY, region.top);
+  for (let y = 0; y < region.height; y++, yo += scaleY) {
     const yin = yo < 0 ? -1 : Math.trunc(yo);
     if (yin < 0 || yin >= img.height) continue;
     const rowIn = yin * img.width * 3;
-    let o = (y - region.top) * region.width * 3;
-    for (let x = region.left; x < region.left + region.width; x++, o += 3) {
+    let o = y * region.width * 3;
+    for (let x = 0; x < region.width; x++, o += 3) {
       const xin = sourceX[x];
       if (xin < 0) continue;
       const p = rowIn + xin * 3;
@@ -274,19 +322,19 @@ export function resizeRgb(
   let firstRow = rowStart;
   let lastRow = rowEnd;
   if (needVertical) {
-    vertical = computeCoefficients(img.height, height, interpolation);
+    vertical = computeCoefficients(img.height, height, interpolation, rowStart, rowEnd);
     firstRow = img.height;
     lastRow = 0;
-    for (let yy = rowStart; yy < rowEnd; yy++) {
-      firstRow = Math.min(firstRow, vertical.start[yy]);
-      lastRow = Math.max(lastRow, vertical.start[yy] + vertical.count[yy]);
+    for (let i = 0; i < vertical.start.length; i++) {
+      firstRow = Math.min(firstRow, vertical.start[i]);
+      lastRow = Math.max(lastRow, vertical.start[i] + vertical.count[i]);
     }
   }
 
   const horizontal = needHorizontal
-    ? resampleHorizontal(img, firstRow, lastRow, computeCoefficients(img.width, width, interpolation), colStart, colEnd)
+    ? resampleHorizontal(img, firstRow, lastRow, computeCoefficients(img.width, width, interpolation, colStart, colEnd))
     : copyRegion(img, { left: colStart, top: firstRow, width: colEnd - colStart, height: lastRow - firstRow });
-  return vertical ? resampleVertical(horizontal, firstRow, vertical, rowStart, rowEnd) : horizontal;
+  return vertical ? resampleVertical(horizontal, firstRow, vertical) : horizontal;
 }
 
 function assertRegion(region: OutputRegion, width: number, height: number): void {

@@ -3,16 +3,14 @@
 // a cut WebP, while Pillow (and users) call the first kind "truncated".
 // Pure: inspects bytes only.
 
+import { detectFormat } from './formats.js';
+
 export type SniffedFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'unknown';
 
-/** The container format from its magic bytes. */
+/** The container format from its magic bytes, among those whose end this module can check. */
 export function sniffFormat(bytes: Uint8Array): SniffedFormat {
-  const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  if (bytes[0] === 0x89 && ascii(1, 4) === 'PNG') return 'png';
-  if (ascii(0, 4) === 'GIF8') return 'gif';
-  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
-  return 'unknown';
+  const format = detectFormat(bytes);
+  return format === 'jpeg' || format === 'png' || format === 'gif' || format === 'webp' ? format : 'unknown';
 }
 
 /** Does `needle` occur in the last `window` bytes? */

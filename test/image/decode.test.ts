@@ -1,12 +1,14 @@
 // decodeImage against Pillow 9.4's Image.open(f).convert('RGB') (fixtures from
 // scripts/make_image_fixtures.py), its options, and its errors.
 
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { decodeImage, DEFAULT_MAX_PIXELS } from '../../src/image/decode.js';
+import { decodeImage, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS } from '../../src/image/decode.js';
 import { ImageDecodeError } from '../../src/image/errors.js';
 import { gifFirstFrameTransparentColour } from '../../src/image/gif.js';
 import { looksTruncated, sniffFormat } from '../../src/image/truncation.js';
@@ -163,6 +165,111 @@ describe('decodeImage errors', () => {
     writeFileSync(path, readFileSync(imagePath('tiny_1x1.png')));
     chmodSync(path, 0o000);
     expect((await decodeError(path)).code).toBe('EACCES');
+  });
+
+  /** mkfifo(1), where there is one. */
+  function makeFifo(path: string): boolean {
+    try {
+      execFileSync('mkfifo', [path]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  it('NOT_A_FILE for a FIFO with no writer, at once (reading it would wait forever)', async () => {
+    const fifo = join(tmp, 'pipe.png');
+    if (!makeFifo(fifo)) return; // no mkfifo here (Windows)
+    const started = performance.now();
+    const e = await decodeError(fifo);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(e.code).toBe('NOT_A_FILE');
+    expect(e.message).toBe(`${fifo}: is a FIFO (named pipe), not an image file`);
+  }, 10_000);
+
+  for (const device of ['/dev/zero', '/dev/urandom']) {
+    it.skipIf(!existsSync(device))(`NOT_A_FILE for ${device} (reading it never ends)`, async () => {
+      const e = await decodeError(device);
+      expect(e.code).toBe('NOT_A_FILE');
+      expect(e.message).toBe(`${device}: is a character device, not an image file`);
+    });
+  }
+
+  it('TOO_LARGE for a file over maxFileBytes (512 MiB by default), without reading it', async () => {
+    expect(DEFAULT_MAX_FILE_BYTES).toBe(512 * 1024 * 1024);
+    const sparse = join(tmp, 'huge.png');
+    writeFileSync(sparse, readFileSync(imagePath('tiny_1x1.png')));
+    truncateSync(sparse, DEFAULT_MAX_FILE_BYTES + 1); // sparse: no disk used, and reading it would take a while
+    const started = performance.now();
+    const e = await decodeError(sparse);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(e.code).toBe('TOO_LARGE');
+    expect(e.message).toBe(`${sparse}: file is ${DEFAULT_MAX_FILE_BYTES + 1} bytes, over the limit of ${DEFAULT_MAX_FILE_BYTES} bytes for an image`);
+    const small = imagePath('coffee.png');
+    const size = readFileSync(small).length;
+    expect((await decodeError(small, { maxFileBytes: size - 1 })).code).toBe('TOO_LARGE');
+    await expect(decodeImage(small, { maxFileBytes: size })).resolves.toMatchObject({ width: 600 });
+  });
+
+  it.skipIf(!existsSync('/proc/self/status'))('counts the bytes read where the size is unknown (/proc files report 0)', async () => {
+    const e = await decodeError('/proc/self/status', { maxFileBytes: 10 });
+    expect(e.code).toBe('TOO_LARGE');
+    expect(e.message).toBe('/proc/self/status: file has more than 10 bytes, over the limit of 10 bytes for an image');
+    expect((await decodeError('/proc/self/status')).code).toBe('UNSUPPORTED_FORMAT'); // read whole, then refused
+  });
+
+  it('INVALID_PATH for a path with a NUL byte, shown escaped', async () => {
+    const e = await decodeError('cat\0.png');
+    expect(e.code).toBe('INVALID_PATH');
+    expect(e.source).toBe('cat\0.png');
+    expect(e.message).toBe('cat\\0.png: not a valid path (it contains a NUL byte)');
+  });
+
+  describe('only the documented raster formats are decoded', () => {
+    const supported = '(JPEG, PNG, WebP, GIF, TIFF, AVIF)';
+    const svg = (size: number) =>
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><filter id="b"><feGaussianBlur stdDeviation="50"/></filter>` +
+      `<rect width="${size}" height="${size}" fill="red" filter="url(#b)"/></svg>`;
+    const refused: [string, Uint8Array, string][] = [
+      // libvips rasterised this one: over 60 s and 1.9 GB; Pillow cannot read SVG at all
+      ['a 9000x9000 SVG with a blur', new TextEncoder().encode(svg(9000)), 'an SVG (vector) image, not in a supported format'],
+      ['an SVG with an XML declaration', new TextEncoder().encode(`<?xml version="1.0"?>\n${svg(10)}`), 'an SVG (vector) image, not in a supported format'],
+      ['a PDF', new TextEncoder().encode('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n'), 'a PDF document, not in a supported format'],
+      ['a HEIF file with HEIC brands', new Uint8Array([0, 0, 0, 24, ...new TextEncoder().encode('ftypheic\0\0\0\0mif1heic')]), 'a HEIF image other than AVIF (HEIC?), not in a supported format'],
+    ];
+    for (const [what, bytes, problem] of refused) {
+      it(`UNSUPPORTED_FORMAT for ${what}, at once`, async () => {
+        const started = performance.now();
+        const e = await decodeError(bytes);
+        expect(performance.now() - started).toBeLessThan(1000);
+        expect(e.code).toBe('UNSUPPORTED_FORMAT');
+        expect(e.message).toBe(`<buffer>: ${problem} ${supported}`);
+      });
+    }
+
+    it('UNSUPPORTED_FORMAT for an SVG named .png, read from a file', async () => {
+      const path = join(tmp, 'vector.png');
+      writeFileSync(path, svg(100));
+      const e = await decodeError(path);
+      expect(e.code).toBe('UNSUPPORTED_FORMAT');
+      expect(e.message).toBe(`${path}: an SVG (vector) image, not in a supported format ${supported}`);
+    });
+
+    it('UNSUPPORTED_FORMAT for gzip-compressed SVG', async () => {
+      const { gzipSync } = await import('node:zlib');
+      const e = await decodeError(new Uint8Array(gzipSync(svg(100))));
+      expect(e.code).toBe('UNSUPPORTED_FORMAT');
+    });
+
+    it('decodes AVIF and BigTIFF, made here by libvips', async () => {
+      const raw = new Uint8Array(8 * 6 * 3).map((_, i) => (i * 37) % 256);
+      const solid = () => sharp(raw, { raw: { width: 8, height: 6, channels: 3 } });
+      const avif = await decodeImage(new Uint8Array(await solid().avif().toBuffer()));
+      expect([avif.format, avif.width, avif.height]).toEqual(['heif', 8, 6]);
+      const bigtiff = await decodeImage(new Uint8Array(await solid().tiff({ bigtiff: true, compression: 'deflate' }).toBuffer()));
+      expect([bigtiff.format, bigtiff.width, bigtiff.height]).toEqual(['tiff', 8, 6]);
+      expect(sha256(bigtiff.data)).toBe(sha256(raw)); // lossless
+    });
   });
 
   it('labels in-memory input <buffer>', async () => {

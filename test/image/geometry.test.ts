@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { planGeometry, roundHalfEven } from '../../src/image/geometry.js';
+import { PreprocessConfigError } from '../../src/image/errors.js';
+import { MIN_CROP_PCT, planGeometry, roundHalfEven } from '../../src/image/geometry.js';
 import { VIT_BASE_PATCH16_384_PREPROCESS } from '../../src/image/preprocess.js';
 import type { PreprocessConfig } from '../../src/image/types.js';
 import { loadGeometryTable } from './fixtures.js';
@@ -87,5 +88,23 @@ describe('planGeometry by hand', () => {
     expect(() => planGeometry(10, 10, { ...vit, inputSize: [1, 384, 384] })).toThrow(/channels/);
     expect(() => planGeometry(10, 10, { ...vit, std: [0.5, 0, 0.5] })).toThrow(/std/);
     expect(() => planGeometry(10, 10, { ...vit, cropMode: 'fit' as never })).toThrow(/cropMode/);
+  });
+
+  it('refuses a crop_pct below 1/16 with a PreprocessConfigError, whatever the mode; timm values pass', () => {
+    for (const cropMode of ['center', 'squash', 'border'] as const) {
+      for (const cropPct of [1e-6, 0.05, 1 / 16 - 1e-9]) {
+        const plan = () => planGeometry(640, 480, { ...vit, cropMode, cropPct });
+        expect(plan).toThrow(PreprocessConfigError);
+        expect(plan).toThrow(RangeError);
+        expect(plan).toThrow(`cropPct must be a number >= 1/16 (a resize to at most 16 times the crop side), got ${cropPct}`);
+      }
+      for (const cropPct of [MIN_CROP_PCT, 0.875, 0.9, 0.95, 0.96, 1, 1.25]) {
+        expect(() => planGeometry(640, 480, { ...vit, cropMode, cropPct })).not.toThrow();
+      }
+    }
+    // at the bound the resized short side is 16 crop sides
+    expect(planGeometry(640, 480, { ...vit, cropPct: MIN_CROP_PCT }).resizeSize).toEqual([8192, 6144]);
+    expect(() => planGeometry(10, 10, { ...vit, cropPct: Number.NaN })).toThrow(PreprocessConfigError);
+    expect(() => planGeometry(10, 10, { ...vit, cropPct: Infinity })).toThrow(PreprocessConfigError);
   });
 });

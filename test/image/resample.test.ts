@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { decodeImage } from '../../src/image/decode.js';
-import { computeCoefficients, resizeRgb } from '../../src/image/resample.js';
+import { accumulate, computeCoefficients, resizeRgb } from '../../src/image/resample.js';
 import type { Interpolation, RgbImage } from '../../src/image/types.js';
 import { imagePath, loadManifest, sha256 } from './fixtures.js';
 
@@ -121,4 +121,70 @@ describe('computeCoefficients', () => {
       }
     });
   }
+});
+
+describe('computeCoefficients for a range of outputs', () => {
+  const cases: [number, number, 'bicubic' | 'bilinear', number, number][] = [
+    [300, 384, 'bicubic', 0, 384],
+    [300, 384, 'bicubic', 100, 101],
+    [1000, 384_000, 'bicubic', 191_808, 192_192], // a tall strip's center crop
+    [4000, 224, 'bilinear', 7, 200],
+    [1, 384, 'bicubic', 383, 384],
+  ];
+  for (const [inSize, outSize, interpolation, first, end] of cases) {
+    it(`${interpolation} ${inSize} -> ${outSize}, outputs [${first}, ${end}): the same entries as the full table, sized to the range`, () => {
+      const full = computeCoefficients(inSize, outSize, interpolation);
+      const part = computeCoefficients(inSize, outSize, interpolation, first, end);
+      expect(part.first).toBe(first);
+      expect(part.ksize).toBe(full.ksize);
+      expect(part.start.length).toBe(end - first);
+      expect(part.weights.length).toBe((end - first) * full.ksize);
+      expect([...part.start]).toEqual([...full.start.subarray(first, end)]);
+      expect([...part.count]).toEqual([...full.count.subarray(first, end)]);
+      expect([...part.weights]).toEqual([...full.weights.subarray(first * full.ksize, end * full.ksize)]);
+    });
+  }
+
+  it('rejects an empty or out-of-bounds range', () => {
+    expect(() => computeCoefficients(10, 20, 'bicubic', 5, 5)).toThrow(/range/);
+    expect(() => computeCoefficients(10, 20, 'bicubic', 0, 21)).toThrow(/range/);
+    expect(() => computeCoefficients(10, 20, 'bicubic', -1, 3)).toThrow(/range/);
+  });
+});
+
+describe('accumulate (nearest-neighbour coordinates of a region)', () => {
+  function naive(start: number, step: number, n: number): number {
+    let v = start;
+    for (let i = 0; i < n; i++) v += step;
+    return v;
+  }
+
+  it('equals n sequential double additions, bit for bit', () => {
+    // Steps of real resizes (in / out), steps exactly halfway between multiples of an ulp
+    // (ties to even: 0.75, 3 * 2^-20, ...), and seeded random ones.
+    const steps = [1 / 384, 451 / 577, 300 / 384, 1e6 / 384e6, 0.75, 1.5, 2.5, 3 * 2 ** -20, 5 * 2 ** -30, 1 / 3, 7, 1000 / 3];
+    let seed = 12345;
+    for (let i = 0; i < 20; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      steps.push((seed / 2 ** 32) * 10 ** ((i % 7) - 3));
+    }
+    for (const step of steps) {
+      for (const n of [0, 1, 2, 3, 17, 1000, 123_457, 2_000_003]) {
+        const start = step * 0.5;
+        const expected = naive(start, step, n);
+        const got = accumulate(start, step, n);
+        if (!Object.is(got, expected)) throw new Error(`accumulate(${start}, ${step}, ${n}) = ${got}, sequential sum ${expected}`);
+      }
+    }
+  });
+
+  it('is exact over a long sum too, where the drift is whole pixels, in a few operations', () => {
+    const n = 200_000_000;
+    const expected = naive(0.5 / 384, 1 / 384, n);
+    const started = performance.now();
+    const got = accumulate(0.5 / 384, 1 / 384, n);
+    expect(performance.now() - started).toBeLessThan(20);
+    expect(got).toBe(expected);
+    expect(Math.abs(expected - (n + 0.5) / 384)).toBeGreaterThan(1e-3); // the sum is not the product
+  });
 });
