@@ -4,7 +4,7 @@
 
 import { WeightsError } from '../checkpoint/index.js';
 import { HubError } from '../hub/index.js';
-import { ImageDecodeError } from '../image/errors.js';
+import { ImageDecodeError, PreprocessConfigError } from '../image/errors.js';
 import { SafetensorsError } from '../safetensors/index.js';
 import { ConfigError } from '../vit/config.js';
 import { NonFiniteOutputError } from './classifier.js';
@@ -53,6 +53,7 @@ export function errorKind(error: unknown): ErrorKind | undefined {
   ) {
     return 'model';
   }
+  if (error instanceof PreprocessConfigError) return 'model'; // a preprocessing that a library caller configured
   if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
   if (error instanceof OutputError) return 'output';
   if (error instanceof InputListError) return 'usage';

@@ -4,6 +4,7 @@
 // from an explicit option, else timm's head_dim = 64 convention, reported as inferred. A shape
 // set that is exactly one named model's takes that model's preprocessing.
 
+import { MIN_CROP_PCT } from '../image/geometry.js';
 import type { CropMode, Interpolation, PreprocessConfig } from '../image/types.js';
 import { ConfigError, configDifferences, ConflictError, INCEPTION_MEAN, INCEPTION_STD, TIMM_VIT_LAYER_NORM_EPS, validateConfig, type VitConfig } from '../vit/config.js';
 import { NAMED_MODELS, type ModelSpec } from '../vit/named-models.js';
@@ -144,9 +145,6 @@ function sideArg(obj: Record<string, unknown>, key: string, source: string): num
 /** The smallest std accepted (timm's are 0.2 to 0.5): a tiny one turns pixels into infinities. */
 export const MIN_STD = 1e-3;
 
-/** The smallest crop_pct accepted: the image is resized to at most 4x the crop. */
-export const MIN_CROP_PCT = 0.25;
-
 const INTERPOLATIONS: readonly Interpolation[] = ['bicubic', 'bilinear', 'nearest'];
 const CROP_MODES: readonly CropMode[] = ['center', 'squash', 'border'];
 
@@ -173,8 +171,8 @@ export function preprocessFromPretrainedCfg(cfg: Record<string, unknown> | undef
     throw new ConfigError(`${source}: pretrained_cfg.crop_mode '${String(cropMode)}' is not supported (${CROP_MODES.join(', ')})`);
   }
   const cropPct = numberArg(cfg, 'crop_pct', source) ?? fallback.cropPct;
-  // timm's crop_pct values are 0.75 to 1; below MIN_CROP_PCT the resize target (size / crop_pct) explodes.
-  if (!(cropPct >= MIN_CROP_PCT && cropPct <= 1)) throw new ConfigError(`${source}: pretrained_cfg.crop_pct must be in [${MIN_CROP_PCT}, 1], found ${cropPct}`);
+  // timm's crop_pct values are 0.75 to 1; below the image pipeline's MIN_CROP_PCT the resize target (size / crop_pct) explodes.
+  if (!(cropPct >= MIN_CROP_PCT && cropPct <= 1)) throw new ConfigError(`${source}: pretrained_cfg.crop_pct must be in [1/${1 / MIN_CROP_PCT}, 1], found ${cropPct}`);
   const std = triple('std', cfg.std) ?? fallback.std;
   if (std.some((s) => !(s >= MIN_STD))) throw new ConfigError(`${source}: pretrained_cfg.std must be at least ${MIN_STD}, found ${JSON.stringify(std)}`);
   return {
