@@ -7,7 +7,9 @@ import type { Backend } from '../backend/types.js';
 import type { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
+import { arenaBytes } from '../vit/memory-plan.js';
 import { VitModel, type ForwardResult } from '../vit/model.js';
+import { WeightsError } from '../checkpoint/index.js';
 import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 import { timed, type TimingObserver } from './timing.js';
 
@@ -52,7 +54,9 @@ export interface LoadOptions extends Omit<ModelRequest, 'weights'> {
 export async function loadVitModel(weights: string | undefined, options: LoadOptions = {}): Promise<LoadedModel> {
   const { source, model } = await openModel({ ...options, weights, fetch: options.fetch ?? 'download' });
   try {
-    return loadFrom(requireSource(source, model), model, options.backend ?? new ReferenceBackend(), options.maxBatch ?? 1);
+    const backend = options.backend ?? new ReferenceBackend();
+    // The forward pass runs a larger batch in chunks of maxBatch: a smaller chunk changes no number.
+    return loadFrom(requireSource(source, model), model, backend, batchThatFits(model, backend, options.maxBatch ?? 1).batch);
   } finally {
     source?.close();
   }
@@ -66,6 +70,28 @@ function requireSource(source: CheckpointSource | undefined, model: ResolvedMode
 function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number): LoadedModel {
   source.check(model.config, `${model.name} (${model.provenance.architecture})`);
   return new LoadedModel(VitModel.create(model.config, backend, source, maxBatch), model);
+}
+
+/**
+ * The largest batch up to `wanted` whose memory plan fits the backend (WebAssembly's memory ends at
+ * 4 GiB), and a warning when that is fewer than asked for. A model that does not fit even one
+ * image at a time is a WeightsError.
+ */
+export function batchThatFits(model: ResolvedModel, backend: Backend, wanted: number): { batch: number; warnings: string[] } {
+  const fits = (batch: number) => arenaBytes(model.config, backend, batch) <= backend.maxArenaBytes;
+  if (!fits(1)) {
+    const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+    throw new WeightsError(`${model.name}: needs ${mib(arenaBytes(model.config, backend, 1))} for one image, more than the ${backend.name} backend can hold (${mib(backend.maxArenaBytes)})`);
+  }
+  if (fits(wanted)) return { batch: wanted, warnings: [] };
+  let low = 1; // fits
+  let high = wanted; // does not fit
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid;
+  }
+  return { batch: low, warnings: [`a batch of ${wanted} images does not fit in the ${backend.name} backend's memory with ${model.name}: using ${low}`] };
 }
 
 export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownload'> {
@@ -118,8 +144,15 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
       async (): Promise<Classifier> => {
         const { backend, warnings } = await startBackend(options.backend, options.threads);
         try {
-          const loaded = loadFrom(checkpoint, model, backend, options.batchSize ?? 1);
-          return { model: loaded, labels: model.labels, weightsPath: checkpoint.path, warnings: [...model.warnings, ...warnings], dispose: () => backend.dispose() };
+          const { batch, warnings: batchWarnings } = batchThatFits(model, backend, options.batchSize ?? 1);
+          const loaded = loadFrom(checkpoint, model, backend, batch);
+          return {
+            model: loaded,
+            labels: model.labels,
+            weightsPath: checkpoint.path,
+            warnings: [...model.warnings, ...warnings, ...batchWarnings],
+            dispose: () => backend.dispose(),
+          };
         } catch (e) {
           backend.dispose();
           throw e;

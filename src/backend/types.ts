@@ -41,6 +41,9 @@ export interface Backend {
   /** Allocate the arena once, before loading: `bytes` comes from the model's memory plan. Its memory must be fresh (all zero). */
   createArena(bytes: number): Arena;
 
+  /** The largest arena createArena can make now (WebAssembly's memory ends at 4 GiB), so a caller can size batches to fit. */
+  readonly maxArenaBytes: number;
+
   /** Floats a Linear of this shape (weights and bias) occupies in the arena once prepared. */
   linearFloats(outDim: number, inDim: number): number;
 

@@ -8,6 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compareOutputs } from '../../src/app/compare-outputs.js';
+import { batchThatFits } from '../../src/app/load-model.js';
+import { resolveModel, type ResolvedModel } from '../../src/app/resolve-model.js';
+import { createBackend } from '../../src/backend/index.js';
+import { ReferenceBackend } from '../../src/backend/reference/backend.js';
+import { arenaBytes } from '../../src/vit/memory-plan.js';
 import { resolveStoredShapes } from '../../src/checkpoint/resolve.js';
 import { resolveFromTimmConfig } from '../../src/checkpoint/timm-config.js';
 import { encodeSafetensors, SafetensorsBuffer } from '../../src/safetensors/index.js';
@@ -203,6 +208,39 @@ describe('non-finite numbers', () => {
     const { code, stderr } = await runInProcess(['verify', '--weights', TINY_WEIGHTS, '--reference', path, '--backend', 'ref']);
     expect(code).toBe(3);
     expect(stderr).toMatch(new RegExp(`__metadata__ atol must be a non-negative number, found ${JSON.stringify(JSON.stringify(atol)).slice(1, -1)}`));
+  });
+});
+
+describe('batches are sized to the memory the backend has', () => {
+  class SmallBackend extends ReferenceBackend {
+    constructor(override readonly maxArenaBytes: number) {
+      super();
+    }
+  }
+  const tiny = async () => (await resolveModel({ weights: TINY_WEIGHTS })) as ResolvedModel;
+
+  it('a batch that does not fit is cut to the largest that does, with a warning', async () => {
+    const model = await tiny();
+    const backend = new SmallBackend(arenaBytes(model.config, new ReferenceBackend(), 3));
+    expect(batchThatFits(model, backend, 2)).toEqual({ batch: 2, warnings: [] });
+    const { batch, warnings } = batchThatFits(model, backend, 1000);
+    expect(batch).toBe(3);
+    expect(warnings).toEqual(["a batch of 1000 images does not fit in the ref backend's memory with vit_tiny_fixture: using 3"]);
+  });
+
+  it('a model that does not fit one image is a WeightsError (exit 3), not a crash', async () => {
+    const model = await tiny();
+    expect(() => batchThatFits(model, new SmallBackend(1000), 1)).toThrow(/vit_tiny_fixture: needs \d+ MiB for one image, more than the ref backend can hold \(0 MiB\)/);
+  });
+
+  it('the wasm backend reports what its 4 GiB leave', async () => {
+    const backend = await createBackend('wasm', { threads: 1 });
+    try {
+      expect(backend.maxArenaBytes).toBeGreaterThan(3.5 * 2 ** 30);
+      expect(backend.maxArenaBytes).toBeLessThan(4 * 2 ** 30);
+    } finally {
+      backend.dispose();
+    }
   });
 });
 

@@ -13,6 +13,8 @@ interface ReferenceLinear extends LinearWeights {
 
 export class ReferenceBackend implements Backend {
   readonly name = 'ref';
+  /** One Float32Array: V8's largest typed array (2^32 elements on 64-bit Node). */
+  readonly maxArenaBytes = 2 ** 32 * 4;
 
   createArena(bytes: number): Arena {
     return new BumpArena(new ArrayBuffer(bytes));

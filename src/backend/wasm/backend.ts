@@ -38,6 +38,8 @@ const ATTENTION_UNIT_QUERIES = 48;
 const LAYERNORM_UNIT_ELEMENTS = 16384;
 /** Below this many multiply-adds a job runs on the calling thread: waking workers costs ~10-50 us. */
 const PARALLEL_MIN_MACS = 1 << 18;
+/** Room left outside the arena for the scratch the kernels reserve on first use (attention's, per thread: well under this). */
+const KERNEL_SCRATCH_RESERVE_BYTES = 64 * 2 ** 20;
 
 export type KernelName = 'gemm_3x12_fma' | 'gemm_4x8';
 
@@ -95,6 +97,11 @@ export class WasmBackend implements Backend {
   }
 
   /** Each call reserves new memory in the heap (the backend frees nothing until it is dropped). */
+  get maxArenaBytes(): number {
+    // What the 4 GiB memory has left, less room for the scratch the kernels reserve on first use.
+    return Math.max(0, this.heap.freeBytes - KERNEL_SCRATCH_RESERVE_BYTES);
+  }
+
   createArena(bytes: number): Arena {
     if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`wasm backend: bad arena size ${bytes}`);
     const start = this.heap.reserve(bytes);

@@ -32,6 +32,11 @@ export class WasmHeap {
     return this.top;
   }
 
+  /** What can still be reserved before the memory reaches WebAssembly's 4 GiB. */
+  get freeBytes(): number {
+    return MAX_MEMORY_PAGES * PAGE_BYTES - this.top;
+  }
+
   /** Reserve `bytes` (64-byte aligned), growing the memory if needed; returns the byte offset. */
   reserve(bytes: number): number {
     const start = alignUp(this.top, ALIGN);
