@@ -90,6 +90,16 @@ export type ClassifyRecord =
   | { file: string; predictions: Prediction[]; logits: Float32Array }
   | { file: string; error: InputError };
 
+/** One image's record from its logits row: the top `topk` classes, or a NONFINITE error when the row holds NaN or infinity. */
+export function recordOfLogits(file: string, row: Float32Array, labels: readonly string[], topk: number): ClassifyRecord {
+  const bad = countNonFinite(row);
+  if (bad > 0) {
+    const { code, message } = new NonFiniteOutputError(file, bad, row.length);
+    return { file, error: { code, message } };
+  }
+  return { file, predictions: topPredictions(row, labels, topk), logits: row };
+}
+
 /**
  * Classify a list of inputs in batches of the model's batch size, preparing batch i+1 while batch
  * i runs, and yield one record per input in input order as soon as its batch is done. Input
@@ -118,18 +128,7 @@ export async function* classifyStream(classifier: Classifier, items: readonly In
     let g = 0;
     for (const [i, p] of prepared.entries()) {
       const file = items[start + i].path;
-      if ('tensor' in p) {
-        const row = logits[g++];
-        const bad = countNonFinite(row);
-        if (bad > 0) {
-          const { code, message } = new NonFiniteOutputError(file, bad, row.length);
-          yield { file, error: { code, message } };
-        } else {
-          yield { file, predictions: topPredictions(row, classifier.labels, topk), logits: row };
-        }
-      } else {
-        yield { file, error: p };
-      }
+      yield 'tensor' in p ? recordOfLogits(file, logits[g++], classifier.labels, topk) : { file, error: p };
     }
   }
 }

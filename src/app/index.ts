@@ -1,10 +1,10 @@
 // The application layer: everything the command line (and a Node service) does, as functions.
 // src/cli parses arguments and formats output over this; src/index.ts exports it as the library.
 
-export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, runBatch } from './classifier.js';
+export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, recordOfLogits, runBatch } from './classifier.js';
 export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, PrepareOptions } from './classifier.js';
 export { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';
-export { VERSION } from './constants.js';
+export { SERVE_DEFAULTS, VERSION } from './constants.js';
 export type { OutputComparison, SampleComparison, Tolerance } from './compare-outputs.js';
 export { downloadModel } from './download.js';
 export { errorKind, OutputError, outputError, type ErrorKind } from './errors.js';
@@ -16,6 +16,16 @@ export { listKnownModelIds, resolveModelId, type ResolvedModelId } from './model
 export { topIndices, topPredictions, type Prediction } from './predictions.js';
 export { preprocessToFile, type PreprocessRequest, type PreprocessResult } from './preprocess.js';
 export { openModel, resolveModel, type ModelRequest, type Provenance, type ResolvedModel } from './resolve-model.js';
+export {
+  IMAGE_ERROR_STATUS,
+  REQUEST_ERROR_STATUS,
+  startServer,
+  statusOfCode,
+  type ImageRecord,
+  type RequestErrorCode,
+  type RunningServer,
+  type ServeOptions,
+} from './serve/index.js';
 export { bundledFixtures, referencePair, ReferenceError, verifyPair, type VerifyOptions, type VerifyPair, type VerifyRun } from './verify.js';
 export { formatBytes, formatProgress, type HubOptions } from '../hub/index.js';
 export { LAYOUT_TITLES } from '../checkpoint/index.js';
