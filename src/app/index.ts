@@ -18,6 +18,7 @@ export { preprocessToFile, type PreprocessRequest, type PreprocessResult } from 
 export { openModel, resolveModel, type ModelRequest, type Provenance, type ResolvedModel } from './resolve-model.js';
 export {
   IMAGE_ERROR_STATUS,
+  ListenError,
   REQUEST_ERROR_STATUS,
   startServer,
   statusOfCode,

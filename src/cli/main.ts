@@ -9,6 +9,7 @@ import { classifyCommand } from './commands/classify.js';
 import { downloadCommand } from './commands/download.js';
 import { infoCommand } from './commands/info.js';
 import { preprocessCommand } from './commands/preprocess.js';
+import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { classifyError, EXIT, EXIT_CODES_HELP, UsageError } from './errors.js';
 import { escapeControl } from './escape.js';
@@ -29,7 +30,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     })
     .showHelpAfterError('(run vit --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const command of [classifyCommand(io, setExitCode), verifyCommand(io, setExitCode), preprocessCommand(io), infoCommand(io), downloadCommand(io)]) {
+  for (const command of [classifyCommand(io, setExitCode), verifyCommand(io, setExitCode), preprocessCommand(io), infoCommand(io), downloadCommand(io), serveCommand(io, setExitCode)]) {
     program.addCommand(command.copyInheritedSettings(program).addHelpText('after', EXIT_CODES_HELP));
   }
   if (argv.length === 0) {

@@ -4,6 +4,7 @@
 
 import type { RunningServer, ServeOptions } from './options.js';
 
+export { ListenError } from './listen-error.js';
 export type { RunningServer, ServeOptions } from './options.js';
 export type { ImageRecord, Upload } from './pipeline.js';
 export { IMAGE_ERROR_STATUS, REQUEST_ERROR_STATUS, statusOfCode, type RequestErrorCode } from './status.js';

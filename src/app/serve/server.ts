@@ -13,6 +13,7 @@ import { SERVE_DEFAULTS } from '../constants.js';
 import { loadModel, type Classifier } from '../load-model.js';
 import { bearerCheck } from './auth.js';
 import { Admission } from './capacity.js';
+import { ListenError } from './listen-error.js';
 import { createMetrics } from './metrics.js';
 import { serveSettings, type RunningServer, type ServeOptions, type ServeSettings } from './options.js';
 import { ClassifyPipeline } from './pipeline.js';
@@ -111,7 +112,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     },
   });
 
-  await app.listen({ host: settings.host, port: settings.port });
+  try {
+    await app.listen({ host: settings.host, port: settings.port });
+  } catch (error) {
+    await app.close();
+    throw new ListenError(settings.host, settings.port, error);
+  }
 
   const ready = loadModel(model).then(
     (classifier) => {
@@ -139,10 +145,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     close: async () => {
       state.closing = true;
       await app.close();
-      const classifier = await ready.catch(() => undefined);
-      state.classifier = undefined;
       state.pipeline = undefined;
-      classifier?.dispose();
+      state.classifier = undefined;
+      // A load cannot be interrupted: a model still loading is disposed when it arrives.
+      const disposed = ready.then((classifier) => classifier.dispose(), () => {});
+      if (state.loading !== 'loading') await disposed;
     },
   };
 }
