@@ -3,46 +3,40 @@
 // accepting, answers the requests in flight, releases the model and exits 0.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { RESIZE_ENGINES, SERVE_DEFAULTS, type BackendName, type ResizeEngine } from '../../app/constants.js';
+import { SERVE_DEFAULTS } from '../../app/constants.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
+  autoOrientOption,
   backendOption,
+  colourManageOption,
   configOption,
   headsOption,
   HUB_HELP,
   integerUpTo,
+  labelsOption,
   MAX_BATCH_SIZE,
+  maxPixelsOption,
   modelOption,
   nonNegativeNumber,
   offlineOption,
   positiveInteger,
   quietOption,
+  resizeOption,
   threadsOption,
   weightsOption,
 } from '../options.js';
 import { createProgress } from '../progress.js';
-import { hubOptionsFor, loadApp } from './shared.js';
+import { decodeOptionsOf, loadApp, loadOptionsOf, type ImageFlags, type ModelFlags } from './shared.js';
 
-interface ServeOpts {
-  weights?: string;
-  model?: string;
-  config?: string;
-  heads?: number;
-  labels?: string;
+interface ServeOpts extends ModelFlags, ImageFlags {
   batchSize: number;
-  threads?: number;
-  backend: BackendName;
   host: string;
   port: number;
   batchWindowMs: number;
   maxQueue: number;
   maxBodyMb: number;
   timeoutMs: number;
-  resize: ResizeEngine;
-  autoOrient?: boolean;
-  colourManage?: boolean;
-  maxPixels?: number;
   offline?: boolean;
   quiet?: boolean;
 }
@@ -80,7 +74,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(modelOption())
     .addOption(configOption())
     .addOption(headsOption())
-    .addOption(new Option('-l, --labels <file>', "class names, one per line (default: the config's class names, else the bundled ImageNet-1k list)").env('VIT_LABELS'))
+    .addOption(labelsOption())
     .addOption(new Option('-b, --batch-size <n>', 'most images per forward pass').argParser(integerUpTo(MAX_BATCH_SIZE)).default(SERVE_DEFAULTS.batchSize).env('VIT_BATCH_SIZE'))
     .addOption(threadsOption())
     .addOption(backendOption())
@@ -92,15 +86,10 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(new Option('--max-queue <n>', 'images admitted at once (decoding or waiting); beyond it 503 with Retry-After').argParser(positiveInteger).default(SERVE_DEFAULTS.maxQueue))
     .addOption(new Option('--max-body-mb <n>', 'largest request body in MiB; beyond it 413').argParser(integerUpTo(1024)).default(SERVE_DEFAULTS.maxBodyMb))
     .addOption(new Option('--timeout-ms <ms>', 'a request not answered by then gets 503').argParser(integerUpTo(2 ** 31 - 1)).default(SERVE_DEFAULTS.timeoutMs))
-    .addOption(
-      new Option('--resize <engine>', "pillow: exactly timm's Pillow resize; sharp: libvips' resize, faster on large images, not exact")
-        .choices(RESIZE_ENGINES)
-        .default('pillow')
-        .env('VIT_RESIZE'),
-    )
-    .addOption(new Option('--auto-orient', 'apply the EXIF orientation (timm does not: off by default)'))
-    .addOption(new Option('--colour-manage', 'convert embedded ICC profiles to sRGB (Pillow and timm do not: off by default)'))
-    .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (413 TOO_LARGE)').argParser(positiveInteger).env('VIT_MAX_PIXELS'))
+    .addOption(resizeOption())
+    .addOption(autoOrientOption())
+    .addOption(colourManageOption())
+    .addOption(maxPixelsOption())
     .addOption(offlineOption())
     .addOption(quietOption())
     .addHelpText('after', SERVE_HELP + HUB_HELP)
@@ -127,20 +116,9 @@ async function runServe(opts: ServeOpts, io: CliIO): Promise<number> {
       maxBodyBytes: opts.maxBodyMb * 2 ** 20,
       timeoutMs: opts.timeoutMs,
       token,
-      prepare: { decode: { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels }, resize: opts.resize },
+      prepare: { decode: decodeOptionsOf(opts), resize: opts.resize },
       log: (message) => io.stderr.write(`vit serve: ${message}\n`),
-      model: {
-        weights: opts.weights,
-        model: opts.model,
-        config: opts.config,
-        heads: opts.heads,
-        labels: opts.labels,
-        backend: opts.backend,
-        threads: opts.threads,
-        batchSize: opts.batchSize,
-        hub: hubOptionsFor(app, opts, io, progress),
-        onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
-      },
+      model: { ...loadOptionsOf(app, opts, io, progress), batchSize: opts.batchSize },
     });
     try {
       io.stdout.write(`listening on ${server.url}\n`);
