@@ -194,6 +194,26 @@ describe('bounded: the server refuses work it cannot hold', () => {
     }
   });
 
+  it('a body being received holds a place in the queue; a client that leaves gives it back', async () => {
+    const small = await tinyServer({ maxQueue: 1 });
+    try {
+      const port = Number(new URL(small.url).port);
+      const socket = connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(`POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: ${CAT.length}\r\n\r\n`);
+      socket.write(CAT.subarray(0, 1000));
+      await eventually(async () => (await metric(small, 'vit_queue_depth')) === 1);
+      const refused = await postImage(small, COFFEE);
+      expect(refused.status).toBe(503);
+      expect((await json(refused)).error.code).toBe('QUEUE_FULL');
+      socket.destroy();
+      await eventually(async () => (await metric(small, 'vit_queue_depth')) === 0);
+      expect((await postImage(small, CAT)).status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a request not answered within the timeout is 503 TIMEOUT, and its image leaves the queue', async () => {
     const slow = await tinyServer({ timeoutMs: 150, batchWindowMs: 5000 });
     try {

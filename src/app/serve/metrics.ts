@@ -47,7 +47,7 @@ export function createMetrics(maxBatch: number, queueDepth: () => number): Serve
   const images = new Counter({ name: 'vit_images_total', help: 'Images answered, by outcome (ok: classified; error: an error record)', labelNames: ['outcome'], registers });
   new Gauge({
     name: 'vit_queue_depth',
-    help: 'Images admitted and not yet answered (decoding, or waiting for a forward pass)',
+    help: 'Images admitted and not yet answered (a request counts one while its body arrives)',
     registers,
     collect() {
       this.set(queueDepth());

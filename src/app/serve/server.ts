@@ -39,6 +39,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const state: State = { loading: 'loading', closing: false };
   const authorized = settings.token === undefined ? () => true : bearerCheck(settings.token);
   const started = new WeakMap<FastifyRequest, number>();
+  // Places a request holds in the queue until its images go to the pipeline (which then holds
+  // them until their work is over): one from arrival, so bodies being received are bounded too.
+  const holding = new WeakMap<FastifyRequest, number>();
 
   const app = Fastify({
     logger: false,
@@ -85,16 +88,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   app.post(CLASSIFY, {
     // Refused before the body is read: no model yet, or the queue already full.
-    onRequest: async (_request, reply) => {
+    onRequest: async (request, reply) => {
       if (state.pipeline === undefined) return sendError(reply, 'NOT_READY', state.loading === 'failed' ? 'the model failed to load' : 'the model is still loading');
-      if (admission.used >= admission.max) return sendError(reply, 'QUEUE_FULL', `${admission.max} images are already queued`);
+      if (!admission.tryTake(1)) return sendError(reply, 'QUEUE_FULL', `${admission.max} images are already queued`);
+      holding.set(request, 1);
+      // 'close' comes however the exchange ends: answered, failed, or the client gone.
+      reply.raw.once('close', () => admission.release(holding.get(request) ?? 0));
     },
     handler: async (request, reply) => {
       const pipeline = state.pipeline as ClassifyPipeline;
       const topk = parseTopk((request.query as Record<string, unknown>).topk, (state.classifier as Classifier).model.config.numClasses);
       const uploads = await readUploads(request, settings.maxBodyBytes);
       if (uploads.length > admission.max) throw new RequestError('TOO_MANY_IMAGES', `${uploads.length} images in one request, more than the queue holds (${admission.max})`);
-      if (!admission.tryTake(uploads.length)) throw new RequestError('QUEUE_FULL', `no room for ${uploads.length} more images: ${admission.used} of ${admission.max} are queued`);
+      if (!admission.tryTake(uploads.length - 1)) throw new RequestError('QUEUE_FULL', `no room for ${uploads.length} more images: ${admission.used} of ${admission.max} are queued`);
+      holding.delete(request);
       const elapsed = performance.now() - (started.get(request) ?? performance.now());
       const records = await withTimeout(Math.max(0, settings.timeoutMs - elapsed), settings.timeoutMs, (signal) => {
         const work = pipeline.classify(uploads, topk, signal);
