@@ -29,7 +29,11 @@ export interface ServeOptions {
   token?: string;
   /** Decoding and resizing, as for classify. */
   prepare?: PrepareOptions;
-  /** Images decoded at once (default: the number of cores). */
+  /**
+   * Images decoded at once (default: twice the batch size, at least the number of cores). A forward
+   * pass holds the event loop; the images decoded meanwhile make the next batch, so fewer than a
+   * batch would leave it part-empty. More hold more decoded pixels in memory.
+   */
   decodeConcurrency?: number;
   /** Told of unexpected errors (bugs), which clients see only as 500 INTERNAL. */
   log?: (message: string) => void;
@@ -45,6 +49,8 @@ export interface RunningServer {
 }
 
 export interface ServeSettings {
+  /** options.model with the batch size settled. */
+  model: LoadModelOptions & { batchSize: number };
   host: string;
   port: number;
   batchWindowMs: number;
@@ -71,9 +77,11 @@ export function serveSettings(options: ServeOptions): ServeSettings {
   const maxQueue = options.maxQueue ?? SERVE_DEFAULTS.maxQueue;
   const maxBodyBytes = options.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyMb * 2 ** 20;
   const timeoutMs = options.timeoutMs ?? SERVE_DEFAULTS.timeoutMs;
-  const decodeConcurrency = options.decodeConcurrency ?? availableParallelism();
+  const batchSize = options.model.batchSize ?? SERVE_DEFAULTS.batchSize;
+  const decodeConcurrency = options.decodeConcurrency ?? Math.max(availableParallelism(), 2 * batchSize);
   if (options.token === '') throw new RangeError('token: expected a non-empty string (leave it unset for no authentication)');
   return {
+    model: { ...options.model, batchSize },
     host: options.host ?? SERVE_DEFAULTS.host,
     port: check('port', port, isInt(port, 0, 65535), 'an integer in 0..65535'),
     batchWindowMs: check('batchWindowMs', batchWindowMs, batchWindowMs >= 0 && batchWindowMs <= 60_000, 'a number of ms in 0..60000'),

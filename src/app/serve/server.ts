@@ -9,7 +9,6 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { SERVE_DEFAULTS } from '../constants.js';
 import { loadModel, type Classifier } from '../load-model.js';
 import { bearerCheck } from './auth.js';
 import { Admission } from './capacity.js';
@@ -33,9 +32,8 @@ interface State {
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const settings = serveSettings(options);
-  const model = { ...options.model, batchSize: options.model.batchSize ?? SERVE_DEFAULTS.batchSize };
   const admission = new Admission(settings.maxQueue);
-  const metrics = createMetrics(model.batchSize, () => admission.used);
+  const metrics = createMetrics(settings.model.batchSize, () => admission.used);
   const state: State = { loading: 'loading', closing: false };
   const authorized = settings.token === undefined ? () => true : bearerCheck(settings.token);
   const started = new WeakMap<FastifyRequest, number>();
@@ -126,7 +124,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new ListenError(settings.host, settings.port, error);
   }
 
-  const ready = loadModel(model).then(
+  const ready = loadModel(settings.model).then(
     (classifier) => {
       state.classifier = classifier;
       state.pipeline = new ClassifyPipeline(classifier, {
