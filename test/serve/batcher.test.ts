@@ -90,6 +90,36 @@ describe('Batcher', () => {
     expect(b).toMatchObject({ status: 'fulfilled' });
   });
 
+  it('a batch short of images announced as coming waits past its window for them', async () => {
+    const model = fakeModel();
+    const batcher = new Batcher(model.run, { maxBatch: 4, windowMs: 10 });
+    const coming = batcher.announce();
+    const first = batcher.submit(image(1));
+    await sleep(40); // the window has closed; the announced image is still on its way
+    expect(model.batches).toEqual([]);
+    await Promise.all([first, coming.submit(image(2))]);
+    expect(model.batches).toEqual([[1, 2]]);
+  });
+
+  it('but not for more than ten windows, and not at all once the image is withdrawn', async () => {
+    const model = fakeModel();
+    const batcher = new Batcher(model.run, { maxBatch: 4, windowMs: 20 });
+    batcher.announce(); // never comes
+    let started = performance.now();
+    await batcher.submit(image(1));
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(195);
+    expect(waited).toBeLessThan(2000);
+
+    const withdrawn = new Batcher(fakeModel().run, { maxBatch: 4, windowMs: 20 });
+    const coming = withdrawn.announce();
+    started = performance.now();
+    const alone = withdrawn.submit(image(1));
+    setTimeout(() => coming.withdraw(), 30);
+    await alone;
+    expect(performance.now() - started).toBeLessThan(150);
+  });
+
   it('refuses a batch size or window that makes no sense', () => {
     expect(() => new Batcher(fakeModel().run, { maxBatch: 0, windowMs: 5 })).toThrow('maxBatch must be a positive integer, got 0');
     expect(() => new Batcher(fakeModel().run, { maxBatch: 2, windowMs: -1 })).toThrow('windowMs must be >= 0, got -1');

@@ -9,7 +9,7 @@ import { prepareImage, recordOfLogits, runBatch, type PrepareOptions } from '../
 import type { InputError } from '../inputs.js';
 import type { Classifier } from '../load-model.js';
 import type { Prediction } from '../predictions.js';
-import { Batcher } from './batcher.js';
+import { Batcher, type Coming } from './batcher.js';
 import { Limiter } from './capacity.js';
 
 /** One image of a request: the name the client gave it (never a server path) and its bytes. */
@@ -61,17 +61,21 @@ export class ClassifyPipeline {
   }
 
   async #classifyOne({ file, bytes }: Upload, topk: number, signal?: AbortSignal): Promise<ImageRecord> {
+    let coming: Coming | undefined;
     let tensor: Float32Array;
     try {
       ({ tensor } = await this.#decodes.run(() => {
         signal?.throwIfAborted();
+        coming = this.#batcher.announce();
         return prepareImage(this.#classifier, bytes, this.#prepare);
       }));
     } catch (error) {
+      coming?.withdraw();
       if (error instanceof ImageDecodeError) return { file, error: { code: error.code, message: error.message.replace(BUFFER_LABEL, file) } };
       throw error;
     }
-    const record = recordOfLogits(file, await this.#batcher.submit(tensor, signal), this.#classifier.labels, topk);
+    const logits = await (coming as Coming).submit(tensor, signal);
+    const record = recordOfLogits(file, logits, this.#classifier.labels, topk);
     return 'error' in record ? record : { file, predictions: record.predictions };
   }
 }
