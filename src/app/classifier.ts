@@ -75,6 +75,13 @@ export type ClassifyRecord =
   | { file: string; predictions: Prediction[]; logits: Float32Array }
   | { file: string; error: InputError };
 
+/** One image's record from its logits row: the top `topk` classes, or a NONFINITE error when the row holds NaN or infinity. */
+export function recordOfLogits(file: string, row: Float32Array, labels: readonly string[], topk: number): ClassifyRecord {
+  const error = nonFiniteError(file, row, 'logits');
+  if (error !== undefined) return { file, error: { code: error.code, message: error.message } };
+  return { file, predictions: topPredictions(row, labels, topk), logits: row };
+}
+
 /**
  * Classify a list (or an async source) of inputs in pipelined batches of the model's batch size
  * (see batch-runner.ts) and yield one record per input in input order as soon as its batch is
@@ -84,12 +91,6 @@ export type ClassifyRecord =
 export async function* classifyStream(classifier: Classifier, items: InputSource, options: ClassifyOptions = {}): AsyncGenerator<ClassifyRecord> {
   const topk = options.topk ?? 5;
   for await (const record of streamBatches(classifier, items, options)) {
-    if ('error' in record) {
-      yield record;
-      continue;
-    }
-    const { file, logits } = record;
-    const error = nonFiniteError(file, logits, 'logits');
-    yield error !== undefined ? { file, error: { code: error.code, message: error.message } } : { file, predictions: topPredictions(logits, classifier.labels, topk), logits };
+    yield 'error' in record ? record : recordOfLogits(record.file, record.logits, classifier.labels, topk);
   }
 }

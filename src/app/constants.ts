@@ -16,3 +16,20 @@ export type FeaturesFileFormat = (typeof FEATURES_FILE_FORMATS)[number];
 
 /** This package's version (package.json). */
 export const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** `vit serve` (and startServer) defaults. */
+export const SERVE_DEFAULTS = {
+  /** Loopback only: reachable from other machines only when asked for. */
+  host: '127.0.0.1',
+  port: 8080,
+  /** How long the first image of a batch waits for others to share its forward pass. */
+  batchWindowMs: 5,
+  /** Images admitted at once (decoding or waiting for the model); beyond it, 503 and Retry-After. */
+  maxQueue: 64,
+  /** Largest request body. */
+  maxBodyMb: 32,
+  /** A request not answered by then gets 503 TIMEOUT. */
+  timeoutMs: 30_000,
+  /** Images per forward pass. */
+  batchSize: 4,
+} as const;

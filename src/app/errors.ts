@@ -10,12 +10,14 @@ import { ConfigError } from '../vit/config.js';
 import { NonFiniteOutputError } from './classifier.js';
 import { InputListError } from './inputs.js';
 import { LabelsError } from './labels.js';
+import { ListenError } from './serve/listen-error.js';
 
 /**
  * 'model': weights, config, labels, reference or download problem (exit 3);
  * 'input': an image that could not be used (exit 1);
  * 'output': a result that could not be written (exit 74, sysexits' EX_IOERR);
- * 'usage': the request itself is unusable (exit 2), e.g. a list of inputs beyond the limits;
+ * 'usage': the request itself is unusable (exit 2), e.g. a list of inputs beyond the limits, or a
+ *   host and port the server cannot listen on;
  * undefined: not an expected error (a bug).
  */
 export type ErrorKind = 'model' | 'input' | 'output' | 'usage';
@@ -56,6 +58,6 @@ export function errorKind(error: unknown): ErrorKind | undefined {
   if (error instanceof PreprocessConfigError) return 'model'; // a preprocessing that a library caller configured
   if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
   if (error instanceof OutputError) return 'output';
-  if (error instanceof InputListError) return 'usage';
+  if (error instanceof InputListError || error instanceof ListenError) return 'usage';
   return undefined;
 }

@@ -2,10 +2,10 @@
 // src/cli parses arguments and formats output over this; src/index.ts exports it as the library.
 
 export { streamBatches, type BatchRecord, type InputSource } from './batch-runner.js';
-export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, runBatch } from './classifier.js';
+export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, recordOfLogits, runBatch } from './classifier.js';
 export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, PrepareOptions } from './classifier.js';
 export { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';
-export { FEATURES_FILE_FORMATS, VERSION, type FeaturesFileFormat } from './constants.js';
+export { FEATURES_FILE_FORMATS, SERVE_DEFAULTS, VERSION, type FeaturesFileFormat } from './constants.js';
 export type { OutputComparison, SampleComparison, Tolerance } from './compare-outputs.js';
 export { downloadModel } from './download.js';
 export { embed, embedMany, embedStream, type EmbedRecord, type Embedding } from './embed.js';
@@ -21,6 +21,17 @@ export { topIndices, topPredictions, type Prediction } from './predictions.js';
 export type { TimingEvent, TimingObserver } from './timing.js';
 export { preprocessToFile, type PreprocessRequest, type PreprocessResult } from './preprocess.js';
 export { openModel, resolveModel, type ModelRequest, type Provenance, type ResolvedModel } from './resolve-model.js';
+export {
+  IMAGE_ERROR_STATUS,
+  ListenError,
+  REQUEST_ERROR_STATUS,
+  startServer,
+  statusOfCode,
+  type ImageRecord,
+  type RequestErrorCode,
+  type RunningServer,
+  type ServeOptions,
+} from './serve/index.js';
 export { bundledFixtures, referencePair, ReferenceError, verifyPair, type VerifyOptions, type VerifyPair, type VerifyRun } from './verify.js';
 export { formatBytes, formatProgress, type HubOptions } from '../hub/index.js';
 export { LAYOUT_TITLES } from '../checkpoint/index.js';

@@ -11,6 +11,7 @@ import { embedCommand } from './commands/embed.js';
 import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
 import { preprocessCommand } from './commands/preprocess.js';
+import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { classifyError, EXIT, EXIT_CODES_HELP, UsageError } from './errors.js';
 import { escapeControl } from './escape.js';
@@ -31,7 +32,17 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     })
     .showHelpAfterError('(run vit --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const command of [classifyCommand(io, setExitCode), embedCommand(io, setExitCode), verifyCommand(io, setExitCode), preprocessCommand(io), infoCommand(io), modelsCommand(io), downloadCommand(io)]) {
+  const commands = [
+    classifyCommand(io, setExitCode),
+    embedCommand(io, setExitCode),
+    verifyCommand(io, setExitCode),
+    preprocessCommand(io),
+    infoCommand(io),
+    modelsCommand(io),
+    downloadCommand(io),
+    serveCommand(io, setExitCode),
+  ];
+  for (const command of commands) {
     program.addCommand(command.copyInheritedSettings(program).addHelpText('after', EXIT_CODES_HELP));
   }
   if (argv.length === 0) {

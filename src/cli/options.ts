@@ -3,7 +3,7 @@
 // must not load sharp or WebAssembly.
 
 import { InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES, DEFAULT_MODEL } from '../app/constants.js';
+import { BACKEND_NAMES, DEFAULT_MODEL, RESIZE_ENGINES } from '../app/constants.js';
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
@@ -74,6 +74,20 @@ export const backendOption = () =>
 // The default (one thread per core) is the backend's; commander only shows it.
 export const threadsOption = () =>
   new Option('-t, --threads <n>', 'worker threads (default and most: the number of cores)').argParser(integerUpTo(MAX_THREADS)).env('VIT_THREADS');
+
+export const labelsOption = () =>
+  new Option('-l, --labels <file>', "class names, one per line (default: the config's class names, else the bundled ImageNet-1k list)").env('VIT_LABELS');
+
+// How images are decoded and resized, for the commands that classify them.
+export const resizeOption = () =>
+  new Option('--resize <engine>', "pillow: exactly timm's Pillow resize; sharp: libvips' resize, faster on large images, not exact")
+    .choices(RESIZE_ENGINES)
+    .default('pillow')
+    .env('VIT_RESIZE');
+export const autoOrientOption = () => new Option('--auto-orient', 'apply the EXIF orientation (timm does not: off by default)');
+export const colourManageOption = () => new Option('--colour-manage', 'convert embedded ICC profiles to sRGB (Pillow and timm do not: off by default)');
+export const maxPixelsOption = () =>
+  new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(positiveInteger).env('VIT_MAX_PIXELS');
 
 export const quietOption = () => new Option('-q, --quiet', 'no progress display on stderr').env('VIT_QUIET');
 

@@ -19,10 +19,10 @@ function importsOf(args: string[]): string[] {
   return [...new Set(readFileSync(record, 'utf8').trim().split('\n'))].map((url) => url.replace(`file://${ROOT}/`, ''));
 }
 
-const HEAVY = [/node_modules\/sharp\//, /node_modules\/ora\//, /^dist\/backend\/(wasm|reference)/, /^dist\/image\/(load|decode|pillow)/, /^dist\/hub\/(download|transfer)/, /^dist\/safetensors\//];
+const HEAVY = [/node_modules\/(fastify|prom-client|@fastify)\//, /node_modules\/sharp\//, /node_modules\/ora\//, /^dist\/backend\/(wasm|reference)/, /^dist\/image\/(load|decode|pillow)/, /^dist\/hub\/(download|transfer)/, /^dist\/safetensors\//];
 
 describe('start-up loads only the command line', () => {
-  it.each([[['--version']], [['--help']], [['classify', '--help']]])('vit %j', (args) => {
+  it.each([[['--version']], [['--help']], [['classify', '--help']], [['serve', '--help']]])('vit %j', (args) => {
     const loaded = importsOf(args);
     expect(loaded).toContain('dist/cli/main.js'); // the recording works
     expect(loaded.some((m) => m.includes('node_modules/commander/'))).toBe(true);
@@ -33,5 +33,7 @@ describe('start-up loads only the command line', () => {
     const loaded = importsOf(['preprocess', join(ROOT, 'test', 'fixtures', 'images', 'cat.jpg'), '-o', join(mkdtempSync(join(tmpdir(), 'vit-startup-')), 't.safetensors'), '--weights', join(ROOT, 'fixtures', 'models', 'tiny', 'model.safetensors')]);
     expect(loaded.filter((m) => HEAVY.some((re) => re.test(m))).length).toBeGreaterThan(0);
     expect(loaded.some((m) => m.includes('node_modules/sharp/'))).toBe(true);
+    // The HTTP server's modules load only when a server starts.
+    expect(loaded.filter((m) => /node_modules\/(fastify|prom-client)\/|^dist\/app\/serve\/server/.test(m))).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
 import { createResultWriter, OUTPUT_FORMATS, type OutputFormat } from '../formatters.js';
 import type { CliIO } from '../io.js';
-import { HUB_HELP, positiveInteger } from '../options.js';
+import { HUB_HELP, labelsOption, positiveInteger } from '../options.js';
 import { addModelOptions, addRunOptions, doneOf, withImageRun, type ImageRunOpts } from './image-run.js';
 
 interface ClassifyOpts extends ImageRunOpts {
@@ -19,7 +19,7 @@ export function classifyCommand(io: CliIO, setExitCode: (code: number) => void):
     .description('print the top-k classes of each image')
     .argument('<inputs...>', "image files, directories of images, or '-' to read paths from stdin (classified as they arrive)");
   addModelOptions(command)
-    .addOption(new Option('-l, --labels <file>', "class names, one per line (default: the config's class names, else the bundled ImageNet-1k list)").env('VIT_LABELS'))
+    .addOption(labelsOption())
     .addOption(new Option('-k, --topk <n>', 'classes to show per image').argParser(positiveInteger).default(5).env('VIT_TOPK'))
     .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('text').env('VIT_FORMAT'));
   return addRunOptions(command)

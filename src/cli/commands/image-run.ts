@@ -5,19 +5,22 @@
 
 import { Command, Option } from 'commander';
 import type { Classifier, InputSource, PrepareOptions } from '../../app/index.js';
-import { RESIZE_ENGINES, type BackendName, type ResizeEngine } from '../../app/constants.js';
+import type { BackendName, ResizeEngine } from '../../app/constants.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
+  autoOrientOption,
   backendOption,
+  colourManageOption,
   configOption,
   headsOption,
   integerUpTo,
   MAX_BATCH_SIZE,
+  maxPixelsOption,
   modelOption,
   offlineOption,
-  positiveInteger,
   quietOption,
+  resizeOption,
   threadsOption,
   weightsOption,
 } from '../options.js';
@@ -55,17 +58,12 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('-b, --batch-size <n>', 'images per forward pass').argParser(integerUpTo(MAX_BATCH_SIZE)).default(4).env('VIT_BATCH_SIZE'))
     .addOption(threadsOption())
     .addOption(backendOption())
-    .addOption(
-      new Option('--resize <engine>', "pillow: exactly timm's Pillow resize; sharp: libvips' resize, faster on large images, not exact")
-        .choices(RESIZE_ENGINES)
-        .default('pillow')
-        .env('VIT_RESIZE'),
-    )
+    .addOption(resizeOption())
     .addOption(new Option('-r, --recursive', 'also take images from subdirectories'))
     .addOption(new Option('-0, --null', "paths read from stdin ('-') are separated by NUL bytes, as find -print0 writes them"))
-    .addOption(new Option('--auto-orient', 'apply the EXIF orientation (timm does not: off by default)'))
-    .addOption(new Option('--colour-manage', 'convert embedded ICC profiles to sRGB (Pillow and timm do not: off by default)'))
-    .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(positiveInteger).env('VIT_MAX_PIXELS'))
+    .addOption(autoOrientOption())
+    .addOption(colourManageOption())
+    .addOption(maxPixelsOption())
     .addOption(offlineOption())
     .addOption(quietOption())
     .addOption(new Option('--verbose', 'timings on stderr: start-up, weights, decode and preprocess of each image, each forward pass, then totals').env('VIT_VERBOSE'));

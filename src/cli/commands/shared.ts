@@ -1,7 +1,8 @@
 // Pieces several commands share: the lazily loaded application layer, hub settings from the
 // command line, and the text that describes a preprocessing config.
 
-import type { HubOptions, PreprocessConfig } from '../../app/index.js';
+import type { BackendName, ResizeEngine } from '../../app/constants.js';
+import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig } from '../../app/index.js';
 import type { CliIO } from '../io.js';
 import type { Progress } from '../progress.js';
 
@@ -18,6 +19,46 @@ export function hubOptionsFor(app: App, opts: { offline?: boolean }, io: CliIO, 
     offline: opts.offline === true ? true : undefined,
     onProgress: (event) => progress.update(app.formatProgress(event, { width: io.stderr.columns })),
   };
+}
+
+/** The model flags of a command that loads one (classify, serve), as loadModel takes them. */
+export interface ModelFlags {
+  weights?: string;
+  model?: string;
+  config?: string;
+  heads?: number;
+  labels?: string;
+  threads?: number;
+  backend: BackendName;
+}
+
+/** What the flags ask loadModel for, with download and loading progress on the spinner line. */
+export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }, io: CliIO, progress: Progress): LoadModelOptions {
+  const { weights, model, config, heads, labels, backend, threads } = opts;
+  return {
+    weights,
+    model,
+    config,
+    heads,
+    labels,
+    backend,
+    threads,
+    hub: hubOptionsFor(app, opts, io, progress),
+    onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
+  };
+}
+
+/** The image flags of a command that classifies (options.ts declares them). */
+export interface ImageFlags {
+  resize: ResizeEngine;
+  autoOrient?: boolean;
+  colourManage?: boolean;
+  maxPixels?: number;
+}
+
+/** --auto-orient, --colour-manage and --max-pixels as decode options. */
+export function decodeOptionsOf(opts: ImageFlags): NonNullable<PrepareOptions['decode']> {
+  return { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels };
 }
 
 /** Human-readable lines describing a preprocessing config, as timm's eval transform applies it. */
