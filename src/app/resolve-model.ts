@@ -49,13 +49,20 @@ export class PreprocessOverrideError extends Error {
   override name = 'PreprocessOverrideError';
 }
 
+type Rule = (value: never) => string | undefined;
+/** mean and std: three values, then the rule every config follows. */
+const three =
+  (rule: (values: readonly number[]) => string | undefined): Rule =>
+  (values: readonly number[]) =>
+    Array.isArray(values) && values.length === 3 ? rule(values) : `must be three numbers, found ${JSON.stringify(values)}`;
+
 // Each override: its timm name, the flag that sets it on the command line, and its rule.
-const OVERRIDES: readonly { key: keyof PreprocessOverrides; timm: string; flag: string; problem: (value: never) => string | undefined }[] = [
+const OVERRIDES: readonly { key: keyof PreprocessOverrides; timm: string; flag: string; problem: Rule }[] = [
   { key: 'cropPct', timm: 'crop_pct', flag: '--crop-pct', problem: cropPctProblem },
   { key: 'cropMode', timm: 'crop_mode', flag: '--crop-mode', problem: cropModeProblem },
   { key: 'interpolation', timm: 'interpolation', flag: '--interpolation', problem: interpolationProblem },
-  { key: 'mean', timm: 'mean', flag: '--mean', problem: (v: readonly number[]) => (v.length === 3 ? meanProblem(v) : `must be three numbers, found ${JSON.stringify(v)}`) },
-  { key: 'std', timm: 'std', flag: '--std', problem: (v: readonly number[]) => (v.length === 3 ? stdProblem(v) : `must be three numbers, found ${JSON.stringify(v)}`) },
+  { key: 'mean', timm: 'mean', flag: '--mean', problem: three(meanProblem) },
+  { key: 'std', timm: 'std', flag: '--std', problem: three(stdProblem) },
 ];
 
 export interface Provenance {

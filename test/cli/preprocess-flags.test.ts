@@ -209,8 +209,8 @@ describe('classify and embed', () => {
     expect(await classify(['--config', path])).toEqual(overridden);
   });
 
-  it('embed --help lists the flags with their environment variables', async () => {
-    const { stdout } = await runInProcess(['embed', '--help']);
+  it.each(['classify', 'embed', 'preprocess', 'info', 'serve'])('%s --help lists the flags with their environment variables', async (command) => {
+    const { stdout } = await runInProcess([command, '--help']);
     const help = stdout.replace(/\s+/g, ' ');
     for (const flag of ['--crop-pct', '--crop-mode', '--interpolation', '--mean', '--std']) expect(help).toContain(`${flag} <`);
     for (const env of ['VIT_CROP_PCT', 'VIT_CROP_MODE', 'VIT_INTERPOLATION', 'VIT_MEAN', 'VIT_STD']) expect(help).toContain(`env: ${env}`);
@@ -225,5 +225,8 @@ describe('the library', () => {
     expect(model.preprocess.std).toEqual([0.5, 0.5, 0.5]);
     await expect(resolveModel({ weights: TINY_WEIGHTS, preprocess: { std: [1, 1e-9, 1] } })).rejects.toThrow(PreprocessOverrideError);
     await expect(resolveModel({ weights: TINY_WEIGHTS, preprocess: { cropPct: 2 } })).rejects.toThrow(/--crop-pct \(crop_pct\) must be in \[1\/16, 1\], found 2/);
+    const twoValues = [0.5, 0.5] as unknown as [number, number, number];
+    await expect(resolveModel({ weights: TINY_WEIGHTS, preprocess: { mean: twoValues } })).rejects.toThrow(/--mean \(mean\) must be three numbers/);
+    await expect(resolveModel({ weights: TINY_WEIGHTS, preprocess: { interpolation: 'lanczos' as 'bicubic' } })).rejects.toThrow(/--interpolation \(interpolation\) 'lanczos' is not supported/);
   });
 });
