@@ -69,6 +69,7 @@ describe('the source tree keeps its shape', () => {
     expect(IMPORTS.filter((i) => i.from === 'app/constants.ts' && !i.typeOnly).map((i) => i.target).sort()).toEqual([
       'app/compare-outputs.ts',
       'backend/names.ts',
+      'image/preprocess-fields.ts',
       'image/resize-engines.ts',
       'node:fs',
       'node:path',

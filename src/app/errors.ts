@@ -10,6 +10,7 @@ import { ConfigError } from '../vit/config.js';
 import { NonFiniteOutputError } from './classifier.js';
 import { InputListError } from './inputs.js';
 import { LabelsError } from './labels.js';
+import { PreprocessOverrideError } from './resolve-model.js';
 import { ListenError } from './serve/listen-error.js';
 
 /**
@@ -58,6 +59,6 @@ export function errorKind(error: unknown): ErrorKind | undefined {
   if (error instanceof PreprocessConfigError) return 'model'; // a preprocessing that a library caller configured
   if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
   if (error instanceof OutputError) return 'output';
-  if (error instanceof InputListError || error instanceof ListenError) return 'usage';
+  if (error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError) return 'usage';
   return undefined;
 }

@@ -20,7 +20,7 @@ export { listModels, type ModelListing } from './models.js';
 export { topIndices, topPredictions, type Prediction } from './predictions.js';
 export type { TimingEvent, TimingObserver } from './timing.js';
 export { preprocessToFile, type PreprocessRequest, type PreprocessResult } from './preprocess.js';
-export { openModel, resolveModel, type ModelRequest, type Provenance, type ResolvedModel } from './resolve-model.js';
+export { openModel, PreprocessOverrideError, resolveModel, type ModelRequest, type PreprocessOverrides, type Provenance, type ResolvedModel } from './resolve-model.js';
 export {
   IMAGE_ERROR_STATUS,
   ListenError,

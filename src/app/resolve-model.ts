@@ -1,7 +1,8 @@
 // The one model resolver every command and the library use. A request (weights, model name or
 // hf-hub id, config, heads, labels, offline) becomes the architecture, the preprocessing, the
 // labels, the weight file and a provenance note for every setting. Precedence, highest first:
-//   1. explicit flags (--heads, --labels; --model with --weights is a claim that is checked);
+//   1. explicit flags (--heads, --labels, the preprocessing overrides --crop-pct, --crop-mode,
+//      --interpolation, --mean, --std, each per field; --model with --weights is a claim that is checked);
 //   2. --config;
 //   3. the config.json beside the weights;
 //   4. the hub's config.json (cached, or downloaded where the command downloads);
@@ -13,6 +14,8 @@
 import { CheckpointSource, readConfigFile, resolveCheckpoint, resolveConfigFile, type CheckpointModel, type ResolveContext } from '../checkpoint/index.js';
 import { CONFIG_FILE, downloadHubFile, ensureModelFiles, HubError, isHubError, type HubOptions } from '../hub/index.js';
 import { ConfigError, configDifferences, ConflictError, type VitConfig } from '../vit/config.js';
+import { cropModeProblem, cropPctProblem, interpolationProblem, meanProblem, stdProblem } from '../image/preprocess-fields.js';
+import type { PreprocessConfig } from '../image/types.js';
 import { DEFAULT_MODEL } from '../vit/named-models.js';
 import { resolveLabels } from './labels.js';
 import { resolveModelId, type ResolvedModelId } from './model-ids.js';
@@ -28,6 +31,8 @@ export interface ModelRequest {
   heads?: number;
   /** A labels file (--labels). */
   labels?: string;
+  /** Preprocessing fields that win over the resolved ones, each on its own (timm's resolve_data_config arguments). */
+  preprocess?: PreprocessOverrides;
   /** Hub settings (cache, offline, progress). */
   hub?: HubOptions;
   /** Whether the hub may be asked for missing files ('download'), or only the cache is read ('cache'). */
@@ -36,9 +41,34 @@ export interface ModelRequest {
   onDownload?: (modelId: string) => void;
 }
 
+/** The preprocessing fields a request may set (the input size is the model's). */
+export type PreprocessOverrides = Partial<Pick<PreprocessConfig, 'cropPct' | 'cropMode' | 'interpolation' | 'mean' | 'std'>>;
+
+/** A preprocessing override that breaks the rules every config follows: the request is unusable. */
+export class PreprocessOverrideError extends Error {
+  override name = 'PreprocessOverrideError';
+}
+
+type Rule = (value: never) => string | undefined;
+/** mean and std: three values, then the rule every config follows. */
+const three =
+  (rule: (values: readonly number[]) => string | undefined): Rule =>
+  (values: readonly number[]) =>
+    Array.isArray(values) && values.length === 3 ? rule(values) : `must be three numbers, found ${JSON.stringify(values)}`;
+
+// Each override: its timm name, the flag that sets it on the command line, and its rule.
+const OVERRIDES: readonly { key: keyof PreprocessOverrides; timm: string; flag: string; problem: Rule }[] = [
+  { key: 'cropPct', timm: 'crop_pct', flag: '--crop-pct', problem: cropPctProblem },
+  { key: 'cropMode', timm: 'crop_mode', flag: '--crop-mode', problem: cropModeProblem },
+  { key: 'interpolation', timm: 'interpolation', flag: '--interpolation', problem: interpolationProblem },
+  { key: 'mean', timm: 'mean', flag: '--mean', problem: three(meanProblem) },
+  { key: 'std', timm: 'std', flag: '--std', problem: three(stdProblem) },
+];
+
 export interface Provenance {
   readonly architecture: string;
   readonly heads: string;
+  /** Where the preprocessing came from, then each overridden field's flag ("...; crop_pct from --crop-pct"). */
   readonly preprocessing: string;
   readonly labels: string;
   readonly weights: string;
@@ -207,13 +237,30 @@ function finish(
   extra: { weights: string; hub?: ResolvedModel['hub']; warnings?: readonly string[] },
 ): ResolvedModel {
   const { labels, from, warning } = resolveLabels(resolved.config.numClasses, { labelsPath: request.labels, configLabels: resolved.labelNames, configSource: resolved.provenance.architecture });
+  const { preprocess, preprocessing } = applyOverrides(resolved.preprocess, resolved.provenance.preprocessing, request.preprocess);
   return {
     ...resolved,
+    preprocess,
     labels,
-    provenance: { ...resolved.provenance, labels: from, weights: extra.weights },
+    provenance: { ...resolved.provenance, preprocessing, labels: from, weights: extra.weights },
     hub: extra.hub,
     warnings: [...(extra.warnings ?? []), ...(resolved.warnings ?? []), ...(warning !== undefined ? [warning] : []), ...guessWarnings(resolved)],
   };
+}
+
+/** The request's preprocessing overrides over the resolved preprocessing, each field checked and its origin said. */
+function applyOverrides(base: PreprocessConfig, from: string, overrides: PreprocessOverrides | undefined): { preprocess: PreprocessConfig; preprocessing: string } {
+  const preprocess: Record<string, unknown> = { ...base };
+  const origins: string[] = [];
+  for (const { key, timm, flag, problem } of OVERRIDES) {
+    const value = overrides?.[key];
+    if (value === undefined) continue;
+    const issue = (problem as (v: unknown) => string | undefined)(value);
+    if (issue !== undefined) throw new PreprocessOverrideError(`${flag} (${timm}) ${issue}`);
+    preprocess[key] = value;
+    origins.push(`${timm} from ${flag}`);
+  }
+  return { preprocess: preprocess as unknown as PreprocessConfig, preprocessing: origins.length === 0 ? from : `${from}; ${origins.join(', ')}` };
 }
 
 /** A setting the checkpoint could not tell and that was guessed is said out loud, never silently used. */

@@ -4,7 +4,7 @@
 // from an explicit option, else timm's head_dim = 64 convention, reported as inferred. A shape
 // set that is exactly one named model's takes that model's preprocessing.
 
-import { MIN_CROP_PCT } from '../image/geometry.js';
+import { cropModeProblem, cropPctProblem, interpolationProblem, stdProblem } from '../image/preprocess-fields.js';
 import type { CropMode, Interpolation, PreprocessConfig } from '../image/types.js';
 import { ConfigError, configDifferences, ConflictError, INCEPTION_MEAN, INCEPTION_STD, TIMM_VIT_LAYER_NORM_EPS, validateConfig, type VitConfig } from '../vit/config.js';
 import { NAMED_MODELS, type ModelSpec } from '../vit/named-models.js';
@@ -142,11 +142,6 @@ function sideArg(obj: Record<string, unknown>, key: string, source: string): num
   return numberArg(obj, key, source);
 }
 
-/** The smallest std accepted (timm's are 0.2 to 0.5): a tiny one turns pixels into infinities. */
-export const MIN_STD = 1e-3;
-
-const INTERPOLATIONS: readonly Interpolation[] = ['bicubic', 'bilinear', 'nearest'];
-const CROP_MODES: readonly CropMode[] = ['center', 'squash', 'border'];
 
 function defaultPreprocess(imgSize: number): PreprocessConfig {
   return { inputSize: [3, imgSize, imgSize], interpolation: 'bicubic', mean: INCEPTION_MEAN, std: INCEPTION_STD, cropPct: 0.9, cropMode: 'center' };
@@ -162,19 +157,17 @@ export function preprocessFromPretrainedCfg(cfg: Record<string, unknown> | undef
     }
     return value as [number, number, number];
   };
+  const check = (key: string, problem: string | undefined): void => {
+    if (problem !== undefined) throw new ConfigError(`${source}: pretrained_cfg.${key} ${problem}`);
+  };
   const interpolation = cfg.interpolation ?? fallback.interpolation;
-  if (!INTERPOLATIONS.includes(interpolation as Interpolation)) {
-    throw new ConfigError(`${source}: pretrained_cfg.interpolation '${String(interpolation)}' is not supported (${INTERPOLATIONS.join(', ')})`);
-  }
+  check('interpolation', interpolationProblem(interpolation));
   const cropMode = cfg.crop_mode ?? fallback.cropMode;
-  if (!CROP_MODES.includes(cropMode as CropMode)) {
-    throw new ConfigError(`${source}: pretrained_cfg.crop_mode '${String(cropMode)}' is not supported (${CROP_MODES.join(', ')})`);
-  }
+  check('crop_mode', cropModeProblem(cropMode));
   const cropPct = numberArg(cfg, 'crop_pct', source) ?? fallback.cropPct;
-  // timm's crop_pct values are 0.75 to 1; below the image pipeline's MIN_CROP_PCT the resize target (size / crop_pct) explodes.
-  if (!(cropPct >= MIN_CROP_PCT && cropPct <= 1)) throw new ConfigError(`${source}: pretrained_cfg.crop_pct must be in [1/${1 / MIN_CROP_PCT}, 1], found ${cropPct}`);
+  check('crop_pct', cropPctProblem(cropPct));
   const std = triple('std', cfg.std) ?? fallback.std;
-  if (std.some((s) => !(s >= MIN_STD))) throw new ConfigError(`${source}: pretrained_cfg.std must be at least ${MIN_STD}, found ${JSON.stringify(std)}`);
+  check('std', stdProblem(std));
   return {
     inputSize: triple('input_size', cfg.input_size, true) ?? fallback.inputSize,
     interpolation: interpolation as Interpolation,

@@ -3,10 +3,10 @@
 // pipeline's terms: cropMode 'squash' with cropPct 1 (resize to the input size, no crop).
 // Options it cannot reproduce (center crops, other rescale factors, other filters) are refused.
 
+import { stdProblem } from '../image/preprocess-fields.js';
 import type { Interpolation, PreprocessConfig } from '../image/types.js';
 import { ConfigError, INCEPTION_MEAN, INCEPTION_STD } from '../vit/config.js';
 import { boolField, jsonObject } from './json-file.js';
-import { MIN_STD } from './timm-config.js';
 
 export const PREPROCESSOR_CONFIG = 'preprocessor_config.json';
 
@@ -54,7 +54,8 @@ export function preprocessFromProcessorConfig(json: unknown, source: string, img
   const normalize = boolField(cfg, 'do_normalize', true, source);
   const mean = normalize ? (triple(cfg.image_mean, 'image_mean', source) ?? INCEPTION_MEAN) : ([0, 0, 0] as const);
   const std = normalize ? (triple(cfg.image_std, 'image_std', source) ?? INCEPTION_STD) : ([1, 1, 1] as const);
-  if (std.some((s) => !(s >= MIN_STD))) throw new ConfigError(`${source}: image_std must be at least ${MIN_STD}, found ${JSON.stringify(std)}`);
+  const stdIssue = stdProblem(std);
+  if (stdIssue !== undefined) throw new ConfigError(`${source}: image_std ${stdIssue}`);
   return { preprocess: squash(imgSize, interpolationOf(cfg.resample, source), mean, std), notes };
 }
 

@@ -2,8 +2,8 @@
 // and parser, so that `--help` tells the truth by itself. Only light imports here: `vit --help`
 // must not load sharp or WebAssembly.
 
-import { InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES, DEFAULT_MODEL, RESIZE_ENGINES } from '../app/constants.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { BACKEND_NAMES, CROP_MODES, cropPctProblem, DEFAULT_MODEL, INTERPOLATIONS, meanProblem, RESIZE_ENGINES, stdProblem } from '../app/constants.js';
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
@@ -31,6 +31,33 @@ export function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, received '${value}'`);
   return n;
+}
+
+function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, received '${value}'`);
+  return n;
+}
+
+/** --crop-pct: a number under the rule configs follow (in [1/16, 1]). */
+export function cropPctValue(value: string): number {
+  const n = finiteNumber(value);
+  const problem = cropPctProblem(n);
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
+  return n;
+}
+
+/** "R,G,B", or one value for all three channels (as timm's --mean and --std), checked by `rule`. */
+export function channelValues(rule: (values: readonly number[]) => string | undefined): (value: string) => readonly [number, number, number] {
+  return (value) => {
+    const parts = value.split(',');
+    if (parts.length !== 1 && parts.length !== 3) throw new InvalidArgumentError(`expected R,G,B or one value for all three channels, received '${value}'`);
+    const numbers = parts.map(finiteNumber);
+    const triple: [number, number, number] = numbers.length === 1 ? [numbers[0], numbers[0], numbers[0]] : [numbers[0], numbers[1], numbers[2]];
+    const problem = rule(triple);
+    if (problem !== undefined) throw new InvalidArgumentError(problem);
+    return triple;
+  };
 }
 
 const CHECKPOINT = 'safetensors checkpoint (timm, Hugging Face transformers or torchvision layout)';
@@ -88,6 +115,28 @@ export const autoOrientOption = () => new Option('--auto-orient', 'apply the EXI
 export const colourManageOption = () => new Option('--colour-manage', 'convert embedded ICC profiles to sRGB (Pillow and timm do not: off by default)');
 export const maxPixelsOption = () =>
   new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(positiveInteger).env('VIT_MAX_PIXELS');
+
+// timm's preprocessing overrides (resolve_data_config's crop_pct, crop_mode, interpolation, mean,
+// std): each wins over the model's own value, field by field, and `vit info` says so.
+const OVERRIDES = "(default: the model's)";
+export const cropPctOption = () =>
+  new Option('--crop-pct <x>', `fraction of the resized image the center crop keeps, in [1/16, 1]; images are resized to floor(size / x) ${OVERRIDES}`)
+    .argParser(cropPctValue)
+    .env('VIT_CROP_PCT');
+export const cropModeOption = () =>
+  new Option('--crop-mode <mode>', `center: shorter side resized, then cropped; squash: both sides resized; border: longer side resized, then padded ${OVERRIDES}`)
+    .choices(CROP_MODES)
+    .env('VIT_CROP_MODE');
+export const interpolationOption = () => new Option('--interpolation <filter>', `resize filter ${OVERRIDES}`).choices(INTERPOLATIONS).env('VIT_INTERPOLATION');
+export const meanOption = () =>
+  new Option('--mean <r,g,b>', `normalization mean per channel, or one value for all three ${OVERRIDES}`).argParser(channelValues(meanProblem)).env('VIT_MEAN');
+export const stdOption = () =>
+  new Option('--std <r,g,b>', `normalization std per channel (each >= 0.001), or one value for all three ${OVERRIDES}`).argParser(channelValues(stdProblem)).env('VIT_STD');
+
+/** --crop-pct, --crop-mode, --interpolation, --mean, --std on `command`. */
+export function addPreprocessOptions(command: Command): Command {
+  return command.addOption(cropPctOption()).addOption(cropModeOption()).addOption(interpolationOption()).addOption(meanOption()).addOption(stdOption());
+}
 
 export const quietOption = () => new Option('-q, --quiet', 'no progress display on stderr').env('VIT_QUIET');
 

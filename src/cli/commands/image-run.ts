@@ -9,6 +9,7 @@ import type { BackendName, ResizeEngine } from '../../app/constants.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
+  addPreprocessOptions,
   autoOrientOption,
   backendOption,
   colourManageOption,
@@ -26,9 +27,9 @@ import {
 } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
 import { createTimingReport } from '../timing.js';
-import { hubOptionsFor, loadApp, type App } from './shared.js';
+import { hubOptionsFor, loadApp, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
 
-export interface ImageRunOpts {
+export interface ImageRunOpts extends PreprocessFlags {
   weights?: string;
   model?: string;
   config?: string;
@@ -47,9 +48,9 @@ export interface ImageRunOpts {
   verbose?: boolean;
 }
 
-/** --weights, --model, --config, --heads. */
+/** --weights, --model, --config, --heads, and the preprocessing overrides. */
 export function addModelOptions(command: Command): Command {
-  return command.addOption(weightsOption()).addOption(modelOption()).addOption(configOption()).addOption(headsOption());
+  return addPreprocessOptions(command.addOption(weightsOption()).addOption(modelOption()).addOption(configOption()).addOption(headsOption()));
 }
 
 /** Batching, kernels, resizing, input lists, decoding, network and progress. */
@@ -97,6 +98,7 @@ export async function withImageRun(inputs: string[], opts: ImageRunOpts & { labe
       config: opts.config,
       heads: opts.heads,
       labels: opts.labels,
+      preprocess: preprocessOverridesOf(opts),
       backend: opts.backend,
       threads: opts.threads,
       // No more images per pass than there are (a stream's length is not known: the full batch size).

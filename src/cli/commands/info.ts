@@ -6,10 +6,10 @@ import { Command, Option } from 'commander';
 import type { ModelDescription, VitConfig } from '../../app/index.js';
 import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
-import { configOption, headsOption, HUB_HELP, localWeightsOption, modelOption } from '../options.js';
-import { describePreprocessing, loadApp, type App } from './shared.js';
+import { addPreprocessOptions, configOption, headsOption, HUB_HELP, localWeightsOption, modelOption } from '../options.js';
+import { describePreprocessing, loadApp, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
 
-interface InfoOpts {
+interface InfoOpts extends PreprocessFlags {
   weights?: string;
   model?: string;
   config?: string;
@@ -19,12 +19,13 @@ interface InfoOpts {
 }
 
 export function infoCommand(io: CliIO): Command {
-  return new Command('info')
+  const command = new Command('info')
     .description('describe a checkpoint (--weights) or a named model: architecture, parameters, preprocessing, where each setting came from')
     .addOption(localWeightsOption())
     .addOption(modelOption())
     .addOption(configOption())
-    .addOption(headsOption())
+    .addOption(headsOption());
+  return addPreprocessOptions(command)
     .addOption(new Option('--tensors', 'list every tensor with its dtype and shape'))
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText('after', HUB_HELP)
@@ -33,7 +34,7 @@ export function infoCommand(io: CliIO): Command {
 
 async function runInfo(opts: InfoOpts, io: CliIO): Promise<void> {
   const app = await loadApp();
-  const description = await app.describeModel({ weights: opts.weights, model: opts.model, config: opts.config, heads: opts.heads });
+  const description = await app.describeModel({ weights: opts.weights, model: opts.model, config: opts.config, heads: opts.heads, preprocess: preprocessOverridesOf(opts) });
   io.stdout.write(opts.format === 'json' ? `${JSON.stringify(infoJson(description, opts.tensors === true), null, 2)}\n` : escapeLines(infoText(app, description, opts.tensors === true)));
   // Last, so the description above is still shown for a checkpoint that does not fit.
   if (description.mismatch !== undefined) throw description.mismatch;

@@ -5,10 +5,10 @@ import { Command, Option } from 'commander';
 import { RESIZE_ENGINES, type ResizeEngine } from '../../app/constants.js';
 import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
-import { configOption, HUB_HELP, localWeightsOption, modelOption, positiveInteger } from '../options.js';
-import { describePreprocessing, loadApp } from './shared.js';
+import { addPreprocessOptions, configOption, HUB_HELP, localWeightsOption, modelOption, positiveInteger } from '../options.js';
+import { describePreprocessing, loadApp, preprocessOverridesOf, type PreprocessFlags } from './shared.js';
 
-interface PreprocessOpts {
+interface PreprocessOpts extends PreprocessFlags {
   out: string;
   weights?: string;
   model?: string;
@@ -21,13 +21,14 @@ interface PreprocessOpts {
 }
 
 export function preprocessCommand(io: CliIO): Command {
-  return new Command('preprocess')
+  const command = new Command('preprocess')
     .description("write the model's exact input tensor for an image (F32 [1,3,H,W] named 'input')")
     .argument('<image>', 'image file')
     .requiredOption('-o, --out <file>', 'safetensors file to write (required)')
     .addOption(modelOption())
     .addOption(localWeightsOption())
-    .addOption(configOption())
+    .addOption(configOption());
+  return addPreprocessOptions(command)
     .addOption(new Option('--resize <engine>', 'pillow (exact) or sharp (fast, not exact)').choices(RESIZE_ENGINES).default('pillow'))
     .addOption(new Option('--auto-orient', 'apply the EXIF orientation (off by default, like timm)'))
     .addOption(new Option('--colour-manage', 'convert embedded ICC profiles to sRGB (off by default, like Pillow)'))
@@ -45,6 +46,7 @@ async function runPreprocess(image: string, opts: PreprocessOpts, io: CliIO): Pr
     weights: opts.weights,
     model: opts.model,
     config: opts.config,
+    preprocess: preprocessOverridesOf(opts),
     resize: opts.resize,
     decode: { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels },
   });

@@ -11,18 +11,23 @@ import {
   backendOption,
   colourManageOption,
   configOption,
+  cropModeOption,
+  cropPctOption,
   headsOption,
   HUB_HELP,
   integerUpTo,
+  interpolationOption,
   labelsOption,
   MAX_BATCH_SIZE,
   maxPixelsOption,
+  meanOption,
   modelOption,
   nonNegativeNumber,
   offlineOption,
   positiveInteger,
   quietOption,
   resizeOption,
+  stdOption,
   threadsOption,
   weightsOption,
 } from '../options.js';
@@ -90,6 +95,11 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(autoOrientOption())
     .addOption(colourManageOption())
     .addOption(maxPixelsOption())
+    .addOption(cropPctOption())
+    .addOption(cropModeOption())
+    .addOption(interpolationOption())
+    .addOption(meanOption())
+    .addOption(stdOption())
     .addOption(offlineOption())
     .addOption(quietOption())
     .addHelpText('after', SERVE_HELP + HUB_HELP)

@@ -2,7 +2,7 @@
 // command line, and the text that describes a preprocessing config.
 
 import type { BackendName, ResizeEngine } from '../../app/constants.js';
-import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig } from '../../app/index.js';
+import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig, PreprocessOverrides } from '../../app/index.js';
 import type { CliIO } from '../io.js';
 import type { Progress } from '../progress.js';
 
@@ -21,8 +21,17 @@ export function hubOptionsFor(app: App, opts: { offline?: boolean }, io: CliIO, 
   };
 }
 
+/** The preprocessing override flags (options.ts addPreprocessOptions), as commander parses them. */
+export type PreprocessFlags = PreprocessOverrides;
+
+/** --crop-pct, --crop-mode, --interpolation, --mean and --std as the request's overrides. */
+export function preprocessOverridesOf(opts: PreprocessFlags): PreprocessOverrides {
+  const { cropPct, cropMode, interpolation, mean, std } = opts;
+  return { cropPct, cropMode, interpolation, mean, std };
+}
+
 /** The model flags of a command that loads one (classify, serve), as loadModel takes them. */
-export interface ModelFlags {
+export interface ModelFlags extends PreprocessFlags {
   weights?: string;
   model?: string;
   config?: string;
@@ -41,6 +50,7 @@ export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }
     config,
     heads,
     labels,
+    preprocess: preprocessOverridesOf(opts),
     backend,
     threads,
     hub: hubOptionsFor(app, opts, io, progress),
