@@ -3,9 +3,9 @@
 // loaded, warnings shown, timings reported with --verbose, the classifier disposed at the end
 // whatever happens.
 
-import { Command, Option } from 'commander';
-import type { Classifier, InputSource, PrepareOptions } from '../../app/index.js';
-import type { BackendName, ResizeEngine } from '../../app/constants.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Classifier, InputSource, PrepareOptions, Shard } from '../../app/index.js';
+import { MAX_SHARDS, type BackendName, type ResizeEngine } from '../../app/constants.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
@@ -45,6 +45,7 @@ export interface ImageRunOpts {
   offline?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  shard?: Shard;
 }
 
 /** --weights, --model, --config, --heads. */
@@ -66,7 +67,31 @@ export function addRunOptions(command: Command): Command {
     .addOption(maxPixelsOption())
     .addOption(offlineOption())
     .addOption(quietOption())
+    .addOption(shardOption())
     .addOption(new Option('--verbose', 'timings on stderr: start-up, weights, decode and preprocess of each image, each forward pass, then totals').env('VIT_VERBOSE'));
+}
+
+/**
+ * --shard I/N: only the inputs of shard I of N (app/shard.ts: by a hash of each path), so N
+ * machines given the same inputs split them without talking to each other.
+ */
+export const shardOption = () =>
+  new Option(
+    '--shard <i/n>',
+    'take only shard I of N of the inputs (0 <= I < N), chosen by a hash of each path: N runs over the same inputs see each input once. ' +
+      'In a Kubernetes Indexed Job: --shard "$JOB_COMPLETION_INDEX/N"',
+  )
+    .argParser(parseShard)
+    .env('VIT_SHARD');
+
+/** "I/N" with 0 <= I < N <= MAX_SHARDS, both decimal integers. */
+export function parseShard(value: string): Shard {
+  const m = /^\s*(\d{1,7})\s*\/\s*(\d{1,7})\s*$/.exec(value);
+  if (m === null) throw new InvalidArgumentError(`expected I/N (shard I of N, e.g. 0/4), received '${value}'`);
+  const [index, count] = [Number(m[1]), Number(m[2])];
+  if (count < 1 || count > MAX_SHARDS) throw new InvalidArgumentError(`expected N from 1 to ${MAX_SHARDS} in I/N, received '${value}'`);
+  if (index >= count) throw new InvalidArgumentError(`expected I from 0 to N-1 in I/N (shards are numbered from 0), received '${value}'`);
+  return { index, count };
 }
 
 export interface ImageRun {
@@ -88,7 +113,8 @@ export async function withImageRun(inputs: string[], opts: ImageRunOpts & { labe
   const timing = opts.verbose === true ? createTimingReport((text) => progress.warn(text)) : undefined;
   timing?.startup(process.uptime());
   try {
-    const opened = await app.openInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin, nullSeparated: opts.null === true });
+    const select = opts.shard === undefined ? undefined : app.inShard(opts.shard);
+    const opened = await app.openInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin, nullSeparated: opts.null === true, select });
     if (opened === undefined) throw new UsageError("no inputs: name image files or directories, or '-' to read paths from stdin");
     const { source, count } = opened;
     const classifier = await app.loadModel({
