@@ -1,5 +1,6 @@
 // vit classify / embed --resume out.ndjson: a run stopped midway (a partial last line included)
-// and resumed reports every input exactly once; done inputs are not run again.
+// and resumed reports every input exactly once; done inputs are not run again; with --shard each
+// shard resumes its own file.
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +73,20 @@ describe('--resume', () => {
     const refused = await runInProcess([...embed, GOOD[0], '--resume', classified]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/line 1: neither a \{"file", "features"\} result/);
+  }, 60_000);
+
+  it('with --shard each shard resumes its own file, and together they hold every input once', async () => {
+    const inputs = [...GOOD, MISSING];
+    const expected = lines((await runInProcess([...classify, ...inputs])).stdout);
+    const outs = [0, 1, 2].map(() => outFile());
+    // Shard 1 was killed after its first record and a half line; the others never started.
+    const first = await runInProcess([...classify, ...inputs, '--shard', '1/3']);
+    const shard1 = lines(first.stdout);
+    expect(shard1.length).toBeGreaterThan(1);
+    writeFileSync(outs[1], `${shard1[0]}\n${shard1[1].slice(0, 10)}`);
+    for (let i = 0; i < 3; i++) await runInProcess([...classify, ...inputs, '--shard', `${i}/3`, '--resume', outs[i]]);
+    const all = outs.flatMap((o) => lines(readFileSync(o, 'utf8')));
+    expect(all.sort()).toEqual([...expected].sort());
   }, 60_000);
 
   it('usage and output errors: another format (2), a folder that does not exist (74)', async () => {
