@@ -51,7 +51,7 @@ describe('--resume', () => {
     expect(JSON.parse(added[0])).toHaveProperty('predictions');
   }, 60_000);
 
-  it('nothing left to do is success with nothing appended', async () => {
+  it('nothing left to do is success with nothing appended, and no model loaded', async () => {
     const out = outFile();
     const first = await runInProcess([...classify, GOOD[0], GOOD[1], '--resume', out]);
     expect(first.code).toBe(0);
@@ -59,6 +59,9 @@ describe('--resume', () => {
     expect(lines(before).map(fileOf)).toEqual([GOOD[0], GOOD[1]]);
     expect((await runInProcess([...classify, GOOD[0], GOOD[1], '--resume', out])).code).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(before);
+    // Not even the model is loaded: a run over done inputs with weights that do not exist succeeds.
+    const noModel = await runInProcess([...classify, GOOD[0], GOOD[1], '--resume', out, '--weights', join(dir, 'no-such-weights.safetensors')]);
+    expect(noModel.code).toBe(0);
   }, 60_000);
 
   it('embed resumes its own records and refuses a classify file', async () => {

@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Classifier, InputItem, InputSource, PrepareOptions, ResumeLog, Shard } from '../../app/index.js';
 import { MAX_SHARDS, type BackendName, type ResizeEngine } from '../../app/constants.js';
-import { UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
   autoOrientOption,
@@ -143,6 +143,10 @@ export async function withImageRun(
     const opened = await app.openInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin, nullSeparated: opts.null === true, select });
     if (opened === undefined) throw new UsageError("no inputs: name image files or directories, or '-' to read paths from stdin");
     const { source, count } = opened;
+    // Every input is in another shard or already done: ndjson output is then nothing at all, and
+    // a restarted job that has finished does not load (or download) the model again. The other
+    // formats still write their empty document, which names the model.
+    if (count === 0 && opts.format === 'ndjson') return EXIT.OK;
     const classifier = await app.loadModel({
       weights: opts.weights,
       model: opts.model,
