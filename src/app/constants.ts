@@ -34,3 +34,6 @@ export const SERVE_DEFAULTS = {
   /** Images per forward pass. */
   batchSize: 4,
 } as const;
+
+/** The most shards `--shard I/N` splits inputs into: beyond this N is a mistake (a shard per input of a huge list is still far below). */
+export const MAX_SHARDS = 1_000_000;

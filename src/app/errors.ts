@@ -18,7 +18,7 @@ import { ListenError } from './serve/listen-error.js';
  * 'input': an image that could not be used (exit 1);
  * 'output': a result that could not be written (exit 74, sysexits' EX_IOERR);
  * 'usage': the request itself is unusable (exit 2), e.g. a list of inputs beyond the limits, or a
- *   host and port the server cannot listen on;
+ *   host and port the server cannot listen on, a file given to --resume that is not a run's output;
  * undefined: not an expected error (a bug).
  */
 export type ErrorKind = 'model' | 'input' | 'output' | 'usage';
@@ -26,6 +26,11 @@ export type ErrorKind = 'model' | 'input' | 'output' | 'usage';
 /** A result file that could not be written (a missing folder, a directory, a full disk). */
 export class OutputError extends Error {
   override name = 'OutputError';
+}
+
+/** A file given to --resume that cannot be one: too large, or not the command's ndjson records (app/resume.ts). */
+export class ResumeFileError extends Error {
+  override name = 'ResumeFileError';
 }
 
 const WRITE_FAILURES: Readonly<Record<string, string>> = {
@@ -59,6 +64,6 @@ export function errorKind(error: unknown): ErrorKind | undefined {
   if (error instanceof PreprocessConfigError) return 'model'; // a preprocessing that a library caller configured
   if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
   if (error instanceof OutputError) return 'output';
-  if (error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError) return 'usage';
+  if (error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError) return 'usage';
   return undefined;
 }

@@ -32,6 +32,8 @@ export {
   type RunningServer,
   type ServeOptions,
 } from './serve/index.js';
+export { MAX_RESUME_BYTES, MAX_RESUME_LINE_BYTES, openResumeLog, ResumeFileError, type ResumeLog } from './resume.js';
+export { inShard, shardOf, type Shard } from './shard.js';
 export { bundledFixtures, referencePair, ReferenceError, verifyPair, type VerifyOptions, type VerifyPair, type VerifyRun } from './verify.js';
 export { formatBytes, formatProgress, type HubOptions } from '../hub/index.js';
 export { LAYOUT_TITLES } from '../checkpoint/index.js';

@@ -67,16 +67,33 @@ export async function* streamInputs(inputs: readonly string[], options: ExpandOp
  * The inputs ready for a batch runner (classifyStream, embedStream), or undefined when there are
  * none. Without `-` the whole list is expanded first and counted; with `-` the inputs stream in,
  * and this waits only for the first of them (so an empty list is known before a model is loaded).
+ * `select` keeps some of the expanded inputs (a shard, those not done yet) and is applied per
+ * file, before any is decoded; undefined still means the command line named no inputs, while a
+ * selection that keeps none is an empty source.
  */
-export async function openInputs(inputs: readonly string[], options: ExpandOptions): Promise<{ source: InputSource; count?: number } | undefined> {
+export async function openInputs(
+  inputs: readonly string[],
+  options: ExpandOptions & { select?: (item: InputItem) => boolean },
+): Promise<{ source: InputSource; count?: number } | undefined> {
+  const { select } = options;
   if (!inputs.includes('-')) {
     const items = await expandInputs(inputs, options);
-    return items.length === 0 ? undefined : { source: items, count: items.length };
+    if (items.length === 0) return undefined;
+    const kept = select === undefined ? items : items.filter(select);
+    return { source: kept, count: kept.length };
   }
   const groups = streamInputs(inputs, options);
   const first = await groups.next();
   if (first.done === true) return undefined;
-  return { source: prepend(first.value, groups) };
+  const source = prepend(first.value, groups);
+  return { source: select === undefined ? source : selectGroups(source, select) };
+}
+
+async function* selectGroups(groups: AsyncIterable<InputItem[]>, select: (item: InputItem) => boolean): AsyncGenerator<InputItem[]> {
+  for await (const group of groups) {
+    const kept = group.filter(select);
+    if (kept.length > 0) yield kept;
+  }
 }
 
 async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {

@@ -31,10 +31,15 @@ export function createResultWriter(format: OutputFormat, io: CliIO, info: RunInf
     case 'json':
       return jsonWriter(io, info);
     case 'ndjson':
-      return { write: (r) => io.stdout.write(`${JSON.stringify(r)}\n`), end() {} };
+      return ndjsonWriter((line) => io.stdout.write(line));
     case 'csv':
       return csvWriter(io);
   }
+}
+
+/** One line per result, each given to `write` whole (stdout, or a --resume file). */
+export function ndjsonWriter(write: (line: string) => void): ResultWriter {
+  return { write: (r) => write(`${JSON.stringify(r)}\n`), end() {} };
 }
 
 function textWriter(io: CliIO): ResultWriter {

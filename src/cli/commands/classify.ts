@@ -3,7 +3,7 @@
 
 import { Command, Option } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
-import { createResultWriter, OUTPUT_FORMATS, type OutputFormat } from '../formatters.js';
+import { createResultWriter, ndjsonWriter, OUTPUT_FORMATS, type OutputFormat } from '../formatters.js';
 import type { CliIO } from '../io.js';
 import { HUB_HELP, labelsOption, positiveInteger } from '../options.js';
 import { addModelOptions, addRunOptions, doneOf, withImageRun, type ImageRunOpts } from './image-run.js';
@@ -28,10 +28,11 @@ export function classifyCommand(io: CliIO, setExitCode: (code: number) => void):
 }
 
 async function runClassify(inputs: string[], opts: ClassifyOpts, io: CliIO): Promise<number> {
-  return withImageRun(inputs, opts, io, async ({ app, classifier, source, count, prepare, progress }) => {
+  return withImageRun(inputs, opts, io, 'predictions', async ({ app, classifier, source, count, prepare, progress, emit }) => {
     const classes = classifier.model.config.numClasses;
     if (opts.topk > classes) throw new UsageError(`--topk ${opts.topk} is more than the model's ${classes} classes`);
-    const writer = createResultWriter(opts.format, io, { model: classifier.model.resolved.name, weights: classifier.weightsPath });
+    const writer =
+      opts.format === 'ndjson' ? ndjsonWriter(emit) : createResultWriter(opts.format, io, { model: classifier.model.resolved.name, weights: classifier.weightsPath });
     let done = 0;
     let failed = 0;
     for await (const record of app.classifyStream(classifier, source, { ...prepare, topk: opts.topk })) {

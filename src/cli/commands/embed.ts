@@ -45,7 +45,7 @@ async function runEmbed(inputs: string[], opts: EmbedOpts, io: CliIO): Promise<n
   if (!toFile && opts.out !== undefined) throw new UsageError('--out is for --format safetensors or npy; ndjson goes to stdout');
   // A path that cannot be written is refused before the model runs, not after.
   if (toFile) (await loadApp()).checkOutputPath(opts.out as string, 'the features');
-  return withImageRun(inputs, opts, io, async ({ app, classifier, source, count, prepare, progress }) => {
+  return withImageRun(inputs, opts, io, 'features', async ({ app, classifier, source, count, prepare, progress, emit }) => {
     const rows = toFile ? new app.FeatureRows(classifier.model.config.embedDim) : undefined;
     let done = 0;
     let failed = 0;
@@ -53,7 +53,7 @@ async function runEmbed(inputs: string[], opts: EmbedOpts, io: CliIO): Promise<n
       done++;
       progress.update(`embedding ${doneOf(done, count)}`);
       if ('error' in record) failed++;
-      if (rows === undefined) io.stdout.write(featuresLine(record));
+      if (rows === undefined) emit(featuresLine(record));
       else if ('error' in record) progress.warn(record.error.message);
       else rows.add(record.file, record.features);
     }

@@ -3,10 +3,10 @@
 // loaded, warnings shown, timings reported with --verbose, the classifier disposed at the end
 // whatever happens.
 
-import { Command, Option } from 'commander';
-import type { Classifier, InputSource, PrepareOptions } from '../../app/index.js';
-import type { BackendName, ResizeEngine } from '../../app/constants.js';
-import { UsageError } from '../errors.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Classifier, InputItem, InputSource, PrepareOptions, ResumeLog, Shard } from '../../app/index.js';
+import { MAX_SHARDS, type BackendName, type ResizeEngine } from '../../app/constants.js';
+import { EXIT, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
   addPreprocessOptions,
@@ -46,6 +46,10 @@ export interface ImageRunOpts extends PreprocessFlags {
   offline?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  shard?: Shard;
+  resume?: string;
+  /** The command's output format (--resume needs ndjson). */
+  format: string;
 }
 
 /** --weights, --model, --config, --heads, and the preprocessing overrides. */
@@ -67,7 +71,38 @@ export function addRunOptions(command: Command): Command {
     .addOption(maxPixelsOption())
     .addOption(offlineOption())
     .addOption(quietOption())
+    .addOption(shardOption())
+    .addOption(
+      new Option(
+        '--resume <file>',
+        'with --format ndjson: append the records to FILE instead of stdout, skipping the inputs that already have a result in it ' +
+          '(error records are tried again; a partial last line left by a killed run is cut off first)',
+      ),
+    )
     .addOption(new Option('--verbose', 'timings on stderr: start-up, weights, decode and preprocess of each image, each forward pass, then totals').env('VIT_VERBOSE'));
+}
+
+/**
+ * --shard I/N: only the inputs of shard I of N (app/shard.ts: by a hash of each path), so N
+ * machines given the same inputs split them without talking to each other.
+ */
+export const shardOption = () =>
+  new Option(
+    '--shard <i/n>',
+    'take only shard I of N of the inputs (0 <= I < N), chosen by a hash of each path: N runs over the same inputs see each input once. ' +
+      'In a Kubernetes Indexed Job: --shard "$JOB_COMPLETION_INDEX/N"',
+  )
+    .argParser(parseShard)
+    .env('VIT_SHARD');
+
+/** "I/N" with 0 <= I < N <= MAX_SHARDS, both decimal integers. */
+export function parseShard(value: string): Shard {
+  const m = /^\s*(\d{1,7})\s*\/\s*(\d{1,7})\s*$/.exec(value);
+  if (m === null) throw new InvalidArgumentError(`expected I/N (shard I of N, e.g. 0/4), received '${value}'`);
+  const [index, count] = [Number(m[1]), Number(m[2])];
+  if (count < 1 || count > MAX_SHARDS) throw new InvalidArgumentError(`expected N from 1 to ${MAX_SHARDS} in I/N, received '${value}'`);
+  if (index >= count) throw new InvalidArgumentError(`expected I from 0 to N-1 in I/N (shards are numbered from 0), received '${value}'`);
+  return { index, count };
 }
 
 export interface ImageRun {
@@ -80,18 +115,39 @@ export interface ImageRun {
   /** Decoding and resizing, from the options. */
   prepare: PrepareOptions;
   progress: Progress;
+  /** Where ndjson lines go: stdout, or appended to the --resume file. */
+  emit: (line: string) => void;
 }
 
 /** Open the inputs, load the model, run `body`, and always release the model and the progress display. */
-export async function withImageRun(inputs: string[], opts: ImageRunOpts & { labels?: string }, io: CliIO, body: (run: ImageRun) => Promise<number>): Promise<number> {
+export async function withImageRun(
+  inputs: string[],
+  opts: ImageRunOpts & { labels?: string },
+  io: CliIO,
+  /** The field of a result record ('predictions', 'features'), by which --resume knows the inputs done. */
+  result: 'predictions' | 'features',
+  body: (run: ImageRun) => Promise<number>,
+): Promise<number> {
+  if (opts.resume !== undefined && opts.format !== 'ndjson') throw new UsageError(`--resume appends ndjson records: it needs --format ndjson, not --format ${opts.format}`);
   const app = await loadApp();
   const progress = await createProgress(io, opts.quiet === true);
   const timing = opts.verbose === true ? createTimingReport((text) => progress.warn(text)) : undefined;
   timing?.startup(process.uptime());
+  let resume: ResumeLog | undefined;
   try {
-    const opened = await app.openInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin, nullSeparated: opts.null === true });
+    // Read before the model is loaded: a file that cannot be resumed is refused at once.
+    resume = opts.resume === undefined ? undefined : app.openResumeLog(opts.resume, result);
+    if (resume !== undefined) reportResume(resume, opts.quiet === true, progress);
+    const shard = opts.shard === undefined ? undefined : app.inShard(opts.shard);
+    const done = resume?.done;
+    const select = shard === undefined && done === undefined ? undefined : (item: InputItem) => (shard === undefined || shard(item)) && done?.has(item.path) !== true;
+    const opened = await app.openInputs(inputs, { recursive: opts.recursive === true, stdin: io.stdin, nullSeparated: opts.null === true, select });
     if (opened === undefined) throw new UsageError("no inputs: name image files or directories, or '-' to read paths from stdin");
     const { source, count } = opened;
+    // Every input is in another shard or already done: ndjson output is then nothing at all, and
+    // a restarted job that has finished does not load (or download) the model again. The other
+    // formats still write their empty document, which names the model.
+    if (count === 0 && opts.format === 'ndjson') return EXIT.OK;
     const classifier = await app.loadModel({
       weights: opts.weights,
       model: opts.model,
@@ -110,14 +166,26 @@ export async function withImageRun(inputs: string[], opts: ImageRunOpts & { labe
     try {
       for (const warning of classifier.warnings) progress.warn(`vit: warning: ${warning}`);
       const decode = { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels };
-      const code = await body({ app, classifier, source, count, prepare: { decode, resize: opts.resize, onTiming: timing?.observer }, progress });
+      const log = resume;
+      const emit = log === undefined ? (line: string) => void io.stdout.write(line) : (line: string) => log.append(line);
+      const code = await body({ app, classifier, source, count, prepare: { decode, resize: opts.resize, onTiming: timing?.observer }, progress, emit });
       timing?.summary();
       return code;
     } finally {
       classifier.dispose();
     }
   } finally {
+    resume?.close();
     progress.stop();
+  }
+}
+
+function reportResume(resume: ResumeLog, quiet: boolean, progress: Progress): void {
+  const file = resume.path;
+  if (resume.truncated > 0) progress.warn(`vit: ${file}: cut off a partial last line (${resume.truncated} bytes) left by an interrupted run`);
+  if (!quiet && (resume.done.size > 0 || resume.errors > 0)) {
+    const retried = resume.errors > 0 ? `; inputs with only error records (${resume.errors} records) are tried again` : '';
+    progress.warn(`vit: resuming ${file}: ${resume.done.size} inputs done, skipped${retried}`);
   }
 }
 
