@@ -2,6 +2,7 @@
 // service to HTTP statuses). Every error the application layer raises on purpose has a kind;
 // anything else is a bug.
 
+import { BackendUnavailableError } from '../backend/index.js';
 import { WeightsError } from '../checkpoint/index.js';
 import { HubError } from '../hub/index.js';
 import { ImageDecodeError, PreprocessConfigError } from '../image/errors.js';
@@ -64,6 +65,6 @@ export function errorKind(error: unknown): ErrorKind | undefined {
   if (error instanceof PreprocessConfigError) return 'model'; // a preprocessing that a library caller configured
   if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
   if (error instanceof OutputError) return 'output';
-  if (error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError) return 'usage';
+  if (error instanceof BackendUnavailableError || error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError) return 'usage';
   return undefined;
 }

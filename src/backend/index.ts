@@ -6,7 +6,7 @@ import { createWasmBackend } from './wasm/index.js';
 
 import type { BackendName } from './names.js';
 
-export { defaultThreads } from './wasm/index.js';
+export { BackendUnavailableError, defaultThreads } from './wasm/index.js';
 
 export { BACKEND_NAMES, type BackendName } from './names.js';
 

@@ -59,4 +59,18 @@ b.dispose();
     expect(child.stdout.trim()).toBe('false');
     expect(child.status).toBe(0);
   });
+
+  it.skipIf(process.arch !== 'x64')('without wasm SIMD, vit classify says so and names --backend ref (exit 2, not an internal error); --backend ref runs', () => {
+    const vit = (args: string[]) =>
+      spawnSync(process.execPath, ['--no-enable-sse4-1', join(process.cwd(), 'bin', 'vit.js'), 'classify', join(process.cwd(), 'test', 'fixtures', 'images', 'cat.jpg'), '--weights', join(process.cwd(), 'fixtures', 'models', 'tiny', 'model.safetensors'), '--quiet', ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const refused = vit([]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^vit: this runtime's WebAssembly has no SIMD .* use --backend ref/);
+    const ref = vit(['--backend', 'ref']);
+    expect(ref.status).toBe(0);
+    expect(ref.stdout).toMatch(/cat\.jpg\n/);
+  });
 });

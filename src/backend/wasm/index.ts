@@ -3,11 +3,11 @@
 import { availableParallelism } from 'node:os';
 import { WasmBackend } from './backend.js';
 import { WasmHeap } from './heap.js';
-import { compileKernels, relaxedSimdSupported } from './kernels.js';
+import { BackendUnavailableError, compileKernels, relaxedSimdSupported, simdSupported } from './kernels.js';
 import { ThreadPool } from './thread-pool.js';
 
 export { WasmBackend, type KernelName } from './backend.js';
-export { relaxedSimdSupported } from './kernels.js';
+export { BackendUnavailableError, relaxedSimdSupported, simdSupported } from './kernels.js';
 
 /**
  * Threads per op when none are asked for: one per core this process may use
@@ -28,6 +28,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const threads = options.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) {
     throw new RangeError(`wasm backend: threads must be a positive integer, received ${threads}`);
+  }
+  if (!simdSupported()) {
+    throw new BackendUnavailableError(
+      "this runtime's WebAssembly has no SIMD (V8 needs SSE4.1 on x64), so the wasm kernels cannot run here: use --backend ref (the TypeScript reference: exact, but about 200 times slower)",
+    );
   }
   const wanted = options.relaxedSimd ?? 'auto';
   const relaxed = wanted === 'auto' ? relaxedSimdSupported() : wanted;

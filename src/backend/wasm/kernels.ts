@@ -67,6 +67,24 @@ const DEBUG_BUILDS = process.env.VIT_WASM_DEBUG === '1';
 const compiled = new Map<KernelBuild, WasmModule>();
 
 /** The compiled kernel module (cached per process: compiling takes a few milliseconds). */
+// (module (func (result v128) v128.const i32x4 0 0 0 0))
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, ...new Array<number>(16).fill(0), 0x0b,
+]);
+
+/** Whether this runtime's WebAssembly has SIMD at all (V8 needs SSE4.1 on x64 for it). */
+export function simdSupported(): boolean {
+  return wasm.validate(SIMD_PROBE);
+}
+
+/** The kernels cannot run on this runtime: an environment to change, not a bug. */
+export class BackendUnavailableError extends Error {
+  override name = 'BackendUnavailableError';
+}
+
 export function compileKernels(build: KernelBuild): WasmModule {
   const cached = compiled.get(build);
   if (cached !== undefined) return cached;
