@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareOutputs } from '../../src/app/compare-outputs.js';
 import { batchThatFits } from '../../src/app/load-model.js';
 import { resolveModel, type ResolvedModel } from '../../src/app/resolve-model.js';
@@ -18,7 +18,7 @@ import { resolveFromTimmConfig } from '../../src/checkpoint/timm-config.js';
 import { encodeSafetensors, SafetensorsBuffer } from '../../src/safetensors/index.js';
 import { ConfigError } from '../../src/vit/config.js';
 import { expectedTensors } from '../../src/vit/parameters.js';
-import { IMAGES, ROOT, runInProcess, TINY_WEIGHTS } from '../cli/run.js';
+import { IMAGES, isolateHub, ROOT, runInProcess, TINY_WEIGHTS } from '../cli/run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
 const TINY_DIR = join(ROOT, 'fixtures', 'models', 'tiny');
@@ -29,13 +29,7 @@ const TINY_SHAPES = (() => {
   return new Map(tiny.names.map((n) => [n, tiny.info(n).shape]));
 })();
 
-beforeEach(() => {
-  vi.stubEnv('HF_HUB_CACHE', join(tmp(), 'hub'));
-  vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9');
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+isolateHub();
 
 /** The tiny fixture's tensors, edited, written with (or without) its config.json beside them. */
 function tinyCopy(edit: (tensors: Record<string, { shape: number[]; data: Float32Array }>) => void, config: object | undefined = TINY_CONFIG): string {

@@ -7,22 +7,15 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
-import { BIN, IMAGES, ROOT, runBin, runInProcess, TINY_WEIGHTS, type CliResult } from './run.js';
+import { BIN, IMAGES, isolateHub, ROOT, runBin, runInProcess, TINY_WEIGHTS, type CliResult } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
 const COFFEE = join(IMAGES, 'coffee.png');
 const tmp = () => mkdtempSync(join(tmpdir(), 'vit-e2e-'));
 
-// In-process runs see this process's environment: give each an empty hub cache and no network.
-beforeEach(() => {
-  vi.stubEnv('HF_HUB_CACHE', join(tmp(), 'hub'));
-  vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9');
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+isolateHub();
 
 /** main() in-process, with these environment variables set for the run. */
 function run(args: string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {

@@ -6,9 +6,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
-import { IMAGES, runInProcess, TINY_WEIGHTS } from './run.js';
+import { IMAGES, isolateHub, runInProcess, TINY_WEIGHTS } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
 const COFFEE = join(IMAGES, 'coffee.png');
@@ -16,11 +16,7 @@ const MISSING = join(IMAGES, 'no_such.jpg');
 const D = 48; // the tiny fixture's embed_dim
 const tmp = () => mkdtempSync(join(tmpdir(), 'vit-embed-'));
 
-beforeEach(() => {
-  vi.stubEnv('HF_HUB_CACHE', join(tmp(), 'hub'));
-  vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9');
-});
-afterEach(() => vi.unstubAllEnvs());
+isolateHub();
 
 const lines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
 

@@ -6,20 +6,14 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BIN, IMAGES, ROOT, runInProcess, TINY_WEIGHTS } from './run.js';
+import { describe, expect, it, vi } from 'vitest';
+import { BIN, IMAGES, isolateHub, ROOT, runInProcess, TINY_WEIGHTS } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
 const COFFEE = join(IMAGES, 'coffee.png');
 const tmp = () => mkdtempSync(join(tmpdir(), 'vit-cli-hardening-'));
 
-beforeEach(() => {
-  vi.stubEnv('HF_HUB_CACHE', join(tmp(), 'hub'));
-  vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9');
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+isolateHub();
 
 describe('output that cannot be written: one line, exit 74', () => {
   it.each([

@@ -1,25 +1,18 @@
 // `vit models`, in-process: one row per entry of the one model table, the parameter counts timm
 // reports, the default tag's repository, and the hub cache looked at without the network.
 
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveModelId } from '../../src/app/model-ids.js';
 import { DEFAULT_MODEL, NAMED_MODELS } from '../../src/vit/named-models.js';
-import { runInProcess } from './run.js';
+import { isolateHub, runInProcess } from './run.js';
 
-let cache: string;
-beforeEach(() => {
-  cache = join(mkdtempSync(join(tmpdir(), 'vit-models-')), 'hub');
-  vi.stubEnv('HF_HUB_CACHE', cache);
-  vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9'); // nothing listens: a request would fail the run
-});
-afterEach(() => vi.unstubAllEnvs());
+const hubCache = isolateHub(); // nothing listens at the hub's address: a request would fail the run
 
 /** What huggingface_hub leaves for a downloaded file: refs/main, the blob, and the snapshot link to it. */
 function fakeCached(repo: string): void {
-  const dir = join(cache, `models--${repo.replace('/', '--')}`);
+  const dir = join(hubCache(), `models--${repo.replace('/', '--')}`);
   const commit = 'a'.repeat(40);
   mkdirSync(join(dir, 'refs'), { recursive: true });
   mkdirSync(join(dir, 'blobs'), { recursive: true });
@@ -59,7 +52,7 @@ describe('vit models', () => {
   it('a snapshot link whose blob is gone is not cached', async () => {
     fakeCached('timm/vit_small_patch16_224.augreg_in21k_ft_in1k');
     const { rmSync } = await import('node:fs');
-    rmSync(join(cache, 'models--timm--vit_small_patch16_224.augreg_in21k_ft_in1k', 'blobs'), { recursive: true });
+    rmSync(join(hubCache(), 'models--timm--vit_small_patch16_224.augreg_in21k_ft_in1k', 'blobs'), { recursive: true });
     const models = JSON.parse((await runInProcess(['models', '--format', 'json'])).stdout) as { cached: boolean }[];
     expect(models.every((m) => !m.cached)).toBe(true);
   });

@@ -2,31 +2,21 @@
 // Every command resolves a model through the one resolver (src/app/resolve-model.ts), so these
 // check the commands agree: an explicit flag wins or is an error naming both sides, never dropped.
 
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeSafetensors, SafetensorsBuffer } from '../../src/safetensors/index.js';
 import { NAMED_MODELS } from '../../src/vit/named-models.js';
 import { expectedTensors, numel } from '../../src/vit/parameters.js';
-import { IMAGES, ROOT, runInProcess, TINY_WEIGHTS } from './run.js';
+import { IMAGES, isolateHub, ROOT, runInProcess, TINY_WEIGHTS } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
 const TINY_DIR = join(ROOT, 'fixtures', 'models', 'tiny');
 const tmp = () => mkdtempSync(join(tmpdir(), 'vit-one-road-'));
 
-let cache: string;
-beforeEach(() => {
-  // An empty hub cache, and no network: nothing is cached and nothing may be fetched.
-  cache = join(tmp(), 'hub');
-  mkdirSync(cache);
-  vi.stubEnv('HF_HUB_CACHE', cache);
-  vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9');
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+isolateHub(); // an empty hub cache and no network: nothing is cached and nothing may be fetched
 
 /** A grey image of one value, whose normalized input is known without running the code under test. */
 async function greyImage(value: number, side: number): Promise<string> {

@@ -8,21 +8,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PreprocessOverrideError, resolveModel } from '../../src/app/index.js';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
-import { IMAGES, runInProcess, TINY_WEIGHTS, type CliResult } from './run.js';
+import { IMAGES, isolateHub, runInProcess, TINY_WEIGHTS, type CliResult } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg'); // 451 x 300
 const tmp = () => mkdtempSync(join(tmpdir(), 'vit-preflags-'));
 
-beforeEach(() => {
-  vi.stubEnv('HF_HUB_CACHE', join(tmp(), 'hub'));
-  vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9');
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+isolateHub();
 
 async function preprocess(image: string, flags: string[], env: Record<string, string> = {}): Promise<CliResult & { input: Float32Array }> {
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);

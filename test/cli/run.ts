@@ -2,9 +2,12 @@
 // process through bin/vit.js (which runs the compiled dist/, built by `npm test`'s pretest).
 
 import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -16,6 +19,25 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * In-process runs see this process's environment. Call at the top of a test file: each test gets
+ * an empty hub cache of its own and a hub endpoint where nothing listens (a request fails the
+ * run), so no test reads the user's cache or the network. Returns the current test's cache folder.
+ */
+export function isolateHub(): () => string {
+  let cache = '';
+  beforeEach(() => {
+    cache = join(mkdtempSync(join(tmpdir(), 'vit-hub-')), 'hub');
+    mkdirSync(cache);
+    vi.stubEnv('HF_HUB_CACHE', cache);
+    vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9');
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+  return () => cache;
 }
 
 /** Exit 70 means a bug: no test input may cause it, so a run that ends in it fails the test at once. */

@@ -1,17 +1,16 @@
 // --verbose: timings on stderr from the application layer's timing events; results unchanged.
 
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classifyStream, loadModel, type TimingEvent } from '../../src/app/index.js';
-import { IMAGES, runInProcess, TINY_WEIGHTS } from './run.js';
+import { IMAGES, isolateHub, runInProcess, TINY_WEIGHTS } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
 const COFFEE = join(IMAGES, 'coffee.png');
 const BAD = join(IMAGES, 'not_an_image.jpg');
 const MS = String.raw` +\d+\.\d ms  `;
 
-beforeEach(() => vi.stubEnv('HF_ENDPOINT', 'http://127.0.0.1:9'));
-afterEach(() => vi.unstubAllEnvs());
+isolateHub();
 
 describe('--verbose', () => {
   for (const command of ['classify', 'embed']) {
