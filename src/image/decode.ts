@@ -14,6 +14,7 @@ import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 
+import { fileKind } from '../util/regular-file.js';
 import { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
 import { ACCEPTED_FORMATS_TEXT, describeRefusedFormat, detectFormat, LIBVIPS_FORMAT } from './formats.js';
 import { gifFirstFrameTransparentColour } from './gif.js';
@@ -157,15 +158,6 @@ async function decodePixels(
   }
   const transparent = meta.format === 'gif' ? gifFirstFrameTransparentColour(bytes) : null;
   return { width: info.width, height: info.height, data: dropAlpha(data, pixelCount, transparent) };
-}
-
-/** What a non-regular file is, in words. */
-function fileKind(info: Stats): string {
-  if (info.isFIFO()) return 'a FIFO (named pipe)';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  if (info.isSocket()) return 'a socket';
-  return 'not a regular file';
 }
 
 /** The ImageDecodeError for a file that is not a regular file, or null when it is one. */

@@ -56,9 +56,14 @@ export function readRegularFile(path: string, maxBytes: number, error: MakeError
 }
 
 function notAFile(stats: Stats): string {
-  if (stats.isDirectory()) return 'is a directory, not a file';
-  if (stats.isFIFO()) return 'is a pipe (FIFO), not a regular file';
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'is a device, not a regular file';
-  if (stats.isSocket()) return 'is a socket, not a regular file';
+  return stats.isDirectory() ? 'is a directory, not a file' : `is ${fileKind(stats)}, not a regular file`;
+}
+
+/** What a file that is not a regular file or a directory is, in words ("a FIFO (named pipe)"). */
+export function fileKind(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
   return 'not a regular file';
 }

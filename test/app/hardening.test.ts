@@ -125,8 +125,8 @@ describe('files that are not regular files are refused, never read or waited on'
     ['--reference', (p: string) => ['verify', '--weights', TINY_WEIGHTS, '--reference', p, '--quiet']],
   ])('%s: a FIFO with no writer, and /dev/zero, are exit 3 at once', async (_flag, args) => {
     for (const [path, what] of [
-      [fifo(), 'is a pipe \\(FIFO\\), not a regular file'],
-      ['/dev/zero', 'is a device, not a regular file'],
+      [fifo(), 'is a FIFO \\(named pipe\\), not a regular file'],
+      ['/dev/zero', 'is a character device, not a regular file'],
     ]) {
       const { code, stderr } = await runInProcess(args(path));
       expect(code).toBe(3);
