@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { unusablePath } from '../util/regular-file.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff']);
 
@@ -104,7 +105,8 @@ async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> 
 /** A path that cannot name a file: a NUL byte (binary data on stdin, or -0 forgotten), or longer than any path. */
 function invalidPath(path: string): InputItem | undefined {
   const shown = JSON.stringify(path.length > 80 ? `${path.slice(0, 80)}...` : path);
-  if (path.includes('\0')) return { path, error: { code: 'INVALID_PATH', message: `${shown}: not a path: it contains a NUL byte (for NUL-separated paths use -0)` } };
+  const unusable = unusablePath(path);
+  if (unusable) return { path, error: { code: 'INVALID_PATH', message: `${shown}: not a path: ${unusable} (for NUL-separated paths use -0)` } };
   if (Buffer.byteLength(path) > MAX_PATH_BYTES) return { path, error: { code: 'INVALID_PATH', message: `${shown}: not a path: longer than ${MAX_PATH_BYTES} bytes` } };
   return undefined;
 }

@@ -14,7 +14,7 @@ import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 
-import { fileKind } from '../util/regular-file.js';
+import { fileKind, unusablePath } from '../util/regular-file.js';
 import { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
 import { ACCEPTED_FORMATS_TEXT, describeRefusedFormat, detectFormat, LIBVIPS_FORMAT } from './formats.js';
 import { gifFirstFrameTransparentColour } from './gif.js';
@@ -175,10 +175,8 @@ function notRegular(path: string, info: Stats): ImageDecodeError | null {
  * regular files), O_NOCTTY keeps a terminal from becoming ours.
  */
 async function readImageFile(path: string, maxBytes: number): Promise<Uint8Array> {
-  if (path.includes('\0')) {
-    const shown = path.replaceAll('\0', '\\0');
-    throw new ImageDecodeError('INVALID_PATH', path, `${shown}: not a valid path (it contains a NUL byte)`);
-  }
+  const unusable = unusablePath(path);
+  if (unusable) throw new ImageDecodeError('INVALID_PATH', path, `${path.replaceAll('\0', '\\0')}: not a valid path (${unusable})`);
   let handle: FileHandle | undefined;
   try {
     const refusal = notRegular(path, await stat(path));

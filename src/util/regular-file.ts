@@ -19,9 +19,18 @@ const OPEN_FAILURES: Readonly<Record<string, string>> = {
   ENAMETOOLONG: 'the path is too long',
 };
 
+/**
+ * Why `path` cannot name a file at all, before any system call sees it (the one check every opener
+ * shares; each caller words the error in its own domain): Node would throw a TypeError for a NUL byte.
+ */
+export function unusablePath(path: string): string | undefined {
+  return path.includes('\0') ? 'it contains a NUL byte' : undefined;
+}
+
 /** Open `path` for reading if it is a regular file; the caller closes the descriptor. */
 export function openRegularFile(path: string, error: MakeError): { fd: number; size: number } {
-  if (path.includes('\0')) throw error('cannot open: the path contains a NUL byte');
+  const unusable = unusablePath(path);
+  if (unusable) throw error(`cannot open: not a path: ${unusable}`);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
