@@ -11,13 +11,13 @@
 // 2 x the batch size), BENCH_SERVE_WINDOW_MS (--batch-window-ms, default 5), BENCH_THREADS
 // (default: the cores).
 
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { classifyMany, loadModel } from '../dist/app/index.js';
 import { benchCheckpoint } from './checkpoint.mjs';
+import { classifyOne, startServe } from './serve-process.mjs';
 import { envInt, median, round } from './stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,9 +44,9 @@ console.log(`batch size ${batchSize}, ${threads} thread(s), batch window ${windo
 const library = await libraryThroughput();
 console.log(`library classifyMany, ${library.images} images in batches of ${batchSize}: ${library.imagesPerSecond} images/s (${library.seconds} s)\n`);
 
-const server = await startServe();
+const server = await startServeBench();
 try {
-  await classifyOne(server.url, 0); // warm-up: the first pass is slower
+  await classifyNth(server.url, 0); // warm-up: the first pass is slower
   const rows = [];
   for (const concurrency of levels) {
     const before = await batchStats(server.url);
@@ -100,36 +100,11 @@ async function libraryThroughput() {
   }
 }
 
-/** The real `vit serve` on a free port, once its model is ready. */
-function startServe() {
-  const args = ['serve', '--port', '0', '--weights', weights, '--batch-size', String(batchSize), '--threads', String(threads), '--batch-window-ms', String(windowMs), '--timeout-ms', '600000'];
-  const child = spawn(process.execPath, [join(root, 'bin', 'vit.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const url = /^listening on (\S+)\n/.exec(out)?.[1];
-      if (url !== undefined && out.includes('\nready: ')) {
-        resolve({
-          url,
-          stop: async () => {
-            child.kill('SIGTERM');
-            const code = await exited;
-            if (code !== 0) throw new Error(`vit serve exited ${code} on SIGTERM`);
-          },
-        });
-      }
-    });
-    exited.then((code) => reject(new Error(`vit serve exited ${code} before it was ready`)));
-  });
+function startServeBench() {
+  return startServe(['--weights', weights, '--batch-size', String(batchSize), '--threads', String(threads), '--batch-window-ms', String(windowMs), '--timeout-ms', '600000']);
 }
 
-async function classifyOne(url, i) {
-  const response = await fetch(`${url}/v1/classify?topk=1`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: images[i % images.length] });
-  await response.arrayBuffer();
-  return response.status;
-}
+const classifyNth = (url, i) => classifyOne(url, images[i % images.length]);
 
 /** `concurrency` clients, each sending its next request when the last is answered. */
 async function load(url, concurrency, requests, ms) {
@@ -142,7 +117,7 @@ async function load(url, concurrency, requests, ms) {
     while (issued < requests && performance.now() < deadline) {
       const i = issued++;
       const start = performance.now();
-      const status = await classifyOne(url, i);
+      const status = await classifyNth(url, i);
       if (status === 200) latencies.push(performance.now() - start);
       else errors++;
     }
