@@ -32,7 +32,7 @@ export type BatchRecord = { file: string; logits: Float32Array; features: Float3
  * missing file, an empty directory) and images that fail to decode are yielded as errors.
  */
 export async function* streamBatches(classifier: Classifier, source: InputSource, options: StreamOptions = {}): AsyncGenerator<BatchRecord> {
-  const urls = new UrlFetcher(options.url);
+  const urls = new UrlFetcher(options.url, options.onTiming);
   const prepareOne = async (item: InputItem): Promise<PreparedImage | InputError> => {
     if ('error' in item) return item.error;
     const { url } = item;

@@ -27,6 +27,7 @@ import { discardBody, isRedirect, redirectTarget, sameOrigin, sendOnce, transpor
 import { redact } from '../hub/redact.js';
 import { ImageDecodeError } from '../image/index.js';
 import { URL_INPUT_DEFAULTS } from './constants.js';
+import type { TimingObserver } from './timing.js';
 
 /** Redirects followed for one URL; one more is URL_FETCH_FAILED (a loop ends here too). */
 export const MAX_URL_REDIRECTS = 5;
@@ -113,7 +114,11 @@ export class UrlFetcher {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(options: UrlFetchOptions = {}) {
+  constructor(
+    options: UrlFetchOptions = {},
+    /** Told how long each download took (a 'fetch' event). */
+    private readonly onTiming?: TimingObserver,
+  ) {
     this.limits = {
       maxBytes: options.maxBytes ?? URL_INPUT_DEFAULTS.maxMb * MIB,
       timeoutMs: options.timeoutMs ?? URL_INPUT_DEFAULTS.timeoutSeconds * 1000,
@@ -131,7 +136,9 @@ export class UrlFetcher {
   async withBytes<T>(url: string, use: (bytes: Uint8Array) => Promise<T>): Promise<T> {
     await this.acquire();
     try {
+      const start = performance.now();
       const bytes = await fetchBytes(url, this.limits, this.closing.signal);
+      this.onTiming?.({ stage: 'fetch', image: urlForRecord(url), bytes: bytes.length, ms: performance.now() - start });
       try {
         return await use(bytes);
       } catch (e) {

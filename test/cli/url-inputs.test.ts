@@ -357,6 +357,20 @@ describe('URL inputs', () => {
     expect(records(untrusted.stdout)[0].error?.message).toMatch(/could not reach 127\.0\.0\.1:\d+ \((SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/);
   }, 60_000);
 
+  it('--verbose: a fetch line per URL (time and bytes), decode lines naming the URL, and the fetch total', async () => {
+    const run = await runInProcess(['classify', u('/cat.jpg'), join(IMAGES, 'coffee.png'), u('/coffee.png'), ...base, '--verbose']);
+    expect(run.code).toBe(0);
+    const lines = run.stderr.trimEnd().split('\n');
+    const MS = String.raw` +\d+\.\d ms  `;
+    expect(lines.filter((l) => l.startsWith('vit: fetch ')).map((l) => l.replace(new RegExp(`^vit: fetch *${MS}`), ''))).toEqual([
+      `${u('/cat.jpg')}, ${CAT.length} bytes`,
+      `${u('/coffee.png')}, ${COFFEE.length} bytes`,
+      'total for 2 URLs',
+    ]);
+    const decoded = lines.filter((l) => l.startsWith('vit: decode ')).map((l) => l.replace(new RegExp(`^vit: decode *${MS}`), ''));
+    expect(decoded.slice(0, 3).sort()).toEqual([u('/cat.jpg'), u('/coffee.png'), join(IMAGES, 'coffee.png')].sort());
+  }, 60_000);
+
   it('bad limit values are usage errors (exit 2)', async () => {
     for (const [flag, value] of [
       ['--url-max-mb', '0'],
