@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expandInputs } from '../../src/app/inputs.js';
 import { isUrlInput, MAX_URL_BYTES, urlForMessage, urlForRecord, UrlFetcher, UrlInputError, urlItem } from '../../src/app/fetch-input.js';
 
 describe('which inputs are URLs', () => {
@@ -20,6 +21,17 @@ describe('which inputs are URLs', () => {
     expect(urlItem('http://[::1/a')).toMatchObject({ error: { code: 'INVALID_URL' } });
     const long = `https://example.com/${'a'.repeat(MAX_URL_BYTES)}`;
     expect(urlItem(long)).toMatchObject({ path: long, error: { code: 'INVALID_URL', message: expect.stringMatching(/^"https:\/\/example\.com\/a+\.\.\.": not a usable URL: longer than 8192 bytes$/) } });
+  });
+});
+
+describe('expandInputs', () => {
+  it('keeps URLs as URL items (never looked for on disk), in order among the paths', async () => {
+    const items = await expandInputs(['https://u:pw@example.com/a.jpg?x=1', 'http://', 'no-such-file.jpg'], { recursive: true, stdin: process.stdin });
+    expect(items).toEqual([
+      { path: 'https://***@example.com/a.jpg?x=1', url: 'https://u:pw@example.com/a.jpg?x=1' },
+      { path: 'http://', error: { code: 'INVALID_URL', message: '"http://": not a usable URL: it does not parse' } },
+      { path: 'no-such-file.jpg', error: { code: 'ENOENT', message: 'no-such-file.jpg: no such file or directory' } },
+    ]);
   });
 });
 

@@ -10,6 +10,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/app/shard.js';
 import { IMAGES, isolateHub, ROOT, runBin, runInProcess, TINY_WEIGHTS } from './run.js';
@@ -100,6 +101,12 @@ function handle(req: IncomingMessage, res: ServerResponse, base: () => string): 
     };
     pump();
     return;
+  }
+  if (path === '/gzip-bomb') {
+    // 8 MiB once decompressed, a few KiB on the wire: the limit counts the bytes after decoding.
+    const body = gzipSync(Buffer.alloc(8 * MIB));
+    res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': body.length });
+    return void res.end(body);
   }
   if (path === '/no-headers') return; // never answers
   if (path === '/stall') {
@@ -227,9 +234,10 @@ describe('URL inputs', () => {
   }, 60_000);
 
   it('a body over --url-max-mb is URL_TOO_LARGE: refused on its Content-Length, or cut as it streams, the server seeing the client stop', async () => {
-    const run = await runInProcess(['classify', u('/announced-huge'), u('/forever'), u('/cat.jpg'), ...base, '--url-max-mb', '1']);
-    expect(codes(run.stdout)).toEqual(['URL_TOO_LARGE', 'URL_TOO_LARGE', 'ok']);
-    const [announced, endless] = records(run.stdout).map((r) => r.error?.message);
+    const run = await runInProcess(['classify', u('/announced-huge'), u('/forever'), u('/cat.jpg'), u('/gzip-bomb'), ...base, '--url-max-mb', '1']);
+    expect(codes(run.stdout)).toEqual(['URL_TOO_LARGE', 'URL_TOO_LARGE', 'ok', 'URL_TOO_LARGE']);
+    const [announced, endless, , bomb] = records(run.stdout).map((r) => r.error?.message);
+    expect(bomb).toBe(`${u('/gzip-bomb')}: more than ${MIB} bytes arrived, over the limit of ${MIB} bytes (--url-max-mb)`);
     expect(announced).toBe(`${u('/announced-huge')}: the server announces ${100 * MIB} bytes, over the limit of ${MIB} bytes (--url-max-mb)`);
     expect(endless).toBe(`${u('/forever')}: more than ${MIB} bytes arrived, over the limit of ${MIB} bytes (--url-max-mb)`);
     // The endless body stopped being read: the connection closed, after about the limit (plus
