@@ -13,9 +13,15 @@ import { ImageDecodeError, type PreprocessGeometry, type RgbImage } from '../ima
 import type { InputError, InputItem, InputSource } from './inputs.js';
 
 export type { InputSource } from './inputs.js';
+import { UrlFetcher, UrlInputError, type UrlFetchOptions } from './fetch-input.js';
 import type { Classifier } from './load-model.js';
 import { prepareImage, type PreparedImage, type PrepareOptions } from './prepare.js';
 import { timed, type TimingObserver } from './timing.js';
+
+export interface StreamOptions extends PrepareOptions {
+  /** Limits for the inputs that are http(s) URLs (app/fetch-input.ts). */
+  url?: UrlFetchOptions;
+}
 
 /** One input's outcome: its rows of the model's output, or why it has none. */
 export type BatchRecord = { file: string; logits: Float32Array; features: Float32Array } | { file: string; error: InputError };
@@ -25,13 +31,16 @@ export type BatchRecord = { file: string; logits: Float32Array; features: Float3
  * per input, in input order, as soon as its batch is done. Items that already carry an error (a
  * missing file, an empty directory) and images that fail to decode are yielded as errors.
  */
-export async function* streamBatches(classifier: Classifier, source: InputSource, options: PrepareOptions = {}): AsyncGenerator<BatchRecord> {
+export async function* streamBatches(classifier: Classifier, source: InputSource, options: StreamOptions = {}): AsyncGenerator<BatchRecord> {
+  const urls = new UrlFetcher(options.url, options.onTiming);
   const prepareOne = async (item: InputItem): Promise<PreparedImage | InputError> => {
     if ('error' in item) return item.error;
+    const { url } = item;
     try {
-      return await prepareImage(classifier, item.path, options);
+      if (url === undefined) return await prepareImage(classifier, item.path, options);
+      return await urls.withBytes(url, (bytes) => prepareImage(classifier, bytes, options, item.path));
     } catch (e) {
-      if (e instanceof ImageDecodeError) return { code: e.code, message: e.message };
+      if (e instanceof ImageDecodeError || e instanceof UrlInputError) return { code: e.code, message: e.message };
       throw e;
     }
   };
@@ -56,6 +65,7 @@ export async function* streamBatches(classifier: Classifier, source: InputSource
     }
   } finally {
     queue.stop();
+    urls.close();
   }
 }
 

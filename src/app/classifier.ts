@@ -5,7 +5,7 @@
 
 import type { PreprocessGeometry, RgbImage } from '../image/index.js';
 import { countNonFinite } from '../util/non-finite.js';
-import { forwardRows, runImages, streamBatches, type InputSource } from './batch-runner.js';
+import { forwardRows, runImages, streamBatches, type InputSource, type StreamOptions } from './batch-runner.js';
 import type { InputError } from './inputs.js';
 import type { Classifier } from './load-model.js';
 import { topPredictions, type Prediction } from './predictions.js';
@@ -86,9 +86,9 @@ export function recordOfLogits(file: string, row: Float32Array, labels: readonly
  * Classify a list (or an async source) of inputs in pipelined batches of the model's batch size
  * (see batch-runner.ts) and yield one record per input in input order as soon as its batch is
  * done. Input items that already carry an error (a missing file, an empty directory) are yielded
- * as errors.
+ * as errors; URL items are fetched within `options.url`'s limits (app/fetch-input.ts).
  */
-export async function* classifyStream(classifier: Classifier, items: InputSource, options: ClassifyOptions = {}): AsyncGenerator<ClassifyRecord> {
+export async function* classifyStream(classifier: Classifier, items: InputSource, options: ClassifyOptions & StreamOptions = {}): AsyncGenerator<ClassifyRecord> {
   const topk = options.topk ?? 5;
   for await (const record of streamBatches(classifier, items, options)) {
     yield 'error' in record ? record : recordOfLogits(record.file, record.logits, classifier.labels, topk);

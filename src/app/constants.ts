@@ -37,3 +37,13 @@ export const SERVE_DEFAULTS = {
 
 /** The most shards `--shard I/N` splits inputs into: beyond this N is a mistake (a shard per input of a huge list is still far below). */
 export const MAX_SHARDS = 1_000_000;
+
+/** Inputs that are http(s) URLs (app/fetch-input.ts): the defaults of their limits. */
+export const URL_INPUT_DEFAULTS = {
+  /** The most bytes one URL may send, in MiB: far above any photo, far below the 512 MiB image file limit. */
+  maxMb: 64,
+  /** The longest wait, in seconds, for the response headers and then for each next piece of the body (as HF_HUB_DOWNLOAD_TIMEOUT). */
+  timeoutSeconds: 10,
+  /** The longest one URL's download may take in all, in seconds, however steadily the bytes come. */
+  maxTimeSeconds: 120,
+} as const;

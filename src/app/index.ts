@@ -1,7 +1,8 @@
 // The application layer: everything the command line (and a Node service) does, as functions.
 // src/cli parses arguments and formats output over this; src/index.ts exports it as the library.
 
-export { streamBatches, type BatchRecord, type InputSource } from './batch-runner.js';
+export { streamBatches, type BatchRecord, type InputSource, type StreamOptions } from './batch-runner.js';
+export { isUrlInput, MAX_URL_REDIRECTS, URL_CONCURRENCY, UrlInputError, type UrlFetchOptions } from './fetch-input.js';
 export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, recordOfLogits, runBatch } from './classifier.js';
 export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, PrepareOptions } from './classifier.js';
 export { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';

@@ -1,12 +1,13 @@
 // Turning the command line's inputs into a list of image files: files as given, directories
-// expanded to the images inside (sorted, dotfiles left out; recursively with --recursive), `-`
-// read as one path per line from stdin, as the paths arrive. A bad input becomes a per-file
-// error, never the end of the batch.
+// expanded to the images inside (sorted, dotfiles left out; recursively with --recursive), http(s)
+// URLs kept as URLs to fetch (app/fetch-input.ts), `-` read as one path (or URL) per line from
+// stdin, as the paths arrive. A bad input becomes a per-file error, never the end of the batch.
 
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { unusablePath } from '../util/regular-file.js';
+import { isUrlInput, urlItem } from './fetch-input.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff']);
 
@@ -16,7 +17,11 @@ export interface InputError {
   message: string;
 }
 
-export type InputItem = { path: string } | { path: string; error: InputError };
+/**
+ * One input: a file (`path`), a URL to fetch (`url`, shown in records as `path`: the URL with any
+ * password masked; app/fetch-input.ts), or why it has no image.
+ */
+export type InputItem = { path: string; url?: string } | { path: string; error: InputError };
 
 /**
  * Inputs for a runner: a list, or an async source of items (or groups of items that became
@@ -56,7 +61,7 @@ export async function* streamInputs(inputs: readonly string[], options: ExpandOp
     for await (const paths of readPaths(options.stdin, options.nullSeparated === true)) {
       const group: InputItem[] = [];
       for (const path of paths) {
-        const invalid = invalidPath(path);
+        const invalid = isUrlInput(path) ? undefined : invalidPath(path);
         group.push(...(invalid !== undefined ? [invalid] : await expandOne(path, options.recursive)));
       }
       if (group.length > 0) yield group;
@@ -112,6 +117,7 @@ function invalidPath(path: string): InputItem | undefined {
 }
 
 async function expandOne(path: string, recursive: boolean): Promise<InputItem[]> {
+  if (isUrlInput(path)) return [urlItem(path)];
   let info;
   try {
     info = await stat(path);

@@ -19,8 +19,16 @@ export interface PreparedImage {
   geometry: PreprocessGeometry;
 }
 
-/** Decode (when needed) and preprocess an image exactly as the model's eval transform does. */
-export async function prepareImage(classifier: Classifier, image: string | Uint8Array | RgbImage, options: PrepareOptions = {}): Promise<PreparedImage> {
+/**
+ * Decode (when needed) and preprocess an image exactly as the model's eval transform does. `name`
+ * names bytes in timings (a URL's, say).
+ */
+export async function prepareImage(
+  classifier: Classifier,
+  image: string | Uint8Array | RgbImage,
+  options: PrepareOptions = {},
+  name: string = typeof image === 'string' ? image : '<bytes>',
+): Promise<PreparedImage> {
   const { onTiming } = options;
   if (onTiming === undefined || !(typeof image === 'string' || image instanceof Uint8Array)) {
     const { tensor, geometry } = await timed(
@@ -32,7 +40,6 @@ export async function prepareImage(classifier: Classifier, image: string | Uint8
   }
   // Observed: decoding, then preprocessing the decoded pixels, as two steps (the same pixels and
   // tensor as the one call above), so that each can be timed.
-  const name = typeof image === 'string' ? image : '<bytes>';
   const pixels = await timed(onTiming, (ms) => ({ stage: 'decode', image: name, ms }), () => decodeImage(image, options.decode));
   const { tensor, geometry } = await timed(
     onTiming,

@@ -6,6 +6,8 @@ export type TimingEvent =
   | { stage: 'resolve'; ms: number }
   /** Starting the kernels and reading the weights into them. */
   | { stage: 'load'; ms: number }
+  /** One URL input: its bytes downloaded (app/fetch-input.ts). */
+  | { stage: 'fetch'; image: string; bytes: number; ms: number }
   /** One image: reading and decoding the file to RGB pixels. */
   | { stage: 'decode'; image: string; ms: number }
   /** One image: resize, crop and normalize into the model's input. */

@@ -18,7 +18,7 @@ const line = (stage: string, ms: number, detail: string) => `vit: ${stage.padEnd
 /** `print` writes one line (the caller escapes it and keeps it clear of a spinner). */
 export function createTimingReport(print: (text: string) => void): TimingReport {
   let resolveMs = 0;
-  const total = { decode: 0, preprocess: 0, forward: 0, images: 0, batches: 0 };
+  const total = { fetch: 0, fetched: 0, decode: 0, preprocess: 0, forward: 0, images: 0, batches: 0 };
   const perImage = (ms: number, images: number) => `${(ms / images).toFixed(1)} ms per image`;
   const observer = (event: TimingEvent): void => {
     switch (event.stage) {
@@ -27,6 +27,10 @@ export function createTimingReport(print: (text: string) => void): TimingReport 
         return;
       case 'load':
         return print(line('weights', resolveMs + event.ms, `resolve ${resolveMs.toFixed(1)} ms, load ${event.ms.toFixed(1)} ms`));
+      case 'fetch':
+        total.fetch += event.ms;
+        total.fetched++;
+        return print(line('fetch', event.ms, `${event.image}, ${event.bytes} bytes`));
       case 'decode':
       case 'preprocess':
         total[event.stage] += event.ms;
@@ -45,6 +49,7 @@ export function createTimingReport(print: (text: string) => void): TimingReport 
       if (total.images === 0) return;
       const n = total.images;
       const rate = total.forward > 0 ? `, ${((n * 1000) / total.forward).toFixed(1)} images/s` : '';
+      if (total.fetched > 0) print(line('fetch', total.fetch, `total for ${total.fetched} URL${total.fetched === 1 ? '' : 's'}`));
       print(line('decode', total.decode, `total for ${n} image${n === 1 ? '' : 's'}, ${perImage(total.decode, n)}`));
       print(line('preprocess', total.preprocess, `total, ${perImage(total.preprocess, n)}`));
       print(line('forward', total.forward, `total in ${total.batches} batch${total.batches === 1 ? '' : 'es'}, ${perImage(total.forward, n)}${rate}`));

@@ -339,7 +339,7 @@ export async function sendWithRetries(
   }
 }
 
-function isRedirect(status: number): boolean {
+export function isRedirect(status: number): boolean {
   return status >= 300 && status < 400 && status !== 304;
 }
 
@@ -352,7 +352,7 @@ function isRelativeRedirect(location: string, target: string, from: string): boo
   return !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) && !location.startsWith('//') && sameOrigin(target, from);
 }
 
-function redirectTarget(response: Response, url: string): string {
+export function redirectTarget(response: Response, url: string): string {
   const location = response.headers.get('location');
   if (!location) {
     throw new HubError('BAD_RESPONSE', `HTTP ${response.status} redirect without a Location header.`, { url });

@@ -17,7 +17,7 @@ interface ClassifyOpts extends ImageRunOpts {
 export function classifyCommand(io: CliIO, setExitCode: (code: number) => void): Command {
   const command = new Command('classify')
     .description('print the top-k classes of each image')
-    .argument('<inputs...>', "image files, directories of images, or '-' to read paths from stdin (classified as they arrive)");
+    .argument('<inputs...>', "image files, directories of images, http(s) URLs, or '-' to read paths (or URLs) from stdin (classified as they arrive)");
   addModelOptions(command)
     .addOption(labelsOption())
     .addOption(new Option('-k, --topk <n>', 'classes to show per image').argParser(positiveInteger).default(5).env('VIT_TOPK'))

@@ -23,7 +23,7 @@ interface EmbedOpts extends ImageRunOpts {
 export function embedCommand(io: CliIO, setExitCode: (code: number) => void): Command {
   const command = new Command('embed')
     .description("print each image's features: the class token after the final norm, which the classifier head turns into logits")
-    .argument('<inputs...>', "image files, directories of images, or '-' to read paths from stdin (embedded as they arrive)");
+    .argument('<inputs...>', "image files, directories of images, http(s) URLs, or '-' to read paths (or URLs) from stdin (embedded as they arrive)");
   addModelOptions(command)
     .addOption(
       new Option(

@@ -4,8 +4,8 @@
 // whatever happens.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Classifier, InputItem, InputSource, PrepareOptions, ResumeLog, Shard } from '../../app/index.js';
-import { MAX_SHARDS, type BackendName, type ResizeEngine } from '../../app/constants.js';
+import type { Classifier, InputItem, InputSource, ResumeLog, Shard, StreamOptions } from '../../app/index.js';
+import { MAX_SHARDS, URL_INPUT_DEFAULTS, type BackendName, type ResizeEngine } from '../../app/constants.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
@@ -48,6 +48,9 @@ export interface ImageRunOpts extends PreprocessFlags {
   verbose?: boolean;
   shard?: Shard;
   resume?: string;
+  urlMaxMb: number;
+  urlTimeout: number;
+  urlMaxTime: number;
   /** The command's output format (--resume needs ndjson). */
   format: string;
 }
@@ -79,7 +82,35 @@ export function addRunOptions(command: Command): Command {
           '(error records are tried again; a partial last line left by a killed run is cut off first)',
       ),
     )
+    .addOption(
+      new Option('--url-max-mb <n>', 'the most MiB one http(s) URL input may send').argParser(integerUpTo(MAX_URL_MB)).default(URL_INPUT_DEFAULTS.maxMb).env('VIT_URL_MAX_MB'),
+    )
+    .addOption(
+      new Option('--url-timeout <seconds>', "the longest wait for a URL's response headers, and then for each next piece of its body")
+        .argParser(secondsUpTo(MAX_URL_SECONDS))
+        .default(URL_INPUT_DEFAULTS.timeoutSeconds)
+        .env('VIT_URL_TIMEOUT'),
+    )
+    .addOption(
+      new Option('--url-max-time <seconds>', "the longest one URL's download may take in all")
+        .argParser(secondsUpTo(MAX_URL_SECONDS))
+        .default(URL_INPUT_DEFAULTS.maxTimeSeconds)
+        .env('VIT_URL_MAX_TIME'),
+    )
     .addOption(new Option('--verbose', 'timings on stderr: start-up, weights, decode and preprocess of each image, each forward pass, then totals').env('VIT_VERBOSE'));
+}
+
+/** --url-max-mb: no more than the image file limit (512 MiB). --url-timeout, --url-max-time: an hour. */
+const MAX_URL_MB = 512;
+const MAX_URL_SECONDS = 3600;
+
+/** A number of seconds, more than 0 and at most `max` (fractions allowed: 0.5). */
+function secondsUpTo(max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !(n > 0 && n <= max)) throw new InvalidArgumentError(`expected a number of seconds above 0 and at most ${max}, received '${value}'`);
+    return n;
+  };
 }
 
 /**
@@ -112,8 +143,8 @@ export interface ImageRun {
   source: InputSource;
   /** How many inputs there are, when known before the run (not when they stream from stdin). */
   count?: number;
-  /** Decoding and resizing, from the options. */
-  prepare: PrepareOptions;
+  /** Decoding, resizing and the limits of URL inputs, from the options. */
+  prepare: StreamOptions;
   progress: Progress;
   /** Where ndjson lines go: stdout, or appended to the --resume file. */
   emit: (line: string) => void;
@@ -168,7 +199,8 @@ export async function withImageRun(
       const decode = { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels };
       const log = resume;
       const emit = log === undefined ? (line: string) => void io.stdout.write(line) : (line: string) => log.append(line);
-      const code = await body({ app, classifier, source, count, prepare: { decode, resize: opts.resize, onTiming: timing?.observer }, progress, emit });
+      const url = { maxBytes: opts.urlMaxMb * 2 ** 20, timeoutMs: Math.ceil(opts.urlTimeout * 1000), maxTimeMs: Math.ceil(opts.urlMaxTime * 1000) };
+      const code = await body({ app, classifier, source, count, prepare: { decode, resize: opts.resize, onTiming: timing?.observer, url }, progress, emit });
       timing?.summary();
       return code;
     } finally {
