@@ -15,13 +15,17 @@ export async function checkReachable(target: RedisTarget, timeoutMs: number): Pr
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  // Reported through the promises below; without a listener ioredis prints its own message.
-  probe.on('error', () => {});
+  // The socket's own error (ECONNREFUSED, ENOTFOUND) says more than the rejection that follows
+  // it ("Connection is closed."); without a listener ioredis would print it itself.
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => {
+    cause ??= error;
+  });
   try {
     await probe.connect();
     await probe.ping();
   } catch (error) {
-    throw unavailable(target, 'cannot reach Redis', error);
+    throw unavailable(target, 'cannot reach Redis', cause ?? error);
   } finally {
     probe.disconnect();
   }
