@@ -7,6 +7,7 @@
 // (lockDuration, stalledInterval, maxStalledCount). Loaded by queue/index.ts on first use.
 
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { hostname } from 'node:os';
 import { QUEUE_DEFAULTS, SERVE_DEFAULTS } from '../constants.js';
 import { checkPath } from '../inputs.js';
 import { loadModel } from '../load-model.js';
@@ -45,7 +46,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       return record;
     };
     const connection = lastingConnection(target, timeoutMs, log);
-    const worker = new Worker<ImageJobData, ImageJobRecord>(queue, processJob, { connection, concurrency, lockDuration, stalledInterval, maxStalledCount });
+    const worker = new Worker<ImageJobData, ImageJobRecord>(queue, processJob, {
+      connection,
+      concurrency,
+      lockDuration,
+      stalledInterval,
+      maxStalledCount,
+      // Stored as each job's processedBy: which machine and process did it.
+      name: `${hostname()}:${process.pid}`,
+    });
     worker.on('error', (error) => log(`queue '${queue}': ${error.message}`));
     worker.on('failed', (job, error) => {
       if (!(error instanceof UnrecoverableError)) log(`job ${job?.id ?? '?'} (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`);
