@@ -34,6 +34,8 @@ export {
 } from './serve/index.js';
 export {
   checkQueueName,
+  errorOfFailure,
+  jobIdOf,
   openQueue,
   parseRedisUrl,
   QueueSettingError,

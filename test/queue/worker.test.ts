@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobIdOf, openQueue, startWorker } from '../../src/app/index.js';
 import { BIN, IMAGES, isolateHub, ROOT, runInProcess, TINY_WEIGHTS } from '../cli/run.js';
 import { freePort, REDIS_MISSING, startRedis, type TestRedis } from './redis.js';
 
@@ -194,6 +195,28 @@ describe.skipIf(REDIS_MISSING !== undefined)('vit worker and vit enqueue on a re
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
   }, 120_000);
+
+  it('as a library: startWorker and openQueue, the return value found by jobIdOf', async () => {
+    const { good, corrupt } = imageFolder(3);
+    const inputs = [good[0], corrupt, good[1], good[2]];
+    const worker = await startWorker({ redis: server.url, queue: 'library', model: { weights: TINY_WEIGHTS, batchSize: 2 } });
+    const client = await openQueue({ redis: server.url, queue: 'library' });
+    try {
+      expect(worker.concurrency).toBe(4);
+      const queued = await client.enqueue(inputs.map((path) => ({ path })), 3);
+      expect([queued.added, queued.existing, queued.retried]).toEqual([4, 0, 0]);
+      const records = [];
+      for await (const record of client.results(queued.images, { idleTimeoutMs: 30_000 })) records.push(record);
+      const expected = lines((await runInProcess(['classify', '--weights', TINY_WEIGHTS, '--format', 'ndjson', '-q', '-k', '3', ...inputs])).stdout);
+      expect(records).toEqual(expected);
+      const q = new Queue('library', { connection: redis });
+      expect((await q.getJob(jobIdOf({ input: good[0], topk: 3 })))?.returnvalue).toEqual(expected[0]);
+      await q.close();
+    } finally {
+      await client.close();
+      await worker.close();
+    }
+  }, 60_000);
 
   it('enqueue --wait with no worker: WAIT_TIMEOUT records after --wait-timeout, exit 1', async () => {
     const [image] = imageFolder(1).good;
