@@ -84,12 +84,25 @@ async function enqueue(queue: Queue<ImageJobData, ImageJobRecord>, items: readon
         opts: { ...job.opts, attempts: QUEUE_DEFAULTS.attempts, backoff: { type: 'exponential', delay: 1000 } },
       })),
     );
-    for (const job of failed) await (await queue.getJob(job.opts.jobId))?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    let retried = 0;
+    for (const job of failed) if (await retryFailed(queue, job.opts.jobId)) retried++;
     result.added += fresh.length;
-    result.retried += failed.length;
-    result.existing += chunk.length - fresh.length - failed.length;
+    result.retried += retried;
+    result.existing += chunk.length - fresh.length - retried;
   }
   return result;
+}
+
+/** Try a failed job again from its first attempt; false when it is no longer failed (another enqueue retried it first). */
+async function retryFailed(queue: Queue<ImageJobData, ImageJobRecord>, jobId: string): Promise<boolean> {
+  const job = await queue.getJob(jobId);
+  try {
+    await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return job !== undefined;
+  } catch (error) {
+    if (isRedisFailure(error)) throw error;
+    return false;
+  }
 }
 
 async function* results(
