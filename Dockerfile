@@ -13,7 +13,9 @@ COPY src ./src
 COPY bin ./bin
 COPY labels ./labels
 COPY fixtures/models ./fixtures/models
-RUN npm ci && npm prune --omit=dev && npm cache clean --force
+# The build's tools (TypeScript, AssemblyScript) stay in the image: untested here, a second stage
+# that copies dist/ and runs `npm ci --omit=dev --ignore-scripts` would leave them out.
+RUN npm ci && npm cache clean --force
 USER node
 ENTRYPOINT ["node", "bin/vit.js"]
 CMD ["--help"]

@@ -164,7 +164,7 @@ describe.skipIf(REDIS_MISSING !== undefined)('vit worker and vit enqueue on a re
     const queue = 'killed';
     const { good } = imageFolder(60);
     // One job at a time, so the killed worker certainly holds one; short locks, so the test is quick.
-    const short = ['--concurrency', '1', '--batch-size', '1', '--lock-duration-ms', '1500', '--stalled-interval-ms', '500'];
+    const short = ['--concurrency', '1', '--batch-size', '1', '--lock-duration-ms', '3000', '--stalled-interval-ms', '500'];
     const a = await startWorkerProcess(server.url, queue, short);
     workers.push(a);
     const added = await runInProcess(['enqueue', '--redis', server.url, '--queue', queue, ...good]);
