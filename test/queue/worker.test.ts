@@ -196,6 +196,25 @@ describe.skipIf(REDIS_MISSING !== undefined)('vit worker and vit enqueue on a re
     expect(await b.exited).toBe(0);
   }, 120_000);
 
+  it('SIGTERM: the worker finishes the job it holds, leaves the rest waiting, and exits 0', async () => {
+    const queue = 'graceful';
+    const { good } = imageFolder(40);
+    const a = await startWorkerProcess(server.url, queue, ['--concurrency', '1', '--batch-size', '1']);
+    workers.push(a);
+    expect((await runInProcess(['enqueue', '--redis', server.url, '--queue', queue, ...good])).code).toBe(0);
+    const q = new Queue(queue, { connection: redis });
+    for (let i = 0; i < 300 && (await q.getCompletedCount()) < 2; i++) await sleep(20);
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    const counts = await q.getJobCounts('active', 'completed', 'waiting', 'failed');
+    expect(counts.active).toBe(0);
+    expect(counts.failed).toBe(0);
+    expect(counts.completed).toBeGreaterThanOrEqual(2);
+    expect(counts.completed + counts.waiting).toBe(40);
+    expect(countOf(await queueEvents(redis, queue), 'stalled').size).toBe(0);
+    await q.close();
+  }, 60_000);
+
   it('as a library: startWorker and openQueue, the return value found by jobIdOf', async () => {
     const { good, corrupt } = imageFolder(3);
     const inputs = [good[0], corrupt, good[1], good[2]];
