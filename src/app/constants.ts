@@ -56,6 +56,8 @@ export const QUEUE_DEFAULTS = {
   maxStalledCount: 2,
   /** Tries of a job that failed for a reason other than its image (an image's own error is final at once). */
   attempts: 3,
+  /** A job not done by then fails with JOB_TIMEOUT and is tried again (a file on a hung network mount). */
+  jobTimeoutMs: 300_000,
   /** Connecting to Redis, and each command of enqueue, must finish within this. */
   connectTimeoutMs: 10_000,
   /** enqueue --wait gives up when no job of its run has finished for this long. */

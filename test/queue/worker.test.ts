@@ -215,6 +215,23 @@ describe.skipIf(REDIS_MISSING !== undefined)('vit worker and vit enqueue on a re
     await q.close();
   }, 60_000);
 
+  it('a job not done within --job-timeout-ms fails with JOB_TIMEOUT after its 3 attempts', async () => {
+    const queue = 'timeout';
+    const [image] = imageFolder(1).good;
+    // 1 ms: less than the batcher's 5 ms window alone, so no attempt can make it.
+    const a = await startWorkerProcess(server.url, queue, ['--job-timeout-ms', '1']);
+    workers.push(a);
+    const run = await runInProcess(['enqueue', '--redis', server.url, '--queue', queue, '--wait', '--wait-timeout', '30', image]);
+    expect(run.code).toBe(1);
+    expect(lines(run.stdout)).toEqual([{ file: image, error: { code: 'JOB_TIMEOUT', message: `${image}: not classified within 1 ms` } }]);
+    const q = new Queue(queue, { connection: redis });
+    expect((await q.getFailed())[0].attemptsMade).toBe(3);
+    await q.close();
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(a.stderr()).toContain('(attempt 1): JOB_TIMEOUT: ');
+  }, 60_000);
+
   it('as a library: startWorker and openQueue, the return value found by jobIdOf', async () => {
     const { good, corrupt } = imageFolder(3);
     const inputs = [good[0], corrupt, good[1], good[2]];

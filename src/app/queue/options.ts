@@ -23,6 +23,8 @@ export interface WorkerOptions extends QueueConnectionOptions {
   prepare?: PrepareOptions;
   /** How long the first job of a batch waits for others, in ms (default 5, as serve). */
   batchWindowMs?: number;
+  /** A job not done in this many ms fails with JOB_TIMEOUT and is tried again (default 300000). */
+  jobTimeoutMs?: number;
   /** BullMQ lockDuration (default 30000): a job whose worker stops renewing its lock for this long goes to another worker. */
   lockDurationMs?: number;
   /** BullMQ stalledInterval (default 30000): how often lapsed locks are looked for. */

@@ -25,6 +25,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const lockDuration = checkPositive('lockDurationMs', options.lockDurationMs ?? QUEUE_DEFAULTS.lockDurationMs);
   const stalledInterval = checkPositive('stalledIntervalMs', options.stalledIntervalMs ?? QUEUE_DEFAULTS.stalledIntervalMs);
   const maxStalledCount = checkPositive('maxStalledCount', options.maxStalledCount ?? QUEUE_DEFAULTS.maxStalledCount, 1000);
+  const jobTimeoutMs = checkPositive('jobTimeoutMs', options.jobTimeoutMs ?? QUEUE_DEFAULTS.jobTimeoutMs);
   const timeoutMs = checkPositive('connectTimeoutMs', options.connectTimeoutMs ?? QUEUE_DEFAULTS.connectTimeoutMs);
   const log = options.log ?? (() => {});
   // Before the model: a wrong URL or password should not wait for (or download) the weights.
@@ -41,7 +42,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const data = checkJobData(job.data, classes);
       if ('code' in data) throw new UnrecoverableError(failureReasonOf(data));
       const item = await checkPath(data.input);
-      const record = 'error' in item ? { file: data.input, error: item.error } : await pipeline.classifyImage(data.input, data.input, data.topk);
+      const record = 'error' in item ? { file: data.input, error: item.error } : await withTimeout(jobTimeoutMs, data.input, (signal) => pipeline.classifyImage(data.input, data.input, data.topk, signal));
       if ('error' in record) throw new UnrecoverableError(failureReasonOf(record.error));
       return record;
     };
@@ -77,5 +78,23 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   } catch (error) {
     classifier.dispose();
     throw error;
+  }
+}
+
+/**
+ * `work` with a signal that aborts after `ms`; then this rejects with a JOB_TIMEOUT error (an
+ * ordinary error: BullMQ tries the job again). A decode under way cannot be stopped: it runs on,
+ * and its result is dropped.
+ */
+async function withTimeout<T>(ms: number, file: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(failureReasonOf({ code: 'JOB_TIMEOUT', message: `${file}: not classified within ${ms} ms` }))), ms);
+  const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+  const running = work(controller.signal);
+  running.catch(() => {}); // after a timeout, its own rejection (the same abort) is not news
+  try {
+    return await Promise.race([running, aborted]);
+  } finally {
+    clearTimeout(timer);
   }
 }

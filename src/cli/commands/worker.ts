@@ -28,6 +28,7 @@ import { decodeOptionsOf, loadApp, loadOptionsOf, stopSignal, type ImageFlags, t
 interface WorkerOpts extends ModelFlags, ImageFlags, QueueFlags {
   batchSize: number;
   concurrency?: number;
+  jobTimeoutMs: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
   offline?: boolean;
@@ -56,7 +57,7 @@ const WORKER_HELP = `
 A job's data is { "input": "<absolute image path>", "topk"?: N } (vit enqueue adds them); its
 return value is the record vit classify --format ndjson prints for that image. An image that
 cannot be classified fails its job at once with the reason "CODE: message" (classify's codes);
-other failures are tried again (3 attempts). The jobs of a worker that dies are taken by another
+other failures (JOB_TIMEOUT: not done within --job-timeout-ms) are tried again (3 attempts). The jobs of a worker that dies are taken by another
 after --lock-duration-ms, seen at the next --stalled-interval-ms check (a job whose workers die
 ${QUEUE_DEFAULTS.maxStalledCount + 1} times is failed). Redis unreachable at start: exit 69; later, the worker connects again.
 SIGTERM or Ctrl-C: take no more jobs, finish the ones taken, exit 0 (a second Ctrl-C stops at once)
@@ -70,6 +71,11 @@ export function workerCommand(io: CliIO, setExitCode: (code: number) => void): C
     .addOption(new Option('-c, --concurrency <n>', 'jobs taken at once (default: twice the batch size, so the next batch decodes while one runs)').argParser(integerUpTo(4096)).env('VIT_CONCURRENCY'))
     .addOption(threadsOption())
     .addOption(backendOption())
+    .addOption(
+      new Option('--job-timeout-ms <ms>', 'a job not done by then fails with JOB_TIMEOUT and is tried again (a file on a hung network mount)')
+        .argParser(integerUpTo(MAX_MS))
+        .default(QUEUE_DEFAULTS.jobTimeoutMs),
+    )
     .addOption(
       new Option('--lock-duration-ms <ms>', "how long a job stays locked to a worker that stops renewing it (it died) before another may take it; keep it above a forward pass's time")
         .argParser(integerUpTo(MAX_MS))
@@ -94,6 +100,7 @@ async function runWorker(opts: WorkerOpts, io: CliIO): Promise<number> {
       redis: opts.redis,
       queue: opts.queue,
       concurrency: opts.concurrency,
+      jobTimeoutMs: opts.jobTimeoutMs,
       lockDurationMs: opts.lockDurationMs,
       stalledIntervalMs: opts.stalledIntervalMs,
       prepare: { decode: decodeOptionsOf(opts), resize: opts.resize },
