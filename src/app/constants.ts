@@ -47,3 +47,29 @@ export const URL_INPUT_DEFAULTS = {
   /** The longest one URL's download may take in all, in seconds, however steadily the bytes come. */
   maxTimeSeconds: 120,
 } as const;
+
+/** `vit worker` and `vit enqueue` (app/queue) defaults. */
+export const QUEUE_DEFAULTS = {
+  /** The BullMQ queue's name. */
+  queue: 'vit',
+  /** Images per forward pass. */
+  batchSize: 4,
+  /**
+   * How long a worker's lock on a job lasts (BullMQ lockDuration), renewed at half of it. A lock
+   * that lapses (the worker died, or one forward pass held its event loop longer) lets another
+   * worker take the job: keep it well above the longest forward pass.
+   */
+  lockDurationMs: 30_000,
+  /** How often a worker looks for jobs whose lock lapsed (BullMQ stalledInterval). */
+  stalledIntervalMs: 30_000,
+  /** A job whose worker died this many times is failed instead of tried again (a poison image that kills workers). */
+  maxStalledCount: 2,
+  /** Tries of a job that failed for a reason other than its image (an image's own error is final at once). */
+  attempts: 3,
+  /** A job not done by then fails with JOB_TIMEOUT and is tried again (a file on a hung network mount). */
+  jobTimeoutMs: 300_000,
+  /** Connecting to Redis, and each command of enqueue, must finish within this. */
+  connectTimeoutMs: 10_000,
+  /** enqueue --wait gives up when no job of its run has finished for this long. */
+  waitTimeoutS: 600,
+} as const;

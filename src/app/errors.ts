@@ -11,6 +11,7 @@ import { ConfigError } from '../vit/config.js';
 import { NonFiniteOutputError } from './classifier.js';
 import { InputListError } from './inputs.js';
 import { LabelsError } from './labels.js';
+import { QueueSettingError, QueueUnavailableError } from './queue/settings.js';
 import { PreprocessOverrideError } from './resolve-model.js';
 import { ListenError } from './serve/listen-error.js';
 
@@ -20,9 +21,10 @@ import { ListenError } from './serve/listen-error.js';
  * 'output': a result that could not be written (exit 74, sysexits' EX_IOERR);
  * 'usage': the request itself is unusable (exit 2), e.g. a list of inputs beyond the limits, or a
  *   host and port the server cannot listen on, a file given to --resume that is not a run's output;
+ * 'unavailable': a service the command needs cannot be reached (Redis for worker and enqueue: exit 69, sysexits' EX_UNAVAILABLE);
  * undefined: not an expected error (a bug).
  */
-export type ErrorKind = 'model' | 'input' | 'output' | 'usage';
+export type ErrorKind = 'model' | 'input' | 'output' | 'usage' | 'unavailable';
 
 /** A result file that could not be written (a missing folder, a directory, a full disk). */
 export class OutputError extends Error {
@@ -66,5 +68,7 @@ export function errorKind(error: unknown): ErrorKind | undefined {
   if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
   if (error instanceof OutputError) return 'output';
   if (error instanceof BackendUnavailableError || error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError) return 'usage';
+  if (error instanceof QueueSettingError) return 'usage';
+  if (error instanceof QueueUnavailableError) return 'unavailable';
   return undefined;
 }

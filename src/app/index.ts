@@ -6,13 +6,13 @@ export { isUrlInput, MAX_URL_REDIRECTS, URL_CONCURRENCY, UrlInputError, type Url
 export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, recordOfLogits, runBatch } from './classifier.js';
 export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, PrepareOptions } from './classifier.js';
 export { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';
-export { FEATURES_FILE_FORMATS, SERVE_DEFAULTS, VERSION, type FeaturesFileFormat } from './constants.js';
+export { FEATURES_FILE_FORMATS, QUEUE_DEFAULTS, SERVE_DEFAULTS, VERSION, type FeaturesFileFormat } from './constants.js';
 export type { OutputComparison, SampleComparison, Tolerance } from './compare-outputs.js';
 export { downloadModel } from './download.js';
 export { embed, embedMany, embedStream, type EmbedRecord, type Embedding } from './embed.js';
 export { errorKind, OutputError, outputError, type ErrorKind } from './errors.js';
 export { checkOutputPath, encodeNpy, FeatureRows } from './features-file.js';
-export { expandInputs, IMAGE_EXTENSIONS, InputListError, openInputs, streamInputs, type ExpandOptions, type InputError, type InputItem } from './inputs.js';
+export { checkPath, expandInputs, IMAGE_EXTENSIONS, InputListError, openInputs, streamInputs, type ExpandOptions, type InputError, type InputItem } from './inputs.js';
 export { describeModel, type CheckpointDescription, type ModelDescription } from './inspect.js';
 export { LabelsError, readLabelsFile, resolveLabels } from './labels.js';
 export { LoadedModel, loadModel, loadVitModel, type Classifier, type LoadModelOptions, type LoadOptions } from './load-model.js';
@@ -33,6 +33,23 @@ export {
   type RunningServer,
   type ServeOptions,
 } from './serve/index.js';
+export {
+  checkQueueName,
+  errorOfFailure,
+  jobIdOf,
+  openQueue,
+  parseRedisUrl,
+  QueueSettingError,
+  QueueUnavailableError,
+  startWorker,
+  type EnqueueResult,
+  type ImageJobData,
+  type ImageJobRecord,
+  type QueueClient,
+  type QueuedImage,
+  type RunningWorker,
+  type WorkerOptions,
+} from './queue/index.js';
 export { MAX_RESUME_BYTES, MAX_RESUME_LINE_BYTES, openResumeLog, ResumeFileError, type ResumeLog } from './resume.js';
 export { inShard, shardOf, type Shard } from './shard.js';
 export { bundledFixtures, referencePair, ReferenceError, verifyPair, type VerifyOptions, type VerifyPair, type VerifyRun } from './verify.js';

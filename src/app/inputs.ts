@@ -116,6 +116,22 @@ function invalidPath(path: string): InputItem | undefined {
   return undefined;
 }
 
+/**
+ * One path as classify takes it before reading it (the queue worker's job): an error item when it
+ * is no path or names nothing, with classify's codes and messages; a directory is not expanded
+ * (reading it is then EISDIR).
+ */
+export async function checkPath(path: string): Promise<InputItem> {
+  const invalid = invalidPath(path);
+  if (invalid !== undefined) return invalid;
+  try {
+    await stat(path);
+  } catch (e) {
+    return { path, error: fileError(path, e) };
+  }
+  return { path };
+}
+
 async function expandOne(path: string, recursive: boolean): Promise<InputItem[]> {
   if (isUrlInput(path)) return [urlItem(path)];
   let info;

@@ -1,6 +1,6 @@
 // One place that turns an error into a one-line message and an exit code.
 //   0 success; 1 some inputs failed or verify found a mismatch; 2 usage error;
-//   3 weights, model, labels or download problem; 70 internal error (a bug); 74 output not written.
+//   3 weights, model, labels or download problem; 69 Redis unreachable (worker, enqueue); 70 internal error (a bug); 74 output not written.
 
 import { CommanderError } from 'commander';
 import type { ErrorKind } from '../app/errors.js';
@@ -10,6 +10,7 @@ export const EXIT = {
   FAILED: 1,
   USAGE: 2,
   MODEL: 3,
+  UNAVAILABLE: 69,
   INTERNAL: 70,
   OUTPUT: 74,
 } as const;
@@ -20,6 +21,7 @@ Exit codes:
   1   some inputs failed (each is reported; the others still get results), or verify found a mismatch
   2   usage error (unknown option, bad value)
   3   weights, model, config, labels, reference or download problem (also a flag that contradicts the checkpoint)
+  69  Redis could not be reached or went away (worker, enqueue)
   70  internal error (a bug: please report it with VIT_DEBUG=1 output)
   74  output could not be written (a missing folder, a full disk); a closed pipe (| head) is not an error`;
 
@@ -33,7 +35,7 @@ export interface ReportedError {
   message: string;
 }
 
-const EXIT_OF_KIND: Readonly<Record<ErrorKind, number>> = { model: EXIT.MODEL, input: EXIT.FAILED, output: EXIT.OUTPUT, usage: EXIT.USAGE };
+const EXIT_OF_KIND: Readonly<Record<ErrorKind, number>> = { model: EXIT.MODEL, input: EXIT.FAILED, output: EXIT.OUTPUT, usage: EXIT.USAGE, unavailable: EXIT.UNAVAILABLE };
 
 /** `kind` is the application layer's judgement of a non-CLI error (app/errors.ts). */
 export function classifyError(error: unknown, kind: ErrorKind | undefined): ReportedError {

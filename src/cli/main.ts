@@ -8,11 +8,13 @@ import { VERSION } from '../app/constants.js';
 import { classifyCommand } from './commands/classify.js';
 import { downloadCommand } from './commands/download.js';
 import { embedCommand } from './commands/embed.js';
+import { enqueueCommand } from './commands/enqueue.js';
 import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
 import { preprocessCommand } from './commands/preprocess.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
+import { workerCommand } from './commands/worker.js';
 import { classifyError, EXIT, EXIT_CODES_HELP, UsageError } from './errors.js';
 import { escapeControl } from './escape.js';
 import { processIO, type CliIO } from './io.js';
@@ -41,6 +43,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     modelsCommand(io),
     downloadCommand(io),
     serveCommand(io, setExitCode),
+    workerCommand(io, setExitCode),
+    enqueueCommand(io, setExitCode),
   ];
   for (const command of commands) {
     program.addCommand(command.copyInheritedSettings(program).addHelpText('after', EXIT_CODES_HELP));

@@ -19,10 +19,10 @@ function importsOf(args: string[]): string[] {
   return [...new Set(readFileSync(record, 'utf8').trim().split('\n'))].map((url) => url.replace(`file://${ROOT}/`, ''));
 }
 
-const HEAVY = [/node_modules\/(fastify|prom-client|@fastify)\//, /node_modules\/sharp\//, /node_modules\/ora\//, /^dist\/backend\/(wasm|reference)/, /^dist\/image\/(load|decode|pillow)/, /^dist\/hub\/(download|transfer)/, /^dist\/safetensors\//];
+const HEAVY = [/node_modules\/(fastify|prom-client|@fastify|bullmq|ioredis)\//, /node_modules\/sharp\//, /node_modules\/ora\//, /^dist\/backend\/(wasm|reference)/, /^dist\/image\/(load|decode|pillow)/, /^dist\/hub\/(download|transfer)/, /^dist\/safetensors\//];
 
 describe('start-up loads only the command line', () => {
-  it.each([[['--version']], [['--help']], [['classify', '--help']], [['serve', '--help']]])('vit %j', (args) => {
+  it.each([[['--version']], [['--help']], [['classify', '--help']], [['serve', '--help']], [['worker', '--help']], [['enqueue', '--help']]])('vit %j', (args) => {
     const loaded = importsOf(args);
     expect(loaded).toContain('dist/cli/main.js'); // the recording works
     expect(loaded.some((m) => m.includes('node_modules/commander/'))).toBe(true);
@@ -35,5 +35,7 @@ describe('start-up loads only the command line', () => {
     expect(loaded.some((m) => m.includes('node_modules/sharp/'))).toBe(true);
     // The HTTP server's modules load only when a server starts.
     expect(loaded.filter((m) => /node_modules\/(fastify|prom-client)\/|^dist\/app\/serve\/server/.test(m))).toEqual([]);
+    // Nor BullMQ and ioredis, until a worker starts or jobs are queued.
+    expect(loaded.filter((m) => /node_modules\/(bullmq|ioredis)\/|^dist\/app\/queue\/(worker|client|connection)/.test(m))).toEqual([]);
   });
 });

@@ -54,20 +54,24 @@ export class ClassifyPipeline {
    * yet decoded or still waiting for a forward pass are dropped and this rejects with its reason.
    */
   async classify(uploads: readonly Upload[], topk: number, signal?: AbortSignal): Promise<ImageRecord[]> {
-    const outcomes = await Promise.allSettled(uploads.map((upload) => this.#classifyOne(upload, topk, signal)));
+    const outcomes = await Promise.allSettled(uploads.map(({ file, bytes }) => this.classifyImage(file, bytes, topk, signal)));
     const failed = outcomes.find((o) => o.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     return outcomes.map((o) => (o as PromiseFulfilledResult<ImageRecord>).value);
   }
 
-  async #classifyOne({ file, bytes }: Upload, topk: number, signal?: AbortSignal): Promise<ImageRecord> {
+  /**
+   * One image's record: `image` is its bytes (named `file` in the record) or a path (the queue
+   * worker's jobs). Rejects only when `signal` aborts, or on a bug.
+   */
+  async classifyImage(file: string, image: Uint8Array | string, topk: number, signal?: AbortSignal): Promise<ImageRecord> {
     let coming: Coming | undefined;
     let tensor: Float32Array;
     try {
       ({ tensor } = await this.#decodes.run(() => {
         signal?.throwIfAborted();
         coming = this.#batcher.announce();
-        return prepareImage(this.#classifier, bytes, this.#prepare);
+        return prepareImage(this.#classifier, image, this.#prepare);
       }));
     } catch (error) {
       coming?.withdraw();

@@ -32,7 +32,7 @@ import {
   weightsOption,
 } from '../options.js';
 import { createProgress } from '../progress.js';
-import { decodeOptionsOf, loadApp, loadOptionsOf, type ImageFlags, type ModelFlags } from './shared.js';
+import { decodeOptionsOf, loadApp, loadOptionsOf, stopSignal, type ImageFlags, type ModelFlags } from './shared.js';
 
 interface ServeOpts extends ModelFlags, ImageFlags {
   batchSize: number;
@@ -148,22 +148,4 @@ async function runServe(opts: ServeOpts, io: CliIO): Promise<number> {
     progress.stop();
     stop.dispose();
   }
-}
-
-/** The first SIGTERM or SIGINT; after it the handlers are gone, so a second one stops the process at once. */
-function stopSignal(): { signal: Promise<NodeJS.Signals>; dispose(): void } {
-  let handler: (signal: NodeJS.Signals) => void = () => {};
-  const dispose = () => {
-    process.off('SIGTERM', handler);
-    process.off('SIGINT', handler);
-  };
-  const signal = new Promise<NodeJS.Signals>((resolve) => {
-    handler = (name) => {
-      dispose();
-      resolve(name);
-    };
-    process.on('SIGTERM', handler);
-    process.on('SIGINT', handler);
-  });
-  return { signal, dispose };
 }

@@ -1,5 +1,6 @@
 // Pieces several commands share: the lazily loaded application layer, hub settings from the
-// command line, and the text that describes a preprocessing config.
+// command line, the text that describes a preprocessing config, and the signal that stops a
+// long-running command (serve, worker).
 
 import type { BackendName, ResizeEngine } from '../../app/constants.js';
 import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig, PreprocessOverrides } from '../../app/index.js';
@@ -87,4 +88,22 @@ export function describePreprocessing(cfg: PreprocessConfig, model: string): str
     `crop        center ${w} x ${h} (crop_pct ${cfg.cropPct})`,
     `normalize   (x / 255 - mean) / std, mean [${cfg.mean.join(', ')}], std [${cfg.std.join(', ')}]`,
   ];
+}
+
+/** The first SIGTERM or SIGINT; after it the handlers are gone, so a second one stops the process at once. */
+export function stopSignal(): { signal: Promise<NodeJS.Signals>; dispose(): void } {
+  let handler: (signal: NodeJS.Signals) => void = () => {};
+  const dispose = () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
+    handler = (name) => {
+      dispose();
+      resolve(name);
+    };
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+  });
+  return { signal, dispose };
 }
