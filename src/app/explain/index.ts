@@ -38,6 +38,11 @@ export interface Explanation {
   geometry: PreprocessGeometry;
   /** The crop box in the original image's coordinates (it reaches past the image where the crop padded). */
   crop: SourceRect;
+  /** The part of the original image the model saw: the crop box within the image. The rest is drawn as it is. */
+  seen: SourceRect;
+  /** The grid's largest value, at (row, col), and the grid's mean. */
+  peak: { row: number; col: number; value: number };
+  mean: number;
   /** The original image, decoded (what the heat map is drawn over). */
   image: RgbImage;
   /** [numClasses]: the forward pass's logits, as classify computes them. */
@@ -75,7 +80,27 @@ export async function explain(classifier: Classifier, image: string | Uint8Array
   const name = typeof image === 'string' ? image : 'the image';
   if (bad > 0) throw new NonFiniteAttentionError(`${name}: the attention holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or infinity) of ${grid.length}: nothing can be drawn`);
   const side = config.imgSize / config.patchSize;
-  return { target, gridSize: [side, side], grid, geometry, crop: cropInSource(geometry), image: { width: pixels.width, height: pixels.height, data: pixels.data }, logits };
+  const crop = cropInSource(geometry);
+  let peak = 0;
+  for (let i = 1; i < grid.length; i++) if (grid[i] > grid[peak]) peak = i;
+  return {
+    target,
+    gridSize: [side, side],
+    grid,
+    geometry,
+    crop,
+    seen: withinImage(crop, pixels.width, pixels.height),
+    peak: { row: Math.floor(peak / side), col: peak % side, value: grid[peak] },
+    mean: grid.reduce((sum, v) => sum + v, 0) / grid.length,
+    image: { width: pixels.width, height: pixels.height, data: pixels.data },
+    logits,
+  };
+}
+
+function withinImage(rect: SourceRect, width: number, height: number): SourceRect {
+  const left = Math.max(0, rect.left);
+  const top = Math.max(0, rect.top);
+  return { left, top, width: Math.min(width, rect.left + rect.width) - left, height: Math.min(height, rect.top + rect.height) - top };
 }
 
 /**
