@@ -146,15 +146,16 @@ function summary(image: string, model: string, e: Explanation, top: Prediction |
   const [rows, cols] = e.gridSize;
   const { peak, seen } = e;
   const [w, h] = e.geometry.sourceSize;
+  // Names are escaped one by one (a newline in one must not make a line of its own), then the lines.
   const fmt = (v: number) => String(Math.round(v * 10) / 10);
   return [
     `image       ${escapeControl(image)} (${w} x ${h})`,
-    `model       ${model}`,
+    `model       ${escapeControl(model)}`,
     `explained   ${describeTarget(e.target)}: the class token's attention to ${rows} x ${cols} patches`,
-    ...(top === undefined ? [] : [`top class   ${top.label} (${top.probability.toFixed(3)})`]),
+    ...(top === undefined ? [] : [`top class   ${escapeControl(top.label)} (${top.probability.toFixed(3)})`]),
     `peak        row ${peak.row}, column ${peak.col}: ${peak.value.toPrecision(3)} (${(peak.value / e.mean).toFixed(1)} x the mean)`,
     `model saw   x ${fmt(seen.left)}..${fmt(seen.left + seen.width)}, y ${fmt(seen.top)}..${fmt(seen.top + seen.height)} of the original; the rest is left as it is`,
-    ...(out === undefined ? [] : [`wrote       ${out} (viridis: dark violet least, yellow most; alpha ${alpha})`]),
+    ...(out === undefined ? [] : [`wrote       ${escapeControl(out)} (viridis: dark violet least, yellow most; alpha ${alpha})`]),
     '',
   ].join('\n');
 }
