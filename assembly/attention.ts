@@ -16,11 +16,13 @@
 // Scratch (bytes after SCRATCH_BULK), see attentionScratchBytes in the host:
 //   V^T headDim*T | K T*headDim | Q^T headDim*NR | S^T roundUp(T, MR)*NR | O^T roundUp(headDim, MR)*NR | NR
 // floats (the last: the inverse column sums).
+// When ATT_PROBS is not 0 (an explanation asks for them), each query's probabilities, E^T's
+// column times its inverse sum, are also written out row by row; otherwise nothing changes.
 
 import { arg, argF32, argPtr, ctrlInt } from './args';
 import { exp4 } from './exp';
 import {
-  ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
+  ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_PROBS, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
   ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, CTRL_SERIAL, SCRATCH_BULK, SCRATCH_TAG_KEY,
   SCRATCH_TAG_SERIAL,
 } from './protocol';
@@ -82,6 +84,8 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
       microkernel(keys, <usize>hd * 4, min(MR, T - i), qt, hd, st + <usize>i * ldp, ldp, INIT_ZERO, 0, 0, 0);
     }
     expColumns(st, inv, T, scale);
+    const probs = argPtr(ctrl, ATT_PROBS);
+    if (probs != 0) writeProbs(probs + ((<usize>(bh * Tq + q0) * <usize>T) << 2), st, inv, T, queries);
     for (let d = 0; d < hd; d += MR) {
       const values = vt + <usize>d * T * 4;
       microkernel(values, <usize>T * 4, min(MR, hd - d), st, T, ot + <usize>d * ldp, ldp, INIT_ZERO, 0, 0, 0);
@@ -95,6 +99,16 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
       }
     }
     transpose(out + (<usize>(b * Tq + q0) * dim + <usize>h * hd) * 4, <usize>dim * 4, ot, ldp, hd, queries);
+  }
+}
+
+/** probs[c][j] = s[j][c] * inv[c] for the block's `queries` columns: rows of T floats from `probs`. */
+function writeProbs(probs: usize, s: usize, inv: usize, T: i32, queries: i32): void {
+  for (let c = 0; c < queries; c++) {
+    const scale = load<f32>(inv + (<usize>c << 2));
+    const row = probs + (<usize>(c * T) << 2);
+    const col = s + (<usize>c << 2);
+    for (let j = 0; j < T; j++) store<f32>(row + (<usize>j << 2), load<f32>(col + <usize>j * (<usize>NR << 2)) * scale);
   }
 }
 

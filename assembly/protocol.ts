@@ -60,6 +60,7 @@ export const ATT_SCRATCH: i32 = 7;
 export const ATT_SCRATCH_STRIDE: i32 = 8;
 export const ATT_SCALE: i32 = 9; // f32 bits
 export const ATT_QUERIES: i32 = 10; // leading tokens of each image that attend (out has this many rows per image)
+export const ATT_PROBS: i32 = 11; // 0, or [batch][heads][queries][tokens] that receives the softmax probabilities
 
 export const PACK_SRC: i32 = 0; // [outDim][inDim] weight
 export const PACK_BIAS: i32 = 1; // [outDim] or 0

@@ -4,7 +4,7 @@
 export * from './app/index.js';
 export { createBackend, BACKEND_NAMES, type BackendName, type BackendOptions } from './backend/index.js';
 export type { Backend, Arena, ColumnRange, LinearWeights, LinearEpilogue } from './backend/types.js';
-export { VitModel, type ForwardResult } from './vit/model.js';
+export { VitModel, type BlockAttention, type ForwardOptions, type ForwardResult } from './vit/model.js';
 export { DEFAULT_MODEL, NAMED_MODELS, type ModelSpec, type NamedModel } from './vit/named-models.js';
 export { ConfigError, ConflictError } from './vit/config.js';
 export { countParameters, expectedTensors } from './vit/parameters.js';

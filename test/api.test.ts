@@ -53,6 +53,24 @@ describe("import { loadModel, classify } from 'vit-classify'", () => {
     }
   });
 
+  it('explains an image: the rollout grid and the heat map over the original', async () => {
+    const { loadModel, explain, renderExplanation, ExplainOptionError } = await import('vit-classify');
+    const classifier = await loadModel({ weights: TINY_WEIGHTS, backend: 'ref' });
+    try {
+      const explanation = await explain(classifier, CAT);
+      expect(explanation.gridSize).toEqual([4, 4]); // 32 px, 8 px patches
+      // The rollout's class row sums to 1 with the class token's own share, which is not in the grid.
+      const total = explanation.grid.reduce((s, v) => s + v, 0);
+      expect(total).toBeGreaterThan(0);
+      expect(total).toBeLessThan(1);
+      const picture = renderExplanation(explanation, 0.5);
+      expect([picture.width, picture.height]).toEqual([451, 300]);
+      await expect(explain(classifier, CAT, { target: { kind: 'attention', layer: 2 } })).rejects.toBeInstanceOf(ExplainOptionError);
+    } finally {
+      classifier.dispose();
+    }
+  });
+
   it('rejects an undecodable image with a typed error naming the file', async () => {
     const { loadModel, classify, ImageDecodeError } = await import('vit-classify');
     const classifier = await loadModel({ weights: TINY_WEIGHTS });

@@ -9,6 +9,7 @@ import { ImageDecodeError, PreprocessConfigError } from '../image/errors.js';
 import { SafetensorsError } from '../safetensors/index.js';
 import { ConfigError } from '../vit/config.js';
 import { NonFiniteOutputError } from './classifier.js';
+import { ExplainOptionError, NonFiniteAttentionError } from './explain/errors.js';
 import { InputListError } from './inputs.js';
 import { LabelsError } from './labels.js';
 import { QueueSettingError, QueueUnavailableError } from './queue/settings.js';
@@ -65,9 +66,9 @@ export function errorKind(error: unknown): ErrorKind | undefined {
     return 'model';
   }
   if (error instanceof PreprocessConfigError) return 'model'; // a preprocessing that a library caller configured
-  if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
+  if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError || error instanceof NonFiniteAttentionError) return 'input';
   if (error instanceof OutputError) return 'output';
-  if (error instanceof BackendUnavailableError || error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError) return 'usage';
+  if (error instanceof BackendUnavailableError || error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError || error instanceof ExplainOptionError) return 'usage';
   if (error instanceof QueueSettingError) return 'usage';
   if (error instanceof QueueUnavailableError) return 'unavailable';
   return undefined;

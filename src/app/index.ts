@@ -10,6 +10,22 @@ export { FEATURES_FILE_FORMATS, QUEUE_DEFAULTS, SERVE_DEFAULTS, VERSION, type Fe
 export type { OutputComparison, SampleComparison, Tolerance } from './compare-outputs.js';
 export { downloadModel } from './download.js';
 export { embed, embedMany, embedStream, type EmbedRecord, type Embedding } from './embed.js';
+export {
+  checkAlpha,
+  checkTarget,
+  cropInSource,
+  DEFAULT_ALPHA,
+  explain,
+  ExplainOptionError,
+  heatOnSource,
+  NonFiniteAttentionError,
+  renderExplanation,
+  writeExplanationPng,
+  type Explanation,
+  type ExplainOptions,
+  type ExplainTarget,
+  type SourceRect,
+} from './explain/index.js';
 export { errorKind, OutputError, outputError, type ErrorKind } from './errors.js';
 export { checkOutputPath, encodeNpy, FeatureRows } from './features-file.js';
 export { checkPath, expandInputs, IMAGE_EXTENSIONS, InputListError, openInputs, streamInputs, type ExpandOptions, type InputError, type InputItem } from './inputs.js';

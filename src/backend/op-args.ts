@@ -18,3 +18,10 @@ export function checkQueries(backend: string, queries: number, tokens: number): 
     throw new RangeError(`${backend} backend: attention: bad query count ${queries} for ${tokens} tokens`);
   }
 }
+
+/** attention's optional `probs`: room for [batch][heads][queries][tokens] floats. */
+export function checkProbs(backend: string, probs: Float32Array | undefined, floats: number): void {
+  if (probs !== undefined && probs.length < floats) {
+    throw new RangeError(`${backend} backend: attention: probs has ${probs.length} floats, needs ${floats}`);
+  }
+}

@@ -101,6 +101,9 @@ export interface Backend {
    * out: [batch][queries][heads * headDim]  = softmax(q k^T * headDim^-0.5) v, heads side by side,
    * for the first `queries` tokens of each image (default: all); every token is a key and value.
    * The model's last block asks for the class token alone: nothing else reaches the head.
+   * probs, when given (an explanation records them; the forward pass alone does not):
+   * [batch][heads][queries][tokens] receives the softmax probabilities the output was weighted
+   * by, the same numbers the kernel used. Absent, the op costs and computes exactly as without it.
    */
   attention(
     out: Float32Array,
@@ -111,6 +114,7 @@ export interface Backend {
     headDim: number,
     scratch: Float32Array,
     queries?: number,
+    probs?: Float32Array,
   ): void;
 
   /** Release threads or other resources; the backend is unusable afterwards. */

@@ -9,6 +9,7 @@ import { classifyCommand } from './commands/classify.js';
 import { downloadCommand } from './commands/download.js';
 import { embedCommand } from './commands/embed.js';
 import { enqueueCommand } from './commands/enqueue.js';
+import { explainCommand } from './commands/explain.js';
 import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
 import { preprocessCommand } from './commands/preprocess.js';
@@ -37,6 +38,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   const commands = [
     classifyCommand(io, setExitCode),
     embedCommand(io, setExitCode),
+    explainCommand(io),
     verifyCommand(io, setExitCode),
     preprocessCommand(io),
     infoCommand(io),

@@ -1,6 +1,7 @@
 // Public surface of the image pipeline: decode a file to RGB the way Pillow does, then apply
 // timm's eval transform exactly (preprocess) or approximately and faster (preprocessWithSharp).
 
+export { encodePng } from './encode.js';
 export { decodeImage, DEFAULT_MAX_PIXELS, MAX_IMAGE_SIDE, type DecodeOptions, type DecodedImage } from './decode.js';
 export { ImageDecodeError, PreprocessConfigError, type ImageDecodeErrorCode } from './errors.js';
 export { MIN_CROP_PCT, planGeometry, roundHalfEven } from './geometry.js';

@@ -8,5 +8,5 @@ export type { ModelSpec, NamedModel, PretrainedTag } from './named-models.js';
 export { countParameters, expectedTensors, numel, vitParameters } from './parameters.js';
 export type { LinearParameter, Parameter, Shape, VectorParameter } from './parameters.js';
 export { VitModel } from './model.js';
-export type { ForwardResult } from './model.js';
+export type { BlockAttention, ForwardOptions, ForwardResult } from './model.js';
 export type { BlockWeights, TensorSource, VitWeights } from './weights.js';

@@ -8,6 +8,9 @@
 // row-independent, and attention's rows are independent queries), ~7% less work.
 // All math happens in the backend's ops; this file only decides which op runs on which buffer.
 // Every buffer is a view into one arena.
+// An explanation (attention rollout) asks forward() for each block's attention probabilities:
+// the attention op then also writes them into a buffer allocated on the first such call; without
+// the option no op is asked for them and nothing is allocated.
 
 import type { Backend, ColumnRange, LinearWeights } from '../backend/types.js';
 import { headDimOf, tokensOf, validateConfig, type VitConfig } from './config.js';
@@ -23,7 +26,39 @@ export interface ForwardResult {
   features: Float32Array;
 }
 
+/** One block's attention probabilities, as the forward pass computed them (ForwardOptions.attention). */
+export interface BlockAttention {
+  /** The block, from 0 (timm's blocks.{layer}). */
+  layer: number;
+  /** Index in the forward call's batch of the first image here (larger batches run in chunks). */
+  firstImage: number;
+  images: number;
+  heads: number;
+  /** Query rows per image and head: every token, but only the class token (1) in the last block. */
+  queries: number;
+  tokens: number;
+  /** [images][heads][queries][tokens]: valid during the call only (the next block reuses it). */
+  probs: Float32Array;
+}
+
+export interface ForwardOptions {
+  /**
+   * Told each block's attention probabilities, in block order. Costs a buffer of
+   * maxBatch * heads * tokens^2 floats (allocated once, on the first call that asks) and copies.
+   */
+  attention?: (block: BlockAttention) => void;
+}
+
+/** Where a chunk's blocks put their attention probabilities, and who is told about them. */
+interface AttentionRecording {
+  probs: Float32Array;
+  report(layer: number, queries: number): void;
+}
+
 export class VitModel {
+  /** The attention probabilities buffer of ForwardOptions.attention, made when first asked for. */
+  private probs: Float32Array | undefined;
+
   constructor(
     readonly config: VitConfig,
     readonly backend: Backend,
@@ -47,7 +82,7 @@ export class VitModel {
   }
 
   /** Logits and features for `batch` images laid out [batch][C][H][W]. */
-  forward(input: Float32Array, batch: number): ForwardResult {
+  forward(input: Float32Array, batch: number, options: ForwardOptions = {}): ForwardResult {
     const { inChans: C, imgSize: S, numClasses, embedDim: D } = this.config;
     const imageFloats = C * S * S;
     if (!Number.isInteger(batch) || batch < 1 || input.length !== batch * imageFloats) {
@@ -57,21 +92,44 @@ export class VitModel {
     const features = new Float32Array(batch * D);
     for (let start = 0; start < batch; start += this.maxBatch) {
       const n = Math.min(this.maxBatch, batch - start);
-      this.forwardChunk(input.subarray(start * imageFloats, (start + n) * imageFloats), n);
+      this.forwardChunk(input.subarray(start * imageFloats, (start + n) * imageFloats), n, this.recording(options, start, n));
       logits.set(this.act.logits.subarray(0, n * numClasses), start * numClasses);
       features.set(this.act.features.subarray(0, n * D), start * D);
     }
     return { logits, features };
   }
 
-  private forwardChunk(input: Float32Array, batch: number): void {
+  private forwardChunk(input: Float32Array, batch: number, recording?: AttentionRecording): void {
     const T = tokensOf(this.config);
     const blocks = this.weights.blocks;
     this.embed(input, batch);
-    for (let i = 0; i < blocks.length - 1; i++) this.block(blocks[i], batch);
+    for (let i = 0; i < blocks.length - 1; i++) {
+      this.block(blocks[i], batch, recording?.probs);
+      recording?.report(i, T);
+    }
     const cls = this.classTokens(batch, T);
-    if (blocks.length > 0) this.lastBlock(blocks[blocks.length - 1], batch, cls);
+    if (blocks.length > 0) {
+      this.lastBlock(blocks[blocks.length - 1], batch, cls, recording?.probs);
+      recording?.report(blocks.length - 1, 1);
+    }
     this.head(batch, cls);
+  }
+
+  /** The buffer and the callback for ForwardOptions.attention, if it is given. */
+  private recording(options: ForwardOptions, firstImage: number, images: number): AttentionRecording | undefined {
+    const sink = options.attention;
+    if (sink === undefined) return undefined;
+    const { numHeads: heads } = this.config;
+    const tokens = tokensOf(this.config);
+    if (this.probs === undefined) {
+      const floats = this.maxBatch * heads * tokens * tokens;
+      this.probs = this.backend.createArena(floats * 4 + 64).allocF32(floats);
+    }
+    const buffer = this.probs;
+    return {
+      probs: buffer,
+      report: (layer, queries) => sink({ layer, firstImage, images, heads, queries, tokens, probs: buffer.subarray(0, images * heads * queries * tokens) }),
+    };
   }
 
   /** x[b] = [cls + pos[0]; patches(b) . W_patch + bias + pos[1:]] */
@@ -92,12 +150,12 @@ export class VitModel {
   }
 
   /** Pre-norm transformer block: x = x + proj(attn(norm1(x))); x = x + fc2(gelu(fc1(norm2(x)))). */
-  private block(w: BlockWeights, batch: number): void {
+  private block(w: BlockWeights, batch: number, probs?: Float32Array): void {
     const { backend, act } = this;
     const T = tokensOf(this.config);
     const rows = batch * T;
     this.normAndQkv(w, rows);
-    backend.attention(act.attnOut, act.qkv, batch, T, this.config.numHeads, headDimOf(this.config), act.attnScratch);
+    backend.attention(act.attnOut, act.qkv, batch, T, this.config.numHeads, headDimOf(this.config), act.attnScratch, T, probs);
     backend.linear(act.x, act.attnOut, w.proj, rows, { residual: act.x });
     this.mlp(w, act.x, rows);
   }
@@ -108,7 +166,7 @@ export class VitModel {
    * its row. `cls` [batch][D] holds the class tokens of x on entry and the block's output for them
    * on exit.
    */
-  private lastBlock(w: BlockWeights, batch: number, cls: Float32Array): void {
+  private lastBlock(w: BlockWeights, batch: number, cls: Float32Array, probs?: Float32Array): void {
     const { backend, act } = this;
     const T = tokensOf(this.config);
     const D = this.config.embedDim;
@@ -119,7 +177,7 @@ export class VitModel {
       backend.linear(act.qkv.subarray(row * 3 * D), act.xNorm.subarray(row * D), w.qkv, 1, undefined, { start: 0, end: D });
     }
     const attnOut = act.attnOut.subarray(0, cls.length);
-    backend.attention(attnOut, act.qkv, batch, T, this.config.numHeads, headDimOf(this.config), act.attnScratch, 1);
+    backend.attention(attnOut, act.qkv, batch, T, this.config.numHeads, headDimOf(this.config), act.attnScratch, 1, probs);
     backend.linear(cls, attnOut, w.proj, batch, { residual: cls });
     this.mlp(w, cls, batch);
   }

@@ -203,6 +203,79 @@ describe.each(KERNEL_CONFIGS)('wasm ops (relaxedSimd $relaxedSimd, $threads thre
       }
     });
 
+    // The probabilities an explanation records: asking for them changes no output bit, and each
+    // is the float64 softmax within the bound above for the scores and the exp's sum, relative to
+    // p itself: |p - p64| <= (2 e_s + (1.25 tokens + 16) u) p64 + 2^-126. Both backends agree.
+    const PROBS_SHAPES: [number, number, number, number, number][] = [
+      // batch, tokens, heads, headDim, queries
+      [1, 1, 1, 4, 1],
+      [2, 13, 3, 16, 13],
+      [2, 31, 4, 12, 5],
+      [1, 50, 2, 64, 1],
+      [1, 197, 3, 64, 197],
+    ];
+    it.each(PROBS_SHAPES)('batch %i, %i tokens, %i heads of %i, %i queries: probs recorded, output unchanged', (batch, tokens, heads, headDim, queries) => {
+      const dim = heads * headDim;
+      const arena = backend.createArena((batch * tokens * 3 * dim + 2 * batch * queries * dim + batch * heads * queries * tokens) * 4 + 4096);
+      const qkv = arena.allocF32(batch * tokens * 3 * dim);
+      qkv.set(uniform(qkv.length, rng(tokens * 13 + queries + heads), 2));
+      const plain = arena.allocF32(batch * queries * dim);
+      const withProbs = arena.allocF32(batch * queries * dim);
+      const probs = arena.allocF32(batch * heads * queries * tokens);
+      const scratch = arena.allocF32(backend.attentionScratchFloats(batch, tokens, heads));
+      backend.attention(plain, qkv, batch, tokens, heads, headDim, scratch, queries);
+      backend.attention(withProbs, qkv, batch, tokens, heads, headDim, scratch, queries, probs);
+      expect(withProbs).toEqual(plain);
+
+      const refProbs = new Float32Array(probs.length);
+      attentionForward(new Float32Array(plain.length), qkv, batch, tokens, heads, headDim, new Float32Array(tokens), queries, refProbs);
+      const scale = headDim ** -0.5;
+      const ts = 3 * dim;
+      const s = new Float64Array(tokens);
+      for (let b = 0; b < batch; b++) {
+        for (let h = 0; h < heads; h++) {
+          for (let i = 0; i < queries; i++) {
+            let eDot = 0;
+            let sMax = -Infinity;
+            let sAbsMax = 0;
+            for (let j = 0; j < tokens; j++) {
+              let dot = 0;
+              let dotAbs = 0;
+              for (let d = 0; d < headDim; d++) {
+                const x = qkv[(b * tokens + i) * ts + h * headDim + d] * qkv[(b * tokens + j) * ts + dim + h * headDim + d];
+                dot += x;
+                dotAbs += Math.abs(x);
+              }
+              s[j] = dot * scale;
+              eDot = Math.max(eDot, (headDim + 2) * U * scale * dotAbs);
+              sMax = Math.max(sMax, s[j]);
+              sAbsMax = Math.max(sAbsMax, Math.abs(s[j]));
+            }
+            let z = 0;
+            for (let j = 0; j < tokens; j++) z += Math.exp(s[j] - sMax);
+            const factor = 2 * (eDot + 2 * U * sAbsMax) + (1.25 * tokens + 16) * U;
+            for (let j = 0; j < tokens; j++) {
+              const exact = Math.exp(s[j] - sMax) / z;
+              const at = ((b * heads + h) * queries + i) * tokens + j;
+              const bound = factor * exact + 2 ** -126;
+              for (const [name, got] of [['wasm', probs[at]], ['ref', refProbs[at]]] as const) {
+                if (!(Math.abs(got - exact) <= bound)) {
+                  expect.fail(`${name} probs[${b}][${h}][${i}][${j}] = ${got}, float64 ${exact}, |error| ${Math.abs(got - exact)} > ${bound} (${label()})`);
+                }
+              }
+            }
+          }
+        }
+      }
+    });
+
+    it('rejects a probs buffer too small for [batch][heads][queries][tokens]', () => {
+      const arena = backend.createArena(4096);
+      const qkv = arena.allocF32(2 * 3 * 3 * 4);
+      const out = arena.allocF32(2 * 3 * 4);
+      expect(() => backend.attention(out, qkv, 2, 3, 1, 4, arena.allocF32(0), 3, arena.allocF32(17))).toThrow(/probs has 17 floats, needs 18/);
+    });
+
     it.each([0, 4, 1.5])('rejects %s queries of 3 tokens', (queries) => {
       const arena = backend.createArena(4096);
       const qkv = arena.allocF32(3 * 3 * 4);

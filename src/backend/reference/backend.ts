@@ -2,7 +2,7 @@
 // slow, and the oracle that faster backends are tested against (`--backend ref`).
 
 import { BumpArena } from '../arena.js';
-import { checkQueries, resolveColumns } from '../op-args.js';
+import { checkProbs, checkQueries, resolveColumns } from '../op-args.js';
 import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
 import { attentionForward, layerNormForward, linearForward } from './kernels.js';
 
@@ -86,9 +86,11 @@ export class ReferenceBackend implements Backend {
     headDim: number,
     scratch: Float32Array,
     queries = tokens,
+    probs?: Float32Array,
   ): void {
     checkQueries(this.name, queries, tokens);
-    attentionForward(out, qkv, batch, tokens, heads, headDim, scratch, queries);
+    checkProbs(this.name, probs, batch * heads * queries * tokens);
+    attentionForward(out, qkv, batch, tokens, heads, headDim, scratch, queries, probs ?? null);
   }
 
   dispose(): void {}

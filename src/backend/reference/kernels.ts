@@ -75,7 +75,8 @@ export function softmaxInPlace(values: Float32Array, offset: number, n: number):
  * Multi-head self-attention on fused qkv, one query row at a time:
  *   scores[j] = (q_i . k_j) * headDim^-0.5; p = softmax(scores); out_i = sum_j p[j] v_j
  * qkv: [batch][tokens][3][heads][headDim]; out: [batch][queries][heads*headDim] for the first
- * `queries` tokens of each image; scores: >= tokens floats.
+ * `queries` tokens of each image; scores: >= tokens floats; probs, when not null:
+ * [batch][heads][queries][tokens], receives each p.
  */
 export function attentionForward(
   out: Float32Array,
@@ -86,6 +87,7 @@ export function attentionForward(
   headDim: number,
   scores: Float32Array,
   queries = tokens,
+  probs: Float32Array | null = null,
 ): void {
   const dim = heads * headDim;
   const tokenStride = 3 * dim;
@@ -105,6 +107,7 @@ export function attentionForward(
           scores[j] = dot * scale;
         }
         softmaxInPlace(scores, 0, tokens);
+        if (probs !== null) probs.set(scores.subarray(0, tokens), ((b * heads + h) * queries + i) * tokens);
         const o = (b * queries + i) * dim + h * headDim;
         for (let d = 0; d < headDim; d++) {
           let sum = 0;

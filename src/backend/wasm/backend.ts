@@ -7,11 +7,11 @@
 // It lives at the end of the heap, so it grows in place and is never duplicated.
 
 import { BumpArena, alignUp } from '../arena.js';
-import { checkQueries, resolveColumns } from '../op-args.js';
+import { checkProbs, checkQueries, resolveColumns } from '../op-args.js';
 import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
 import type { WasmHeap } from './heap.js';
 import {
-  ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
+  ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_PROBS, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
   ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_COL_END, GEMM_COL_START, GEMM_GELU,
   GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH,
   GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
@@ -247,11 +247,13 @@ export class WasmBackend implements Backend {
     headDim: number,
     _scratch: Float32Array,
     queries = tokens,
+    probs?: Float32Array,
   ): void {
     checkRows('attention batch', batch);
     checkDims('attention', tokens, heads);
     checkDims('attention', 1, headDim);
     checkQueries('wasm', queries, tokens);
+    checkProbs('wasm', probs, batch * heads * queries * tokens);
     if (batch === 0) return;
     const dim = heads * headDim;
     this.checkView('attention qkv', qkv, batch * tokens * 3 * dim);
@@ -259,6 +261,7 @@ export class WasmBackend implements Backend {
     if (overlaps(out, batch * queries * dim, qkv, batch * tokens * 3 * dim)) {
       throw new RangeError('wasm backend: attention out must not overlap qkv');
     }
+    if (probs !== undefined) this.checkView('attention probs', probs);
     const stride = this.attentionScratchBytes(tokens, headDim);
     const scratch = this.scratch(stride * this.threads);
     // Each thread caches its V^T under a (job, head) tag; the region may hold anything (staged
@@ -281,6 +284,7 @@ export class WasmBackend implements Backend {
     a[ATT_UNITS_PER_HEAD] = unitsPerHead;
     a[ATT_SCRATCH] = scratch;
     a[ATT_SCRATCH_STRIDE] = stride;
+    a[ATT_PROBS] = probs === undefined ? 0 : probs.byteOffset;
     this.pool.argsF32[ATT_SCALE] = headDim ** -0.5;
     const macs = batch * heads * queries * tokens * headDim * 2;
     this.pool.run(OP_ATTENTION, batch * heads * unitsPerHead, macs >= PARALLEL_MIN_MACS);
