@@ -5,7 +5,7 @@
 
 import type { PreprocessGeometry, RgbImage } from '../image/index.js';
 import { countNonFinite } from '../util/non-finite.js';
-import { forwardRows, runImages, streamBatches, type InputSource } from './batch-runner.js';
+import { forwardRows, runImages, streamBatches, type InputSource, type StreamOptions } from './batch-runner.js';
 import type { InputError } from './inputs.js';
 import type { Classifier } from './load-model.js';
 import { topPredictions, type Prediction } from './predictions.js';
@@ -65,9 +65,9 @@ export async function classifyMany(
   return results.map(({ geometry, logits }) => ({ predictions: topPredictions(logits, classifier.labels, options.topk ?? 5), geometry, logits }));
 }
 
-/** Run the model on preprocessed images; returns one logits row per image. */
-export function runBatch(classifier: Classifier, tensors: readonly Float32Array[]): Float32Array[] {
-  return forwardRows(classifier, tensors).logits;
+/** Run the model on preprocessed images; resolves to one logits row per image. */
+export async function runBatch(classifier: Classifier, tensors: readonly Float32Array[]): Promise<Float32Array[]> {
+  return (await forwardRows(classifier, tensors)).logits;
 }
 
 /** One input's outcome in a stream: its predictions (and logits), or why it could not be classified. */
@@ -88,7 +88,7 @@ export function recordOfLogits(file: string, row: Float32Array, labels: readonly
  * done. Input items that already carry an error (a missing file, an empty directory) are yielded
  * as errors.
  */
-export async function* classifyStream(classifier: Classifier, items: InputSource, options: ClassifyOptions = {}): AsyncGenerator<ClassifyRecord> {
+export async function* classifyStream(classifier: Classifier, items: InputSource, options: ClassifyOptions & StreamOptions = {}): AsyncGenerator<ClassifyRecord> {
   const topk = options.topk ?? 5;
   for await (const record of streamBatches(classifier, items, options)) {
     yield 'error' in record ? record : recordOfLogits(record.file, record.logits, classifier.labels, topk);

@@ -3,7 +3,7 @@
 // The same preparation, batching and per-input errors as classifying (batch-runner.ts).
 
 import type { PreprocessGeometry, RgbImage } from '../image/index.js';
-import { runImages, streamBatches, type InputSource } from './batch-runner.js';
+import { runImages, streamBatches, type InputSource, type StreamOptions } from './batch-runner.js';
 import { nonFiniteError } from './classifier.js';
 import type { InputError } from './inputs.js';
 import type { Classifier } from './load-model.js';
@@ -39,7 +39,7 @@ export type EmbedRecord = { file: string; features: Float32Array } | { file: str
  * The features of a list (or an async source) of inputs, in pipelined batches, one record per
  * input in input order as soon as its batch is done (as classifyStream).
  */
-export async function* embedStream(classifier: Classifier, items: InputSource, options: PrepareOptions = {}): AsyncGenerator<EmbedRecord> {
+export async function* embedStream(classifier: Classifier, items: InputSource, options: StreamOptions = {}): AsyncGenerator<EmbedRecord> {
   for await (const record of streamBatches(classifier, items, options)) {
     if ('error' in record) {
       yield record;
