@@ -135,6 +135,7 @@ export function batchThatFits(model: ResolvedModel, backend: Backend, wanted: nu
 export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownload'> {
   /** Kernels: 'auto' (fastest available), 'wasm' (plain SIMD) or 'ref' (plain TypeScript reference). */
   backend?: BackendName;
+  /** Threads that compute: the model's host thread and threads-1 pool workers (default and most: the cores). */
   threads?: number;
   /** Images per forward pass (memory grows with it); default 1. */
   batchSize?: number;
