@@ -18,9 +18,17 @@ import type { Classifier } from './load-model.js';
 import { prepareImage, type PreparedImage, type PrepareOptions } from './prepare.js';
 import { timed, type TimingObserver } from './timing.js';
 
+/**
+ * Where a stream's current batch is, for progress display: its images being decoded and
+ * preprocessed (some may be done already), or running through the model.
+ */
+export type BatchStage = { stage: 'decode'; images: number } | { stage: 'forward'; images: number };
+
 export interface StreamOptions extends PrepareOptions {
   /** Limits for the inputs that are http(s) URLs (app/fetch-input.ts). */
   url?: UrlFetchOptions;
+  /** Told when each batch is taken (its images decoding) and when its forward pass starts. */
+  onBatchStage?: (event: BatchStage) => void;
 }
 
 /** One input's outcome: its rows of the model's output, or why it has none. */
@@ -49,9 +57,11 @@ export async function* streamBatches(classifier: Classifier, source: InputSource
     for (;;) {
       const batch = await queue.take();
       if (batch.length === 0) return;
+      options.onBatchStage?.({ stage: 'decode', images: batch.length });
       const prepared = await Promise.all(batch.map((entry) => entry.prepared));
       const good = prepared.filter((p): p is PreparedImage => 'tensor' in p);
-      const rows = forwardRows(classifier, good.map((p) => p.tensor), options.onTiming);
+      if (good.length > 0) options.onBatchStage?.({ stage: 'forward', images: good.length });
+      const rows = await forwardRows(classifier, good.map((p) => p.tensor), options.onTiming);
       let g = 0;
       for (const [i, p] of prepared.entries()) {
         const file = batch[i].item.path;
@@ -79,7 +89,7 @@ export async function runImages(
   options: PrepareOptions = {},
 ): Promise<{ name: string; geometry: PreprocessGeometry; logits: Float32Array; features: Float32Array }[]> {
   const prepared = await Promise.all(images.map((image) => prepareImage(classifier, image, options)));
-  const rows = forwardRows(classifier, prepared.map((p) => p.tensor), options.onTiming);
+  const rows = await forwardRows(classifier, prepared.map((p) => p.tensor), options.onTiming);
   return prepared.map((p, i) => ({
     name: typeof images[i] === 'string' ? images[i] : `image ${i}`,
     geometry: p.geometry,
@@ -88,13 +98,13 @@ export async function runImages(
   }));
 }
 
-/** Run the model on preprocessed images: one logits row and one features row per image. */
-export function forwardRows(classifier: Classifier, tensors: readonly Float32Array[], onTiming?: TimingObserver): { logits: Float32Array[]; features: Float32Array[] } {
+/** Run the model on preprocessed images (in the model's thread): one logits row and one features row per image. */
+export async function forwardRows(classifier: Classifier, tensors: readonly Float32Array[], onTiming?: TimingObserver): Promise<{ logits: Float32Array[]; features: Float32Array[] }> {
   if (tensors.length === 0) return { logits: [], features: [] };
   const size = tensors[0].length;
   const input = new Float32Array(tensors.length * size);
   tensors.forEach((t, i) => input.set(t, i * size));
-  const { logits, features } = timed(onTiming, (ms) => ({ stage: 'forward', images: tensors.length, ms }), () => classifier.model.forward(input, tensors.length));
+  const { logits, features } = await timed(onTiming, (ms) => ({ stage: 'forward', images: tensors.length, ms }), () => classifier.model.forward(input, tensors.length));
   const { numClasses: classes, embedDim: dim } = classifier.model.config;
   return {
     logits: tensors.map((_, i) => logits.slice(i * classes, (i + 1) * classes)),

@@ -65,9 +65,9 @@ export async function classifyMany(
   return results.map(({ geometry, logits }) => ({ predictions: topPredictions(logits, classifier.labels, options.topk ?? 5), geometry, logits }));
 }
 
-/** Run the model on preprocessed images; returns one logits row per image. */
-export function runBatch(classifier: Classifier, tensors: readonly Float32Array[]): Float32Array[] {
-  return forwardRows(classifier, tensors).logits;
+/** Run the model on preprocessed images; resolves to one logits row per image. */
+export async function runBatch(classifier: Classifier, tensors: readonly Float32Array[]): Promise<Float32Array[]> {
+  return (await forwardRows(classifier, tensors)).logits;
 }
 
 /** One input's outcome in a stream: its predictions (and logits), or why it could not be classified. */

@@ -1,7 +1,7 @@
 // The application layer: everything the command line (and a Node service) does, as functions.
 // src/cli parses arguments and formats output over this; src/index.ts exports it as the library.
 
-export { streamBatches, type BatchRecord, type InputSource, type StreamOptions } from './batch-runner.js';
+export { streamBatches, type BatchRecord, type BatchStage, type InputSource, type StreamOptions } from './batch-runner.js';
 export { isUrlInput, MAX_URL_REDIRECTS, URL_CONCURRENCY, UrlInputError, type UrlFetchOptions } from './fetch-input.js';
 export { classify, classifyMany, classifyStream, NonFiniteOutputError, prepareImage, recordOfLogits, runBatch } from './classifier.js';
 export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, PrepareOptions } from './classifier.js';
@@ -32,6 +32,7 @@ export { checkPath, expandInputs, IMAGE_EXTENSIONS, InputListError, openInputs, 
 export { describeModel, type CheckpointDescription, type ModelDescription } from './inspect.js';
 export { LabelsError, readLabelsFile, resolveLabels } from './labels.js';
 export { LoadedModel, loadModel, loadVitModel, type Classifier, type LoadModelOptions, type LoadOptions } from './load-model.js';
+export { HostedModel, type WeightsProgress } from './model-host.js';
 export { listKnownModelIds, resolveModelId, type ResolvedModelId } from './model-ids.js';
 export { listModels, type ModelListing } from './models.js';
 export { topIndices, topPredictions, type Prediction } from './predictions.js';

@@ -1,15 +1,19 @@
 // Loading a model: resolve the request (resolve-model.ts), check every tensor of the checkpoint
 // against the architecture (all problems at once, before anything runs), then read the weights
 // from disk straight into the backend's arena (vit/weights.ts, driven by the parameter table).
+// loadModel (the library's front door) does the reading, and every forward pass, in a model host
+// thread (model-host.ts), so that the caller's event loop stays free; loadVitModel loads in-process.
 
 import { createBackend, defaultThreads, type BackendName } from '../backend/index.js';
 import type { Backend } from '../backend/types.js';
-import type { CheckpointSource } from '../checkpoint/index.js';
+import { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { arenaBytes } from '../vit/memory-plan.js';
-import { VitModel, type ForwardResult } from '../vit/model.js';
+import { VitModel, type ForwardOptions, type ForwardResult } from '../vit/model.js';
+import type { TensorSource } from '../vit/weights.js';
 import { WeightsError } from '../checkpoint/index.js';
+import { HostedModel, type HostLoadRequest, type WeightsProgress } from './model-host.js';
 import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 import { timed, type TimingObserver } from './timing.js';
 
@@ -38,8 +42,8 @@ export class LoadedModel {
   }
 
   /** Logits and features for `batch` images laid out [batch][C][H][W]. */
-  forward(input: Float32Array, batch: number): ForwardResult {
-    return this.vit.forward(input, batch);
+  forward(input: Float32Array, batch: number, options?: ForwardOptions): ForwardResult {
+    return this.vit.forward(input, batch, options);
   }
 }
 
@@ -67,9 +71,43 @@ function requireSource(source: CheckpointSource | undefined, model: ResolvedMode
   return source;
 }
 
-function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number): LoadedModel {
+/** `onRead` is told the bytes of float32 weights each tensor read adds (for progress). */
+function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number, onRead?: (bytes: number) => void): LoadedModel {
+  checkSource(source, model);
+  const tensors: TensorSource =
+    onRead === undefined
+      ? source
+      : {
+          readInto(name, dest) {
+            source.readInto(name, dest);
+            onRead(dest.length * 4);
+          },
+        };
+  return new LoadedModel(VitModel.create(model.config, backend, tensors, maxBatch), model);
+}
+
+function checkSource(source: CheckpointSource, model: ResolvedModel): void {
   source.check(model.config, `${model.name} (${model.provenance.architecture})`);
-  return new LoadedModel(VitModel.create(model.config, backend, source, maxBatch), model);
+}
+
+/**
+ * In the model host's thread (model-host-worker.ts): start the kernels, fit the batch to their
+ * memory, and read the checkpoint onto them.
+ */
+export async function loadOnBackend(request: HostLoadRequest, onRead?: (bytes: number) => void): Promise<{ loaded: LoadedModel; warnings: string[] }> {
+  const { backend, warnings } = await startBackend(request.backend, request.threads);
+  try {
+    const { batch, warnings: batchWarnings } = batchThatFits(request.model, backend, request.batchSize);
+    const source = CheckpointSource.open(request.checkpoint);
+    try {
+      return { loaded: loadFrom(source, request.model, backend, batch, onRead), warnings: [...warnings, ...batchWarnings] };
+    } finally {
+      source.close();
+    }
+  } catch (e) {
+    backend.dispose();
+    throw e;
+  }
 }
 
 /**
@@ -97,23 +135,27 @@ export function batchThatFits(model: ResolvedModel, backend: Backend, wanted: nu
 export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownload'> {
   /** Kernels: 'auto' (fastest available), 'wasm' (plain SIMD) or 'ref' (plain TypeScript reference). */
   backend?: BackendName;
+  /** Threads that compute: the model's host thread and threads-1 pool workers (default and most: the cores). */
   threads?: number;
   /** Images per forward pass (memory grows with it); default 1. */
   batchSize?: number;
   /** Called when a download or load step starts, for progress display. */
   onStage?: (stage: 'download' | 'load', detail: string) => void;
+  /** Told, every 100 ms or so while the weights are read, how many bytes (as float32) of how many are in. */
+  onWeights?: (progress: WeightsProgress) => void;
   /** Told how long resolving the model (downloading it if needed) and loading its weights take. */
   onTiming?: TimingObserver;
 }
 
 export interface Classifier {
-  readonly model: LoadedModel;
+  /** The model, loaded in its own thread: its forward() answers asynchronously. */
+  readonly model: HostedModel;
   readonly labels: readonly string[];
   /** The checkpoint actually loaded. */
   readonly weightsPath: string;
   /** What the caller should be told: guessed settings, ignored fields, clamped options. */
   readonly warnings: readonly string[];
-  /** Release worker threads; the classifier is unusable afterwards. */
+  /** Stop the model's threads; the classifier is unusable afterwards (pending forwards reject). */
   dispose(): void;
 }
 
@@ -128,38 +170,39 @@ export async function startBackend(name: BackendName = 'auto', threads?: number)
   return { backend, warnings };
 }
 
-/** The library's front door: a ready classifier (local weights, or the hub cache / a download). */
+/**
+ * The library's front door: a ready classifier (local weights, or the hub cache / a download),
+ * its weights read and its forward passes run in a model host thread (model-host.ts).
+ */
 export async function loadModel(options: LoadModelOptions = {}): Promise<Classifier> {
   const { source, model } = await timed(
     options.onTiming,
     (ms) => ({ stage: 'resolve', ms }),
     () => openModel({ ...options, fetch: 'download', onDownload: (id) => options.onStage?.('download', id) }),
   );
+  let checkpoint: string;
   try {
-    const checkpoint = requireSource(source, model);
-    options.onStage?.('load', checkpoint.path);
-    return await timed(
-      options.onTiming,
-      (ms) => ({ stage: 'load', ms }),
-      async (): Promise<Classifier> => {
-        const { backend, warnings } = await startBackend(options.backend, options.threads);
-        try {
-          const { batch, warnings: batchWarnings } = batchThatFits(model, backend, options.batchSize ?? 1);
-          const loaded = loadFrom(checkpoint, model, backend, batch);
-          return {
-            model: loaded,
-            labels: model.labels,
-            weightsPath: checkpoint.path,
-            warnings: [...model.warnings, ...warnings, ...batchWarnings],
-            dispose: () => backend.dispose(),
-          };
-        } catch (e) {
-          backend.dispose();
-          throw e;
-        }
-      },
-    );
+    const opened = requireSource(source, model);
+    // Every problem of the checkpoint's names and shapes, before a thread is started.
+    checkSource(opened, model);
+    checkpoint = opened.path;
   } finally {
     source?.close();
   }
+  options.onStage?.('load', checkpoint);
+  return await timed(
+    options.onTiming,
+    (ms) => ({ stage: 'load', ms }),
+    async (): Promise<Classifier> => {
+      const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, batchSize: options.batchSize ?? 1 };
+      const hosted = await HostedModel.start(request, options.onWeights);
+      return {
+        model: hosted,
+        labels: model.labels,
+        weightsPath: checkpoint,
+        warnings: [...model.warnings, ...hosted.warnings],
+        dispose: () => hosted.dispose(),
+      };
+    },
+  );
 }

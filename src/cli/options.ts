@@ -100,7 +100,7 @@ export const backendOption = () =>
 
 // The default (one thread per core) is the backend's; commander only shows it.
 export const threadsOption = () =>
-  new Option('-t, --threads <n>', 'worker threads (default and most: the number of cores)').argParser(integerUpTo(MAX_THREADS)).env('VIT_THREADS');
+  new Option('-t, --threads <n>', 'threads that compute the model (default and most: the number of cores)').argParser(integerUpTo(MAX_THREADS)).env('VIT_THREADS');
 
 export const labelsOption = () =>
   new Option('-l, --labels <file>', "class names, one per line (default: the config's class names, else the bundled ImageNet-1k list)").env('VIT_LABELS');

@@ -50,6 +50,40 @@ describe('Batcher', () => {
     expect(batcher.waiting).toBe(0);
   });
 
+  it('an asynchronous pass: one at a time; images submitted while it runs wait, then run at once without a new window', async () => {
+    const batches: number[][] = [];
+    const releases: (() => void)[] = [];
+    const run = (tensors: Float32Array[]) =>
+      new Promise<Float32Array[]>((resolve) => {
+        batches.push(tensors.map((t) => t[0]));
+        releases.push(() => resolve(tensors.map((t) => Float32Array.of(t[0], batches.length))));
+      });
+    const batcher = new Batcher(run, { maxBatch: 2, windowMs: 60_000 });
+    const first = [1, 2].map((id) => batcher.submit(image(id)));
+    await sleep(5); // the batcher decides on setImmediate: long before a timer of 5 ms
+    expect(batches).toEqual([[1, 2]]);
+    const later = [3, 4, 5].map((id) => batcher.submit(image(id)));
+    await sleep(20);
+    expect(batches).toEqual([[1, 2]]); // the first pass still runs: no second one beside it
+    expect(batcher.waiting).toBe(3);
+    releases[0]();
+    expect((await Promise.all(first)).map((r) => [...r])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    await sleep(5); // the batcher decides on setImmediate: long before a timer of 5 ms
+    expect(batches).toEqual([[1, 2], [3, 4]]);
+    releases[1]();
+    await sleep(5); // the batcher decides on setImmediate: long before a timer of 5 ms
+    expect(batches).toEqual([[1, 2], [3, 4], [5]]); // 5 waited through a pass: not through a minute-long window too
+    releases[2]();
+    expect((await Promise.all(later)).map((r) => [...r])).toEqual([
+      [3, 2],
+      [4, 2],
+      [5, 3],
+    ]);
+  });
+
   it('images left over after a pass run next without a new window', async () => {
     const model = fakeModel();
     const batcher = new Batcher(model.run, { maxBatch: 2, windowMs: 60_000 });

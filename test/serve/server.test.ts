@@ -170,6 +170,44 @@ describe('GET /healthz and /metrics', () => {
   });
 });
 
+describe('while a forward pass is in flight (issue #15)', () => {
+  it('healthz answers and new requests are taken; they run once the pass in flight is done', async () => {
+    const busy = await tinyServer({ batchWindowMs: 0 });
+    try {
+      // The model computes in its own thread (app/model-host.ts); here its answer is also held
+      // back until the test has had its say, so that the pass is surely still in flight.
+      const classifier = await busy.ready;
+      const forward = classifier.model.forward.bind(classifier.model);
+      const batches: number[] = [];
+      let started!: () => void;
+      const inFlight = new Promise<void>((resolve) => (started = resolve));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      classifier.model.forward = async (input, batch) => {
+        batches.push(batch);
+        started();
+        const result = await forward(input, batch);
+        await gate;
+        return result;
+      };
+      const first = postImage(busy, CAT);
+      await inFlight;
+      const health = await fetch(`${busy.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect((await json(health)).status).toBe('ok');
+      const second = postImage(busy, COFFEE);
+      await eventually(async () => (await metric(busy, 'vit_queue_depth')) === 2);
+      expect(batches).toEqual([1]); // the second image waits for the pass in flight
+      release();
+      expect(await json(await first)).toEqual({ file: 'body', predictions: await expected('cat.jpg') });
+      expect(await json(await second)).toEqual({ file: 'body', predictions: await expected('coffee.png') });
+      expect(batches).toEqual([1, 1]);
+    } finally {
+      await busy.close();
+    }
+  });
+});
+
 describe('bounded: the server refuses work it cannot hold', () => {
   it('503 QUEUE_FULL with Retry-After when the queue is full; the queued request still succeeds', async () => {
     // One image fills the queue; it waits a long window for company that cannot come.

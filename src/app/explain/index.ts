@@ -13,7 +13,7 @@ import type { Classifier } from '../load-model.js';
 import { overlayHeat, valueRange } from './colormap.js';
 import { cropInSource, heatOnSource, type SourceRect } from './geometry.js';
 import { ExplainOptionError, NonFiniteAttentionError } from './errors.js';
-import { ClassAttention, type ExplainTarget } from './rollout.js';
+import type { ExplainTarget } from './rollout.js';
 
 export { ExplainOptionError, NonFiniteAttentionError } from './errors.js';
 export { cropInSource, heatOnSource, type SourceRect } from './geometry.js';
@@ -73,9 +73,7 @@ export async function explain(classifier: Classifier, image: string | Uint8Array
   checkTarget(target, config.depth, config.numHeads);
   const pixels = typeof image === 'string' || image instanceof Uint8Array ? await decodeImage(image, options.decode) : image;
   const { tensor, geometry } = await prepareImage(classifier, pixels, options);
-  const attention = new ClassAttention(target);
-  const { logits } = classifier.model.vit.forward(tensor, 1, { attention: attention.record });
-  const grid = Float64Array.from(attention.patchRow());
+  const { logits, classAttention: grid } = await classifier.model.forwardExplained(tensor, target);
   const bad = countNonFinite(grid);
   const name = typeof image === 'string' ? image : 'the image';
   if (bad > 0) throw new NonFiniteAttentionError(`${name}: the attention holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or infinity) of ${grid.length}: nothing can be drawn`);

@@ -4,9 +4,10 @@
 // window closes still waits, a little (up to WAIT_WINDOWS windows), while images announced as on
 // their way (being decoded) are still coming: under load they make the batch full.
 //
-// The forward pass is synchronous (it blocks the event loop while the worker threads compute),
-// so nothing is submitted while one runs: what arrives meanwhile queues up behind it, and runs
-// next without a new window.
+// The forward pass runs in the model's own thread (app/model-host.ts), so the event loop stays
+// free while it computes: requests keep arriving and /healthz keeps answering. One pass runs at a
+// time; what arrives meanwhile queues up behind it and runs as soon as it is done, without a new
+// window (it has waited long enough).
 
 /** How many windows a batch that is not full may wait for images announced as coming. */
 const WAIT_WINDOWS = 10;
@@ -35,7 +36,7 @@ export interface Coming {
 }
 
 export class Batcher {
-  readonly #run: (tensors: Float32Array[]) => Float32Array[];
+  readonly #run: (tensors: Float32Array[]) => Promise<Float32Array[]> | Float32Array[];
   readonly #options: BatcherOptions;
   #queue: Waiting[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -44,9 +45,11 @@ export class Batcher {
   #coming = 0;
   /** When the batch at the head of the queue could first have run. */
   #readySince = 0;
+  /** A forward pass is running. */
+  #running = false;
 
-  /** `run` takes preprocessed images and returns one logits row per image (app runBatch). */
-  constructor(run: (tensors: Float32Array[]) => Float32Array[], options: BatcherOptions) {
+  /** `run` takes preprocessed images and gives one logits row per image (app runBatch). */
+  constructor(run: (tensors: Float32Array[]) => Promise<Float32Array[]> | Float32Array[], options: BatcherOptions) {
     if (!(Number.isInteger(options.maxBatch) && options.maxBatch >= 1)) throw new RangeError(`maxBatch must be a positive integer, got ${options.maxBatch}`);
     if (!(options.windowMs >= 0)) throw new RangeError(`windowMs must be >= 0, got ${options.windowMs}`);
     this.#run = run;
@@ -98,7 +101,8 @@ export class Batcher {
   }
 
   #schedule(): void {
-    if (this.#immediate !== undefined) return;
+    // A pass is running: the queue runs when it is done.
+    if (this.#immediate !== undefined || this.#running) return;
     if (this.#queue.length >= this.#options.maxBatch) {
       this.#runSoon();
     } else if (this.#timer === undefined) {
@@ -123,7 +127,7 @@ export class Batcher {
   readonly #decide = (): void => {
     this.#immediate = undefined;
     this.#timer = undefined;
-    if (this.#queue.length === 0) return;
+    if (this.#queue.length === 0 || this.#running) return;
     const waited = performance.now() - this.#readySince;
     if (this.#queue.length < this.#options.maxBatch && this.#coming > 0 && waited < WAIT_WINDOWS * this.#options.windowMs) {
       this.#timer = setTimeout(this.#decide, Math.max(1, this.#options.windowMs));
@@ -131,15 +135,18 @@ export class Batcher {
     }
     const batch = this.#queue.splice(0, this.#options.maxBatch);
     for (const item of batch) if (item.onAbort !== undefined) item.signal?.removeEventListener('abort', item.onAbort);
-    this.#runBatch(batch);
-    if (this.#queue.length > 0) this.#runSoon();
+    void this.#runBatch(batch).finally(() => {
+      this.#running = false;
+      if (this.#queue.length > 0) this.#runSoon();
+    });
   };
 
-  #runBatch(batch: Waiting[]): void {
+  async #runBatch(batch: Waiting[]): Promise<void> {
+    this.#running = true;
     const started = performance.now();
     let rows: Float32Array[];
     try {
-      rows = this.#run(batch.map((item) => item.tensor));
+      rows = await this.#run(batch.map((item) => item.tensor));
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;

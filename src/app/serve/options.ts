@@ -30,9 +30,9 @@ export interface ServeOptions {
   /** Decoding and resizing, as for classify. */
   prepare?: PrepareOptions;
   /**
-   * Images decoded at once (default: twice the batch size, at least the number of cores). A forward
-   * pass holds the event loop; the images decoded meanwhile make the next batch, so fewer than a
-   * batch would leave it part-empty. More hold more decoded pixels in memory.
+   * Images decoded at once (default: twice the batch size, at least the number of cores). While a
+   * forward pass runs (in the model's own thread), the images decoded meanwhile make the next
+   * batch, so fewer than a batch would leave it part-empty. More hold more decoded pixels in memory.
    */
   decodeConcurrency?: number;
   /** Told of unexpected errors (bugs), which clients see only as 500 INTERNAL. */

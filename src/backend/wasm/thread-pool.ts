@@ -6,6 +6,8 @@
 // Node's main thread) until every worker has checked in. Units are claimed inside WebAssembly
 // with an atomic counter, so there is no message per unit; small jobs skip the workers entirely.
 // Workers are unref'd: a forgotten dispose() cannot keep the process alive.
+// "The main thread" is the thread that created the pool: with the library's loadModel, that is the
+// model host worker (app/model-host.ts), so the process's own main thread never waits here.
 
 import { Worker } from 'node:worker_threads';
 import type { WasmHeap } from './heap.js';

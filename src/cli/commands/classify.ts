@@ -6,7 +6,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { createResultWriter, ndjsonWriter, OUTPUT_FORMATS, type OutputFormat } from '../formatters.js';
 import type { CliIO } from '../io.js';
 import { HUB_HELP, labelsOption, positiveInteger } from '../options.js';
-import { addModelOptions, addRunOptions, doneOf, withImageRun, type ImageRunOpts } from './image-run.js';
+import { addModelOptions, addRunOptions, batchProgress, withImageRun, type ImageRunOpts } from './image-run.js';
 
 interface ClassifyOpts extends ImageRunOpts {
   labels?: string;
@@ -33,12 +33,12 @@ async function runClassify(inputs: string[], opts: ClassifyOpts, io: CliIO): Pro
     if (opts.topk > classes) throw new UsageError(`--topk ${opts.topk} is more than the model's ${classes} classes`);
     const writer =
       opts.format === 'ndjson' ? ndjsonWriter(emit) : createResultWriter(opts.format, io, { model: classifier.model.resolved.name, weights: classifier.weightsPath });
+    const shown = batchProgress(progress, 'classifying', count);
     let done = 0;
     let failed = 0;
-    for await (const record of app.classifyStream(classifier, source, { ...prepare, topk: opts.topk })) {
+    for await (const record of app.classifyStream(classifier, source, { ...prepare, topk: opts.topk, onBatchStage: shown.onBatchStage })) {
       if ('error' in record) failed++;
-      done++;
-      progress.update(`classifying ${doneOf(done, count)}`);
+      done = shown.record();
       writer.write('error' in record ? { file: record.file, error: record.error } : { file: record.file, predictions: record.predictions });
     }
     writer.end();

@@ -9,7 +9,7 @@ import { escapeControl } from '../escape.js';
 import { featuresLine } from '../formatters.js';
 import type { CliIO } from '../io.js';
 import { HUB_HELP } from '../options.js';
-import { addModelOptions, addRunOptions, doneOf, withImageRun, type ImageRunOpts } from './image-run.js';
+import { addModelOptions, addRunOptions, batchProgress, withImageRun, type ImageRunOpts } from './image-run.js';
 import { loadApp } from './shared.js';
 
 const EMBED_FORMATS = ['ndjson', ...FEATURES_FILE_FORMATS] as const;
@@ -47,11 +47,11 @@ async function runEmbed(inputs: string[], opts: EmbedOpts, io: CliIO): Promise<n
   if (toFile) (await loadApp()).checkOutputPath(opts.out as string, 'the features');
   return withImageRun(inputs, opts, io, 'features', async ({ app, classifier, source, count, prepare, progress, emit }) => {
     const rows = toFile ? new app.FeatureRows(classifier.model.config.embedDim) : undefined;
+    const shown = batchProgress(progress, 'embedding', count);
     let done = 0;
     let failed = 0;
-    for await (const record of app.embedStream(classifier, source, prepare)) {
-      done++;
-      progress.update(`embedding ${doneOf(done, count)}`);
+    for await (const record of app.embedStream(classifier, source, { ...prepare, onBatchStage: shown.onBatchStage })) {
+      done = shown.record();
       if ('error' in record) failed++;
       if (rows === undefined) emit(featuresLine(record));
       else if ('error' in record) progress.warn(record.error.message);

@@ -4,7 +4,7 @@
 // whatever happens.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Classifier, InputItem, InputSource, ResumeLog, Shard, StreamOptions } from '../../app/index.js';
+import type { BatchStage, Classifier, InputItem, InputSource, PrepareOptions, ResumeLog, Shard, StreamOptions } from '../../app/index.js';
 import { MAX_SHARDS, URL_INPUT_DEFAULTS, type BackendName, type ResizeEngine } from '../../app/constants.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
@@ -27,7 +27,7 @@ import {
 } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
 import { createTimingReport } from '../timing.js';
-import { hubOptionsFor, loadApp, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
+import { hubOptionsFor, loadApp, loadProgressOf, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
 
 export interface ImageRunOpts extends PreprocessFlags {
   weights?: string;
@@ -191,7 +191,7 @@ export async function withImageRun(
       // No more images per pass than there are (a stream's length is not known: the full batch size).
       batchSize: Math.max(1, Math.min(opts.batchSize, count ?? opts.batchSize)),
       hub: hubOptionsFor(app, opts, io, progress),
-      onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
+      ...loadProgressOf(app, progress),
       onTiming: timing?.observer,
     });
     try {
@@ -224,4 +224,25 @@ function reportResume(resume: ResumeLog, quiet: boolean, progress: Progress): vo
 /** "3/10" when the number of inputs is known, else "3". */
 export function doneOf(done: number, count: number | undefined): string {
   return count === undefined ? String(done) : `${done}/${count}`;
+}
+
+/**
+ * The spinner line of a run over images (`verb`: 'classifying', 'embedding'): the current batch's
+ * stage ("classifying 4/10: decoding 4 images", "... running the model on 4 images"), then the
+ * count as each image's record comes out of its completed batch.
+ */
+export function batchProgress(progress: Progress, verb: string, count: number | undefined) {
+  let done = 0;
+  const images = (n: number) => `${n} image${n === 1 ? '' : 's'}`;
+  return {
+    onBatchStage(event: BatchStage): void {
+      progress.update(`${verb} ${doneOf(done, count)}: ${event.stage === 'decode' ? 'decoding' : 'running the model on'} ${images(event.images)}`);
+    },
+    /** One more image done; returns how many are. */
+    record(): number {
+      done++;
+      progress.update(`${verb} ${doneOf(done, count)}`);
+      return done;
+    },
+  };
 }

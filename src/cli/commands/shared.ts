@@ -55,7 +55,28 @@ export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }
     backend,
     threads,
     hub: hubOptionsFor(app, opts, io, progress),
-    onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
+    ...loadProgressOf(app, progress),
+  };
+}
+
+/** Milliseconds of loading after which the spinner shows the bytes of weights read (a fast load shows only the file). */
+export const WEIGHT_BYTES_AFTER_MS = 1000;
+
+/**
+ * The spinner line while a model is fetched and loaded: the file, then, once loading has taken
+ * more than WEIGHT_BYTES_AFTER_MS, how much of the weights is read. `now` is the clock (a test's own).
+ */
+export function loadProgressOf(app: App, progress: Progress, now: () => number = () => performance.now()): Pick<LoadModelOptions, 'onStage' | 'onWeights'> {
+  let loading: { file: string; since: number } | undefined;
+  return {
+    onStage: (stage, detail) => {
+      if (stage === 'load') loading = { file: detail, since: now() };
+      progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`);
+    },
+    onWeights: ({ bytes, total }) => {
+      if (loading === undefined || now() - loading.since <= WEIGHT_BYTES_AFTER_MS) return;
+      progress.update(`loading ${loading.file}: ${app.formatBytes(bytes)} of ${app.formatBytes(total)} of weights`);
+    },
   };
 }
 

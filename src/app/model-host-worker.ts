@@ -1,0 +1,50 @@
+// The model host thread's program (see model-host.ts): load the checkpoint named in workerData
+// onto a backend of its own, say 'loaded' (or 'failed'), then run each 'forward' as it comes, one
+// at a time, answering with the logits and features transferred. The forward pass and its
+// Atomics.wait run here, off the caller's event loop.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { countParameters } from '../vit/parameters.js';
+import { ClassAttention } from './explain/rollout.js';
+import { loadOnBackend } from './load-model.js';
+import { serializeError, type CallerMessage, type HostLoadRequest, type HostMessage } from './model-host.js';
+
+/** At most one 'progress' message per this many milliseconds (the caller redraws no faster). */
+const PROGRESS_INTERVAL_MS = 100;
+
+const port = parentPort;
+if (port === null) throw new Error('model-host-worker.js runs as a worker thread');
+const post = (message: HostMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+const request = workerData as HostLoadRequest;
+const total = countParameters(request.model.config) * 4;
+let bytes = 0;
+let lastPost = 0;
+const onRead = (read: number) => {
+  bytes += read;
+  const now = performance.now();
+  if (now - lastPost >= PROGRESS_INTERVAL_MS || bytes === total) {
+    lastPost = now;
+    post({ type: 'progress', bytes, total });
+  }
+};
+
+try {
+  const { loaded, warnings } = await loadOnBackend(request, onRead);
+  const backend = loaded.backend as { name: string; threads?: number };
+  port.on('message', (message: CallerMessage) => {
+    if (message.type !== 'forward') return;
+    try {
+      const attention = message.explain === undefined ? undefined : new ClassAttention(message.explain);
+      const { logits, features } = loaded.forward(message.input, message.batch, attention ? { attention: attention.record } : {});
+      const classAttention = attention === undefined ? undefined : Float64Array.from(attention.patchRow());
+      const transfer = [logits.buffer as ArrayBuffer, features.buffer as ArrayBuffer, ...(classAttention ? [classAttention.buffer] : [])];
+      post({ type: 'result', id: message.id, logits, features, ...(classAttention ? { classAttention } : {}) }, transfer);
+    } catch (error) {
+      post({ type: 'error', id: message.id, error: serializeError(error) });
+    }
+  });
+  post({ type: 'loaded', maxBatch: loaded.maxBatch, warnings, backend: backend.name, threads: backend.threads ?? 1 });
+} catch (error) {
+  post({ type: 'failed', error: serializeError(error) });
+}
