@@ -13,6 +13,7 @@ import { InputListError } from './inputs.js';
 import { LabelsError } from './labels.js';
 import { PreprocessOverrideError } from './resolve-model.js';
 import { ListenError } from './serve/listen-error.js';
+import { WeightCacheSettingError } from './weight-cache.js';
 
 /**
  * 'model': weights, config, labels, reference or download problem (exit 3);
@@ -65,6 +66,6 @@ export function errorKind(error: unknown): ErrorKind | undefined {
   if (error instanceof PreprocessConfigError) return 'model'; // a preprocessing that a library caller configured
   if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError) return 'input';
   if (error instanceof OutputError) return 'output';
-  if (error instanceof BackendUnavailableError || error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError) return 'usage';
+  if (error instanceof BackendUnavailableError || error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError || error instanceof WeightCacheSettingError) return 'usage';
   return undefined;
 }

@@ -8,16 +8,19 @@ import type { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { arenaBytes } from '../vit/memory-plan.js';
-import { VitModel, type ForwardResult } from '../vit/model.js';
+import type { VitModel, ForwardResult } from '../vit/model.js';
 import { WeightsError } from '../checkpoint/index.js';
 import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 import { timed, type TimingObserver } from './timing.js';
+import { createThroughCache, type WeightCacheSettings } from './weight-cache.js';
 
 /** A VitModel with the resolution that produced it (architecture, preprocessing, labels, provenance). */
 export class LoadedModel {
   constructor(
     readonly vit: VitModel,
     readonly resolved: ResolvedModel,
+    /** What the packed-weight cache did (weight-cache.ts): "off", "restored from ...", "written to ...". */
+    readonly weightCache = 'off',
   ) {}
 
   get config() {
@@ -48,6 +51,8 @@ export interface LoadOptions extends Omit<ModelRequest, 'weights'> {
   backend?: Backend;
   /** Images per forward pass that activations are allocated for (default 1). */
   maxBatch?: number;
+  /** Keep the packed weights in a cache file and restore them from it (weight-cache.ts); off by default. */
+  weightCache?: WeightCacheSettings | false;
 }
 
 /** Resolve, check and read a checkpoint (local, or from the hub cache/download) onto `backend`. */
@@ -56,7 +61,7 @@ export async function loadVitModel(weights: string | undefined, options: LoadOpt
   try {
     const backend = options.backend ?? new ReferenceBackend();
     // The forward pass runs a larger batch in chunks of maxBatch: a smaller chunk changes no number.
-    return loadFrom(requireSource(source, model), model, backend, batchThatFits(model, backend, options.maxBatch ?? 1).batch);
+    return loadFrom(requireSource(source, model), model, backend, batchThatFits(model, backend, options.maxBatch ?? 1).batch, options.weightCache);
   } finally {
     source?.close();
   }
@@ -67,9 +72,10 @@ function requireSource(source: CheckpointSource | undefined, model: ResolvedMode
   return source;
 }
 
-function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number): LoadedModel {
+function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number, weightCache: WeightCacheSettings | false | undefined): LoadedModel {
   source.check(model.config, `${model.name} (${model.provenance.architecture})`);
-  return new LoadedModel(VitModel.create(model.config, backend, source, maxBatch), model);
+  const { vit, note } = createThroughCache(model.config, backend, source, maxBatch, weightCache);
+  return new LoadedModel(vit, model, note);
 }
 
 /**
@@ -104,6 +110,8 @@ export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownlo
   onStage?: (stage: 'download' | 'load', detail: string) => void;
   /** Told how long resolving the model (downloading it if needed) and loading its weights take. */
   onTiming?: TimingObserver;
+  /** Keep the packed weights in a cache file and restore them from it (weight-cache.ts); off by default. */
+  weightCache?: WeightCacheSettings | false;
 }
 
 export interface Classifier {
@@ -138,14 +146,16 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
   try {
     const checkpoint = requireSource(source, model);
     options.onStage?.('load', checkpoint.path);
+    let weightCache: string | undefined;
     return await timed(
       options.onTiming,
-      (ms) => ({ stage: 'load', ms }),
+      (ms) => ({ stage: 'load', ms, weightCache }),
       async (): Promise<Classifier> => {
         const { backend, warnings } = await startBackend(options.backend, options.threads);
         try {
           const { batch, warnings: batchWarnings } = batchThatFits(model, backend, options.batchSize ?? 1);
-          const loaded = loadFrom(checkpoint, model, backend, batch);
+          const loaded = loadFrom(checkpoint, model, backend, batch, options.weightCache);
+          weightCache = loaded.weightCache;
           return {
             model: loaded,
             labels: model.labels,

@@ -26,7 +26,9 @@ export function createTimingReport(print: (text: string) => void): TimingReport 
         resolveMs = event.ms;
         return;
       case 'load':
-        return print(line('weights', resolveMs + event.ms, `resolve ${resolveMs.toFixed(1)} ms, load ${event.ms.toFixed(1)} ms`));
+        print(line('weights', resolveMs + event.ms, `resolve ${resolveMs.toFixed(1)} ms, load ${event.ms.toFixed(1)} ms`));
+        if (event.weightCache !== undefined) print(`vit: weight cache: ${event.weightCache}`);
+        return;
       case 'decode':
       case 'preprocess':
         total[event.stage] += event.ms;

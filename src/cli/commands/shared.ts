@@ -39,6 +39,8 @@ export interface ModelFlags extends PreprocessFlags {
   labels?: string;
   threads?: number;
   backend: BackendName;
+  /** false with --no-weight-cache. */
+  weightCache?: boolean;
 }
 
 /** What the flags ask loadModel for, with download and loading progress on the spinner line. */
@@ -55,6 +57,7 @@ export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }
     threads,
     hub: hubOptionsFor(app, opts, io, progress),
     onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
+    weightCache: app.weightCacheSettings(opts.weightCache),
   };
 }
 
