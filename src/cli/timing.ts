@@ -27,7 +27,8 @@ export function createTimingReport(print: (text: string) => void): TimingReport 
         return;
       case 'load':
         print(line('weights', resolveMs + event.ms, `resolve ${resolveMs.toFixed(1)} ms, load ${event.ms.toFixed(1)} ms`));
-        if (event.weightCache !== undefined) print(`vit: weight cache: ${event.weightCache}`);
+        // What the packed-weight cache did, when it did something (not when off or the model is small).
+        if (event.weightCache !== undefined && !event.weightCache.startsWith('off')) print(`vit: weight cache: ${event.weightCache}`);
         return;
       case 'decode':
       case 'preprocess':

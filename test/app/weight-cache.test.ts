@@ -17,6 +17,7 @@ import { encodeSafetensors, SafetensorsBuffer } from '../../src/safetensors/inde
 import { MODEL_FIXTURES, modelFixtureNames } from '../model/fixtures.js';
 import { rng } from '../backend/wasm-helpers.js';
 import { IMAGES, ROOT, runInProcess } from '../cli/run.js';
+import { createTimingReport } from '../../src/cli/timing.js';
 
 const TINY = join(MODEL_FIXTURES, 'tiny');
 const tmp = () => mkdtempSync(join(tmpdir(), 'vit-wcache-'));
@@ -259,5 +260,18 @@ describe('controls', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+
+  it('--verbose says what the cache did after the weights line, and nothing when it was off', () => {
+    const lines: string[] = [];
+    const report = createTimingReport((line) => lines.push(line));
+    report.observer({ stage: 'resolve', ms: 1 });
+    report.observer({ stage: 'load', ms: 2, weightCache: 'not written to /c/x.vitw: EROFS: read-only file system' });
+    report.observer({ stage: 'load', ms: 2, weightCache: 'off (small checkpoint)' });
+    expect(lines).toEqual([
+      'vit: weights          3.0 ms  resolve 1.0 ms, load 2.0 ms',
+      'vit: weight cache: not written to /c/x.vitw: EROFS: read-only file system',
+      'vit: weights          3.0 ms  resolve 1.0 ms, load 2.0 ms',
+    ]);
   });
 });
