@@ -51,6 +51,8 @@ export const MIN_BYTES = 32 * 2 ** 20;
 export const MAX_FILES = 4;
 /** A temporary file older than this was left by a killed writer. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
+/** The reused buffer a cache file is read through (see readChecksummed). */
+const STAGING_BYTES = 1 << 20;
 /** pread/pwrite chunks below 1 GiB: a single huge call is refused by some kernels. */
 const IO_CHUNK = 1 << 30;
 
@@ -203,8 +205,7 @@ class CacheEntry {
       if (header === undefined) return 'damaged cache file (header)';
       if (header.key !== this.key) return 'stale cache file (another checkpoint, model or backend)';
       if (header.bytes !== region.byteLength || size !== PREFIX_BYTES + headerLength + region.byteLength) return 'damaged cache file (size)';
-      readFully(fd, region, PREFIX_BYTES + headerLength);
-      if (crc32(region) !== header.crc32) return 'damaged cache file (checksum)';
+      if (readChecksummed(fd, region, PREFIX_BYTES + headerLength) !== header.crc32) return 'damaged cache file (checksum)';
     } finally {
       closeSync(fd);
     }
@@ -284,6 +285,27 @@ function readFully(fd: number, into: Uint8Array, position: number): void {
     if (n === 0) throw new Error('truncated cache file');
     done += n;
   }
+}
+
+/**
+ * Read `into.byteLength` bytes at `position` into `into` through a small reused buffer, and return
+ * their CRC-32. Not straight into `into`: the region is fresh memory, and on the VM this was
+ * measured on, the kernel filling fresh pages and then the first access to them from user space
+ * cost 3.4 s of CPU for ViT-B, against 2.2 s for reads into a warm buffer, each chunk checksummed
+ * there and copied in by user space (README "Speed").
+ */
+function readChecksummed(fd: number, into: Uint8Array, position: number): number {
+  const buffer = Buffer.allocUnsafe(Math.min(STAGING_BYTES, into.byteLength));
+  let sum = 0;
+  for (let done = 0; done < into.byteLength; ) {
+    const n = readSync(fd, buffer, 0, Math.min(buffer.byteLength, into.byteLength - done), position + done);
+    if (n === 0) throw new Error('truncated cache file');
+    const chunk = buffer.subarray(0, n);
+    sum = crc32(chunk, sum);
+    into.set(chunk, done);
+    done += n;
+  }
+  return sum;
 }
 
 function writeFully(fd: number, bytes: Uint8Array): void {
