@@ -15,6 +15,7 @@ import { LabelsError } from './labels.js';
 import { QueueSettingError, QueueUnavailableError } from './queue/settings.js';
 import { PreprocessOverrideError } from './resolve-model.js';
 import { ListenError } from './serve/listen-error.js';
+import { WeightCacheSettingError } from './weight-cache.js';
 
 /**
  * 'model': weights, config, labels, reference or download problem (exit 3);
@@ -68,7 +69,7 @@ export function errorKind(error: unknown): ErrorKind | undefined {
   if (error instanceof PreprocessConfigError) return 'model'; // a preprocessing that a library caller configured
   if (error instanceof ImageDecodeError || error instanceof NonFiniteOutputError || error instanceof NonFiniteAttentionError) return 'input';
   if (error instanceof OutputError) return 'output';
-  if (error instanceof BackendUnavailableError || error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError || error instanceof ExplainOptionError) return 'usage';
+  if (error instanceof BackendUnavailableError || error instanceof InputListError || error instanceof ListenError || error instanceof PreprocessOverrideError || error instanceof ResumeFileError || error instanceof ExplainOptionError || error instanceof WeightCacheSettingError) return 'usage';
   if (error instanceof QueueSettingError) return 'usage';
   if (error instanceof QueueUnavailableError) return 'unavailable';
   return undefined;

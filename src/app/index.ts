@@ -69,6 +69,7 @@ export {
 } from './queue/index.js';
 export { MAX_RESUME_BYTES, MAX_RESUME_LINE_BYTES, openResumeLog, ResumeFileError, type ResumeLog } from './resume.js';
 export { inShard, shardOf, type Shard } from './shard.js';
+export { MAX_FILES as WEIGHT_CACHE_MAX_FILES, MIN_BYTES as WEIGHT_CACHE_MIN_BYTES, weightCacheDir, weightCacheSettings, WeightCacheSettingError, type WeightCacheSettings } from './weight-cache.js';
 export { bundledFixtures, referencePair, ReferenceError, verifyPair, type VerifyOptions, type VerifyPair, type VerifyRun } from './verify.js';
 export { formatBytes, formatProgress, type HubOptions } from '../hub/index.js';
 export { LAYOUT_TITLES } from '../checkpoint/index.js';

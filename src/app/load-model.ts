@@ -10,18 +10,21 @@ import { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { arenaBytes } from '../vit/memory-plan.js';
-import { VitModel, type ForwardOptions, type ForwardResult } from '../vit/model.js';
+import type { ForwardOptions, ForwardResult, VitModel } from '../vit/model.js';
 import type { TensorSource } from '../vit/weights.js';
 import { WeightsError } from '../checkpoint/index.js';
 import { HostedModel, type HostLoadRequest, type WeightsProgress } from './model-host.js';
 import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 import { timed, type TimingObserver } from './timing.js';
+import { createThroughCache, type WeightCacheSettings } from './weight-cache.js';
 
 /** A VitModel with the resolution that produced it (architecture, preprocessing, labels, provenance). */
 export class LoadedModel {
   constructor(
     readonly vit: VitModel,
     readonly resolved: ResolvedModel,
+    /** What the packed-weight cache did (weight-cache.ts): "off", "restored from ...", "written to ...". */
+    readonly weightCache = 'off',
   ) {}
 
   get config() {
@@ -52,6 +55,8 @@ export interface LoadOptions extends Omit<ModelRequest, 'weights'> {
   backend?: Backend;
   /** Images per forward pass that activations are allocated for (default 1). */
   maxBatch?: number;
+  /** Keep the packed weights in a cache file and restore them from it (weight-cache.ts); off by default. */
+  weightCache?: WeightCacheSettings | false;
 }
 
 /** Resolve, check and read a checkpoint (local, or from the hub cache/download) onto `backend`. */
@@ -60,7 +65,7 @@ export async function loadVitModel(weights: string | undefined, options: LoadOpt
   try {
     const backend = options.backend ?? new ReferenceBackend();
     // The forward pass runs a larger batch in chunks of maxBatch: a smaller chunk changes no number.
-    return loadFrom(requireSource(source, model), model, backend, batchThatFits(model, backend, options.maxBatch ?? 1).batch);
+    return loadFrom(requireSource(source, model), model, backend, batchThatFits(model, backend, options.maxBatch ?? 1).batch, options.weightCache);
   } finally {
     source?.close();
   }
@@ -71,8 +76,18 @@ function requireSource(source: CheckpointSource | undefined, model: ResolvedMode
   return source;
 }
 
-/** `onRead` is told the bytes of float32 weights each tensor read adds (for progress). */
-function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number, onRead?: (bytes: number) => void): LoadedModel {
+/**
+ * Read the checkpoint onto the backend, through the packed-weight cache when asked (weight-cache.ts).
+ * `onRead` is told the bytes of float32 weights each tensor read adds (for progress).
+ */
+function loadFrom(
+  source: CheckpointSource,
+  model: ResolvedModel,
+  backend: Backend,
+  maxBatch: number,
+  weightCache: WeightCacheSettings | false | undefined,
+  onRead?: (bytes: number) => void,
+): LoadedModel {
   checkSource(source, model);
   const tensors: TensorSource =
     onRead === undefined
@@ -83,7 +98,8 @@ function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backe
             onRead(dest.length * 4);
           },
         };
-  return new LoadedModel(VitModel.create(model.config, backend, tensors, maxBatch), model);
+  const { vit, note } = createThroughCache(model.config, backend, source, maxBatch, weightCache, tensors);
+  return new LoadedModel(vit, model, note);
 }
 
 function checkSource(source: CheckpointSource, model: ResolvedModel): void {
@@ -100,7 +116,7 @@ export async function loadOnBackend(request: HostLoadRequest, onRead?: (bytes: n
     const { batch, warnings: batchWarnings } = batchThatFits(request.model, backend, request.batchSize);
     const source = CheckpointSource.open(request.checkpoint);
     try {
-      return { loaded: loadFrom(source, request.model, backend, batch, onRead), warnings: [...warnings, ...batchWarnings] };
+      return { loaded: loadFrom(source, request.model, backend, batch, request.weightCache, onRead), warnings: [...warnings, ...batchWarnings] };
     } finally {
       source.close();
     }
@@ -145,6 +161,8 @@ export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownlo
   onWeights?: (progress: WeightsProgress) => void;
   /** Told how long resolving the model (downloading it if needed) and loading its weights take. */
   onTiming?: TimingObserver;
+  /** Keep the packed weights in a cache file and restore them from it (weight-cache.ts); off by default. */
+  weightCache?: WeightCacheSettings | false;
 }
 
 export interface Classifier {
@@ -190,12 +208,14 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
     source?.close();
   }
   options.onStage?.('load', checkpoint);
+  let weightCache: string | undefined;
   return await timed(
     options.onTiming,
-    (ms) => ({ stage: 'load', ms }),
+    (ms) => ({ stage: 'load', ms, weightCache }),
     async (): Promise<Classifier> => {
-      const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, batchSize: options.batchSize ?? 1 };
+      const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, batchSize: options.batchSize ?? 1, weightCache: options.weightCache };
       const hosted = await HostedModel.start(request, options.onWeights);
+      weightCache = hosted.weightCache;
       return {
         model: hosted,
         labels: model.labels,

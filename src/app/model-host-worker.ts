@@ -44,7 +44,7 @@ try {
       post({ type: 'error', id: message.id, error: serializeError(error) });
     }
   });
-  post({ type: 'loaded', maxBatch: loaded.maxBatch, warnings, backend: backend.name, threads: backend.threads ?? 1 });
+  post({ type: 'loaded', maxBatch: loaded.maxBatch, warnings, backend: backend.name, threads: backend.threads ?? 1, weightCache: loaded.weightCache });
 } catch (error) {
   post({ type: 'failed', error: serializeError(error) });
 }

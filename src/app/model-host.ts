@@ -27,6 +27,7 @@ import { ConfigError, type VitConfig } from '../vit/config.js';
 import type { ForwardResult } from '../vit/model.js';
 import type { ExplainTarget } from './explain/rollout.js';
 import type { ResolvedModel } from './resolve-model.js';
+import type { WeightCacheSettings } from './weight-cache.js';
 
 /** What the host needs to load a checkpoint in its own thread (structured-cloneable). */
 export interface HostLoadRequest {
@@ -37,6 +38,8 @@ export interface HostLoadRequest {
   threads?: number;
   /** Images per forward pass wanted (cut to what fits the backend's memory, with a warning). */
   batchSize: number;
+  /** The packed-weight cache's settings (weight-cache.ts), or off. */
+  weightCache?: WeightCacheSettings | false;
 }
 
 /** Weights read so far while loading: bytes of float32 weights, of `total`. */
@@ -54,7 +57,7 @@ export interface SerializedError {
 /** Messages from the host thread. */
 export type HostMessage =
   | ({ type: 'progress' } & WeightsProgress)
-  | { type: 'loaded'; maxBatch: number; warnings: string[]; backend: string; threads: number }
+  | { type: 'loaded'; maxBatch: number; warnings: string[]; backend: string; threads: number; weightCache: string }
   | { type: 'failed'; error: SerializedError }
   | { type: 'result'; id: number; logits: Float32Array; features: Float32Array; classAttention?: Float64Array }
   | { type: 'error'; id: number; error: SerializedError };
@@ -118,6 +121,8 @@ export class HostedModel {
   readonly threads: number;
   /** Told while loading: clamped thread count, a batch cut to fit. */
   readonly warnings: readonly string[];
+  /** What the packed-weight cache did (weight-cache.ts): "off", "restored from ...", "written to ...". */
+  readonly weightCache: string;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -133,6 +138,7 @@ export class HostedModel {
     this.backendName = loaded.backend;
     this.threads = loaded.threads;
     this.warnings = loaded.warnings;
+    this.weightCache = loaded.weightCache;
     worker.on('message', (message: HostMessage) => this.#answer(message));
     worker.on('error', (error) => this.#fail(error));
     worker.on('exit', (code) => this.#fail(new Error(`the model host thread exited (code ${code})`)));

@@ -4,8 +4,8 @@
 export type TimingEvent =
   /** Finding the model: configs read, the cache looked at, weights downloaded if needed. */
   | { stage: 'resolve'; ms: number }
-  /** Starting the kernels and reading the weights into them. */
-  | { stage: 'load'; ms: number }
+  /** Starting the kernels and reading the weights into them (and what the packed-weight cache did, if asked). */
+  | { stage: 'load'; ms: number; weightCache?: string }
   /** One URL input: its bytes downloaded (app/fetch-input.ts). */
   | { stage: 'fetch'; image: string; bytes: number; ms: number }
   /** One image: reading and decoding the file to RGB pixels. */

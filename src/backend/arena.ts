@@ -23,6 +23,10 @@ export class BumpArena implements Arena {
     this.offset = alignUp(startByte, ARENA_ALIGN_BYTES);
   }
 
+  get byteOffset(): number {
+    return this.startByte;
+  }
+
   get capacityBytes(): number {
     return this.endByte - this.startByte;
   }

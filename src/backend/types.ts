@@ -9,6 +9,8 @@
 export interface Arena {
   /** The backing memory. A WASM backend may pass it to workers; never assume a plain ArrayBuffer. */
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  /** Where the arena begins in `buffer`. */
+  readonly byteOffset: number;
   readonly capacityBytes: number;
   readonly usedBytes: number;
   /** `count` float32s, 64-byte aligned, zero (the arena's memory is fresh). Throws when the arena is full. */
@@ -66,6 +68,21 @@ export interface Backend {
     fill: (dest: Float32Array) => void,
     bias: Float32Array | null,
   ): LinearWeights;
+
+  /**
+   * prepareLinear in two steps, for packed weights kept between runs (app/weight-cache.ts):
+   * placeLinear takes the Linear's room in the arena (exactly as prepareLinear would) and writes
+   * nothing; packLinear then writes it as prepareLinear would. A model's weight bytes, placed in the
+   * same order on the same backend, are therefore the same bytes whichever way they were written.
+   */
+  placeLinear(arena: Arena, outDim: number, inDim: number, hasBias: boolean): LinearWeights;
+  packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null): void;
+
+  /**
+   * What the bytes prepareLinear writes look like (kernel tile, precision, layout version): weights
+   * packed under another value are not these. Absent: the backend's packed weights are not kept.
+   */
+  readonly packedFormat?: string;
 
   /**
    * out[r][o] = epilogue(bias[o] + sum_i x[r][i] * W[o][i]) for r < rows, and for the output

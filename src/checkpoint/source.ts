@@ -3,6 +3,7 @@
 // caller's memory (a fused qkv: its parts one after the other into consecutive slices of the
 // destination; no intermediate copy of the weights).
 
+import type { Stats } from 'node:fs';
 import { SafetensorsFileReader } from '../safetensors/index.js';
 import { countNonFinite } from '../util/non-finite.js';
 import type { VitConfig } from '../vit/config.js';
@@ -92,6 +93,11 @@ export class CheckpointSource {
     const out = new Float32Array(this.info(timmName).numel);
     this.readInto(timmName, out);
     return out;
+  }
+
+  /** The open checkpoint file's status (device, inode, size, times): what identifies the bytes being read. */
+  stat(): Stats {
+    return this.reader.stat();
   }
 
   close(): void {

@@ -140,6 +140,13 @@ export function addPreprocessOptions(command: Command): Command {
 
 export const quietOption = () => new Option('-q, --quiet', 'no progress display on stderr').env('VIT_QUIET');
 
+/** The packed-weight cache (app/weight-cache.ts): on unless this flag or VIT_WEIGHT_CACHE=0. */
+export const noWeightCacheOption = () =>
+  new Option(
+    '--no-weight-cache',
+    'neither use nor write the packed-weight cache ($VIT_WEIGHT_CACHE_DIR, else $XDG_CACHE_HOME/vit/weights, else ~/.cache/vit/weights; also VIT_WEIGHT_CACHE=0)',
+  );
+
 export const offlineOption = () => new Option('--offline', 'never use the network: weights must already be in the cache (also HF_HUB_OFFLINE=1)');
 
 /** The hub's environment variables and the cache location, for --help of commands that use the cache. */

@@ -26,7 +26,10 @@ export function createTimingReport(print: (text: string) => void): TimingReport 
         resolveMs = event.ms;
         return;
       case 'load':
-        return print(line('weights', resolveMs + event.ms, `resolve ${resolveMs.toFixed(1)} ms, load ${event.ms.toFixed(1)} ms`));
+        print(line('weights', resolveMs + event.ms, `resolve ${resolveMs.toFixed(1)} ms, load ${event.ms.toFixed(1)} ms`));
+        // What the packed-weight cache did, when it did something (not when off or the model is small).
+        if (event.weightCache !== undefined && !event.weightCache.startsWith('off')) print(`vit: weight cache: ${event.weightCache}`);
+        return;
       case 'fetch':
         total.fetch += event.ms;
         total.fetched++;

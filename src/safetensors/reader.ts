@@ -1,7 +1,7 @@
 // Reading safetensors tensors as float32, either from a file in memory (zero-copy views) or
 // tensor by tensor from disk straight into caller-owned memory (the model arena).
 
-import { closeSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync, type Stats } from 'node:fs';
 import { endianness } from 'node:os';
 import { openRegularFile, readRegularFile } from '../util/regular-file.js';
 import { decodeFloats, isFloatDtype, type FloatDtype } from './dtype.js';
@@ -110,6 +110,11 @@ export class SafetensorsFileReader {
     const out = new Float32Array(this.info(name).numel);
     this.readInto(name, out);
     return out;
+  }
+
+  /** The open file's status (of the file being read, whatever its path names by now). */
+  stat(): Stats {
+    return fstatSync(this.fd);
   }
 
   close(): void {

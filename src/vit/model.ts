@@ -15,7 +15,7 @@
 import type { Backend, ColumnRange, LinearWeights } from '../backend/types.js';
 import { headDimOf, tokensOf, validateConfig, type VitConfig } from './config.js';
 import { activationSizes, arenaBytes, type ActivationSizes } from './memory-plan.js';
-import { readVitWeights, type BlockWeights, type TensorSource, type VitWeights } from './weights.js';
+import { placeVitWeights, type BlockWeights, type TensorSource, type VitWeights } from './weights.js';
 
 export type Activations = { [K in keyof ActivationSizes]: Float32Array };
 
@@ -55,6 +55,18 @@ interface AttentionRecording {
   report(layer: number, queries: number): void;
 }
 
+/**
+ * A model's weight bytes kept from an earlier load (app/weight-cache.ts keeps them in a file): they
+ * fill the weight region whole, or decline (then the weights are read from the tensor source).
+ */
+export interface PackedWeights {
+  /**
+   * Write the weight region's bytes into `region` and say whether they are good (complete and
+   * checked); on false the model zeroes the region and reads the source instead.
+   */
+  readInto(region: Uint8Array): boolean;
+}
+
 export class VitModel {
   /** The attention probabilities buffer of ForwardOptions.attention, made when first asked for. */
   private probs: Float32Array | undefined;
@@ -66,19 +78,34 @@ export class VitModel {
     private readonly act: Activations,
     /** Images per forward call that the activations were sized for; larger batches run in chunks. */
     readonly maxBatch: number,
+    /**
+     * The arena bytes the weights occupy (packed as the backend packs them), first in the arena:
+     * what an identical load on the same backend writes, byte for byte.
+     */
+    readonly weightBytes: Uint8Array = new Uint8Array(0),
+    /** Whether the weights came from `packed` rather than from the tensor source. */
+    readonly restored = false,
   ) {}
 
   /**
    * Plan the memory, allocate the backend's arena once, and read every weight from `source` into
-   * it: a model ready to run `maxBatch` images per forward chunk.
+   * it (or take them whole from `packed`, when given and good): a model ready to run `maxBatch`
+   * images per forward chunk.
    */
-  static create(config: VitConfig, backend: Backend, source: TensorSource, maxBatch = 1): VitModel {
+  static create(config: VitConfig, backend: Backend, source: TensorSource, maxBatch = 1, packed?: PackedWeights): VitModel {
     validateConfig(config, 'the model');
     const arena = backend.createArena(arenaBytes(config, backend, maxBatch));
-    const weights = readVitWeights(config, source, backend, arena);
+    const placed = placeVitWeights(config, backend, arena);
+    const weightBytes = new Uint8Array(arena.buffer, arena.byteOffset, arena.usedBytes);
+    const restored = packed?.readInto(weightBytes) === true;
+    if (!restored) {
+      // A declined restore may have written part of the region: start again from fresh memory's zeros.
+      if (packed !== undefined) weightBytes.fill(0);
+      placed.fill(source);
+    }
     const sizes = activationSizes(config, backend, maxBatch);
     const act = Object.fromEntries(Object.entries(sizes).map(([key, floats]) => [key, arena.allocF32(floats)])) as Activations;
-    return new VitModel(config, backend, weights, act, maxBatch);
+    return new VitModel(config, backend, placed.weights, act, maxBatch, weightBytes, restored);
   }
 
   /** Logits and features for `batch` images laid out [batch][C][H][W]. */

@@ -1,6 +1,8 @@
 // Reading a ViT's weights into the arena, driven by the parameter table: each vector straight into
 // its arena slice, each Linear handed to the backend to place (and pack) as it prefers. Where the
 // numbers come from is the caller's business: anything that can fill a Float32Array by timm name.
+// Placing (taking room) and filling are two steps, so that a model's weight bytes can also be
+// restored whole from an earlier load (see PackedWeights in model.ts).
 
 import type { Arena, Backend, LinearWeights } from '../backend/types.js';
 import type { VitConfig } from './config.js';
@@ -36,22 +38,40 @@ export interface TensorSource {
 }
 
 export function readVitWeights(config: VitConfig, source: TensorSource, backend: Backend, arena: Arena): VitWeights {
+  const placed = placeVitWeights(config, backend, arena);
+  placed.fill(source);
+  return placed.weights;
+}
+
+/** Every weight given its room in the arena (nothing written yet), and how to fill them all from a source. */
+export interface PlacedWeights {
+  readonly weights: VitWeights;
+  /** Read every tensor from `source` into its room (Linears packed by the backend), in the table's order. */
+  fill(source: TensorSource): void;
+}
+
+/** Place every weight in the arena, in the parameter table's order, without writing any. */
+export function placeVitWeights(config: VitConfig, backend: Backend, arena: Arena): PlacedWeights {
   const vectors = new Map<string, Float32Array>();
   const linears = new Map<string, LinearWeights>();
+  const fills: Array<(source: TensorSource) => void> = [];
   for (const p of vitParameters(config)) {
     if (p.kind === 'vector') {
       const dest = arena.allocF32(numel(p.shape));
-      source.readInto(p.name, dest);
       vectors.set(p.name, dest);
+      fills.push((source) => source.readInto(p.name, dest));
     } else {
-      // Biases are small: read them into a temporary array and let the backend place them.
-      let bias: Float32Array | null = null;
-      if (p.bias) {
-        bias = new Float32Array(p.outDim);
-        source.readInto(`${p.module}.bias`, bias);
-      }
-      const prepared = backend.prepareLinear(arena, p.outDim, p.inDim, (dest) => source.readInto(`${p.module}.weight`, dest), bias);
-      linears.set(p.module, prepared);
+      const placed = backend.placeLinear(arena, p.outDim, p.inDim, p.bias);
+      linears.set(p.module, placed);
+      fills.push((source) => {
+        // Biases are small: read them into a temporary array and let the backend place them.
+        let bias: Float32Array | null = null;
+        if (p.bias) {
+          bias = new Float32Array(p.outDim);
+          source.readInto(`${p.module}.bias`, bias);
+        }
+        backend.packLinear(placed, (dest) => source.readInto(`${p.module}.weight`, dest), bias);
+      });
     }
   }
   const vec = (name: string) => vectors.get(name)!;
@@ -70,7 +90,7 @@ export function readVitWeights(config: VitConfig, source: TensorSource, backend:
       fc2: lin(`${b}.mlp.fc2`),
     });
   }
-  return {
+  const weights: VitWeights = {
     patchEmbed: lin('patch_embed.proj'),
     clsToken: vec('cls_token'),
     posEmbed: vec('pos_embed'),
@@ -78,5 +98,11 @@ export function readVitWeights(config: VitConfig, source: TensorSource, backend:
     normWeight: vec('norm.weight'),
     normBias: vec('norm.bias'),
     head: lin('head'),
+  };
+  return {
+    weights,
+    fill: (source) => {
+      for (const fill of fills) fill(source);
+    },
   };
 }

@@ -35,17 +35,28 @@ export class ReferenceBackend implements Backend {
     fill: (dest: Float32Array) => void,
     bias: Float32Array | null,
   ): LinearWeights {
+    const w = this.placeLinear(arena, outDim, inDim, bias !== null);
+    this.packLinear(w, fill, bias);
+    return w;
+  }
+
+  placeLinear(arena: Arena, outDim: number, inDim: number, hasBias: boolean): LinearWeights {
     // One allocation, as linearFloats promised the memory plan: weight then bias.
     const block = arena.allocF32(this.linearFloats(outDim, inDim));
-    const weight = block.subarray(0, outDim * inDim);
-    fill(weight);
-    let ownBias: Float32Array | null = null;
-    if (bias !== null) {
-      ownBias = block.subarray(outDim * inDim);
-      ownBias.set(bias);
-    }
-    const prepared: ReferenceLinear = { outDim, inDim, weight, bias: ownBias };
+    const prepared: ReferenceLinear = {
+      outDim,
+      inDim,
+      weight: block.subarray(0, outDim * inDim),
+      bias: hasBias ? block.subarray(outDim * inDim) : null,
+    };
     return prepared;
+  }
+
+  packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null): void {
+    const { weight, bias: ownBias } = w as ReferenceLinear;
+    if ((bias === null) !== (ownBias === null)) throw new Error('reference backend: packLinear: bias given for a Linear placed without one, or the reverse');
+    fill(weight);
+    if (bias !== null) ownBias?.set(bias);
   }
 
   linear(

@@ -117,6 +117,14 @@ export class WasmBackend implements Backend {
     return 0;
   }
 
+  /**
+   * Packed weights' layout: panels of NR float32 columns, bias first (assembly/pack.ts). Version 1;
+   * bump it whenever pack.ts, linearFloats or the arena's alignment change what bytes a load writes.
+   */
+  get packedFormat(): string {
+    return `wasm-f32-panels-nr${this.nr}-v1`;
+  }
+
   prepareLinear(
     arena: Arena,
     outDim: number,
@@ -124,12 +132,23 @@ export class WasmBackend implements Backend {
     fill: (dest: Float32Array) => void,
     bias: Float32Array | null,
   ): LinearWeights {
+    const w = this.placeLinear(arena, outDim, inDim, bias !== null);
+    this.packLinear(w, fill, bias);
+    return w;
+  }
+
+  placeLinear(arena: Arena, outDim: number, inDim: number, _hasBias: boolean): LinearWeights {
     checkDims('prepareLinear', outDim, inDim);
+    const packed = arena.allocF32(this.linearFloats(outDim, inDim));
+    this.checkView('prepareLinear arena', packed);
+    return new WasmLinear(this, outDim, inDim, packed.byteOffset);
+  }
+
+  packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null): void {
+    const { outDim, inDim, ptr } = this.own(w, 'packLinear');
     if (bias !== null && bias.length !== outDim) {
       throw new RangeError(`wasm backend: bias has ${bias.length} values for outDim ${outDim}`);
     }
-    const packed = arena.allocF32(this.linearFloats(outDim, inDim));
-    this.checkView('prepareLinear arena', packed);
     const weightFloats = outDim * inDim;
     const stagingPtr = this.scratch(alignUp((weightFloats + outDim) * 4, 64));
     fill(this.heap.f32(stagingPtr, weightFloats));
@@ -141,12 +160,11 @@ export class WasmBackend implements Backend {
     const a = this.pool.args;
     a[PACK_SRC] = stagingPtr;
     a[PACK_BIAS] = bias === null ? 0 : biasPtr;
-    a[PACK_DST] = packed.byteOffset;
+    a[PACK_DST] = ptr;
     a[PACK_OUT_DIM] = outDim;
     a[PACK_IN_DIM] = inDim;
     a[PACK_PANELS_PER_UNIT] = perUnit;
     this.pool.run(OP_PACK, Math.ceil(panels / perUnit), weightFloats >= PARALLEL_MIN_MACS);
-    return new WasmLinear(this, outDim, inDim, packed.byteOffset);
   }
 
   linear(
@@ -157,10 +175,7 @@ export class WasmBackend implements Backend {
     epilogue?: LinearEpilogue,
     columns?: ColumnRange,
   ): void {
-    if (!(w instanceof WasmLinear) || w.owner !== this) {
-      throw new TypeError('wasm backend: linear() needs weights from this backend’s prepareLinear()');
-    }
-    const { outDim: N, inDim: K } = w;
+    const { outDim: N, inDim: K, ptr } = this.own(w, 'linear');
     const { start, end } = resolveColumns('wasm', columns, N);
     checkRows('linear', rows);
     if (rows === 0) return;
@@ -183,7 +198,7 @@ export class WasmBackend implements Backend {
 
     const a = this.pool.args;
     a[GEMM_X] = x.byteOffset;
-    a[GEMM_W] = w.ptr;
+    a[GEMM_W] = ptr;
     a[GEMM_OUT] = out.byteOffset;
     a[GEMM_RES] = residual === null ? 0 : residual.byteOffset;
     a[GEMM_M] = rows;
@@ -299,6 +314,14 @@ export class WasmBackend implements Backend {
     const { mr, nr } = this;
     const floats = 2 * headDim * tokens + headDim * nr + Math.ceil(tokens / mr) * mr * nr + Math.ceil(headDim / mr) * mr * nr + nr;
     return alignUp(SCRATCH_BULK + 4 * floats, 64);
+  }
+
+  /** `w` as this backend's own Linear (made by its prepareLinear or placeLinear). */
+  private own(w: LinearWeights, what: string): WasmLinear {
+    if (!(w instanceof WasmLinear) || w.owner !== this) {
+      throw new TypeError(`wasm backend: ${what}() needs weights from this backend’s prepareLinear()`);
+    }
+    return w;
   }
 
   /** The scratch region, grown (in place when it is the heap's last reservation) to `bytes`. */

@@ -19,6 +19,7 @@ import {
   MAX_BATCH_SIZE,
   maxPixelsOption,
   modelOption,
+  noWeightCacheOption,
   offlineOption,
   quietOption,
   resizeOption,
@@ -46,6 +47,8 @@ export interface ImageRunOpts extends PreprocessFlags {
   offline?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  /** false with --no-weight-cache. */
+  weightCache?: boolean;
   shard?: Shard;
   resume?: string;
   urlMaxMb: number;
@@ -73,6 +76,7 @@ export function addRunOptions(command: Command): Command {
     .addOption(colourManageOption())
     .addOption(maxPixelsOption())
     .addOption(offlineOption())
+    .addOption(noWeightCacheOption())
     .addOption(quietOption())
     .addOption(shardOption())
     .addOption(
@@ -193,6 +197,7 @@ export async function withImageRun(
       hub: hubOptionsFor(app, opts, io, progress),
       ...loadProgressOf(app, progress),
       onTiming: timing?.observer,
+      weightCache: app.weightCacheSettings(opts.weightCache),
     });
     try {
       for (const warning of classifier.warnings) progress.warn(`vit: warning: ${warning}`);

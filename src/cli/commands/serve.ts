@@ -23,6 +23,7 @@ import {
   meanOption,
   modelOption,
   nonNegativeNumber,
+  noWeightCacheOption,
   offlineOption,
   positiveInteger,
   quietOption,
@@ -101,6 +102,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(meanOption())
     .addOption(stdOption())
     .addOption(offlineOption())
+    .addOption(noWeightCacheOption())
     .addOption(quietOption())
     .addHelpText('after', SERVE_HELP + HUB_HELP)
     .action(async (opts: ServeOpts) => setExitCode(await runServe(opts, io)));

@@ -40,6 +40,8 @@ export interface ModelFlags extends PreprocessFlags {
   labels?: string;
   threads?: number;
   backend: BackendName;
+  /** false with --no-weight-cache. */
+  weightCache?: boolean;
 }
 
 /** What the flags ask loadModel for, with download and loading progress on the spinner line. */
@@ -56,6 +58,7 @@ export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }
     threads,
     hub: hubOptionsFor(app, opts, io, progress),
     ...loadProgressOf(app, progress),
+    weightCache: app.weightCacheSettings(opts.weightCache),
   };
 }
 
