@@ -67,6 +67,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 SCRIPTS = Path(__file__).resolve().parent
 REPO_ROOT = SCRIPTS.parent
 sys.path.insert(0, str(SCRIPTS))
+# pylint: disable=wrong-import-position
+import reference_logits as rl  # noqa: E402  (torch is imported only when a model is built)
+from reference_logits import _positive_int  # noqa: E402
 
 PROG = "measure_int8_accuracy.py"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
@@ -94,16 +97,6 @@ class Score:
 # --------------------------------------------------------------------------------------------
 # Arguments
 # --------------------------------------------------------------------------------------------
-
-
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,7 +212,6 @@ def csv_labels(path: Path) -> Labelled:
 
 def python_fp32(args: argparse.Namespace, images: Sequence[Path]) -> Score:
     """timm (or the torchvision stand-in) fp32: top-1 per image, timm's eval transform."""
-    import reference_logits as rl  # pylint: disable=import-outside-toplevel
     import torch  # pylint: disable=import-outside-toplevel
 
     ns = argparse.Namespace(model=args.model, checkpoint=args.checkpoint, pretrained=args.pretrained,
