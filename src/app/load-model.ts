@@ -2,7 +2,7 @@
 // against the architecture (all problems at once, before anything runs), then read the weights
 // from disk straight into the backend's arena (vit/weights.ts, driven by the parameter table).
 
-import { createBackend, defaultThreads, type BackendName } from '../backend/index.js';
+import { createBackend, defaultThreads, type BackendName, type Precision } from '../backend/index.js';
 import type { Backend } from '../backend/types.js';
 import type { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
@@ -98,6 +98,8 @@ export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownlo
   /** Kernels: 'auto' (fastest available), 'wasm' (plain SIMD) or 'ref' (plain TypeScript reference). */
   backend?: BackendName;
   threads?: number;
+  /** Linear layers: 'fp32' (default) or 'int8' (weights int8 per output channel, activations 7-bit per token). */
+  precision?: Precision;
   /** Images per forward pass (memory grows with it); default 1. */
   batchSize?: number;
   /** Called when a download or load step starts, for progress display. */
@@ -121,10 +123,10 @@ export interface Classifier {
  * Start the kernels with at most one thread per core: more only contend for the same cores (and
  * each costs a worker and its memory). Asking for more is said in the warnings, never silently cut.
  */
-export async function startBackend(name: BackendName = 'auto', threads?: number): Promise<{ backend: Backend; warnings: string[] }> {
+export async function startBackend(name: BackendName = 'auto', threads?: number, precision?: Precision): Promise<{ backend: Backend; warnings: string[] }> {
   const cores = defaultThreads();
   const warnings = threads !== undefined && threads > cores ? [`--threads ${threads} is more than the ${cores} cores: using ${cores}`] : [];
-  const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores) });
+  const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores), precision });
   return { backend, warnings };
 }
 
@@ -142,7 +144,7 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
       options.onTiming,
       (ms) => ({ stage: 'load', ms }),
       async (): Promise<Classifier> => {
-        const { backend, warnings } = await startBackend(options.backend, options.threads);
+        const { backend, warnings } = await startBackend(options.backend, options.threads, options.precision);
         try {
           const { batch, warnings: batchWarnings } = batchThatFits(model, backend, options.batchSize ?? 1);
           const loaded = loadFrom(checkpoint, model, backend, batch);

@@ -6,7 +6,7 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { BackendName } from '../backend/index.js';
+import type { BackendName, Precision } from '../backend/index.js';
 import { SafetensorsBuffer, SafetensorsError } from '../safetensors/index.js';
 import { BUNDLED_FIXTURES_DIR } from '../paths.js';
 import { NAMED_MODELS } from '../vit/named-models.js';
@@ -27,6 +27,7 @@ export interface VerifyOptions {
   rtol?: number;
   backend?: BackendName;
   threads?: number;
+  precision?: Precision;
 }
 
 export interface VerifyRun extends VerifyPair {
@@ -69,7 +70,7 @@ export async function verifyPair(pair: VerifyPair, options: VerifyOptions = {}):
     rtol: options.rtol ?? metadataTolerance(meta.rtol, 'rtol', pair.reference) ?? DEFAULT_TOLERANCE.rtol,
   };
   const metaModel = meta.model !== undefined && NAMED_MODELS.has(meta.model) ? meta.model : undefined;
-  const { backend, warnings } = await startBackend(options.backend, options.threads);
+  const { backend, warnings } = await startBackend(options.backend, options.threads, options.precision);
   try {
     const batch = referenceBatch(reference, pair.reference);
     const model = await loadVitModel(pair.weights, { backend, config: options.config, model: options.model ?? metaModel, heads: options.heads, maxBatch: batch, fetch: 'cache' });

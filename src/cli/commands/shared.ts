@@ -1,7 +1,7 @@
 // Pieces several commands share: the lazily loaded application layer, hub settings from the
 // command line, and the text that describes a preprocessing config.
 
-import type { BackendName, ResizeEngine } from '../../app/constants.js';
+import type { BackendName, Precision, ResizeEngine } from '../../app/constants.js';
 import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig, PreprocessOverrides } from '../../app/index.js';
 import type { CliIO } from '../io.js';
 import type { Progress } from '../progress.js';
@@ -39,11 +39,12 @@ export interface ModelFlags extends PreprocessFlags {
   labels?: string;
   threads?: number;
   backend: BackendName;
+  precision: Precision;
 }
 
 /** What the flags ask loadModel for, with download and loading progress on the spinner line. */
 export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }, io: CliIO, progress: Progress): LoadModelOptions {
-  const { weights, model, config, heads, labels, backend, threads } = opts;
+  const { weights, model, config, heads, labels, backend, threads, precision } = opts;
   return {
     weights,
     model,
@@ -53,6 +54,7 @@ export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }
     preprocess: preprocessOverridesOf(opts),
     backend,
     threads,
+    precision,
     hub: hubOptionsFor(app, opts, io, progress),
     onStage: (stage, detail) => progress.update(stage === 'download' ? `fetching ${detail}` : `loading ${detail}`),
   };

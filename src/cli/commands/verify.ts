@@ -2,12 +2,12 @@
 // Without arguments it checks the installation against the bundled parity fixtures.
 
 import { Command, Option } from 'commander';
-import { DEFAULT_TOLERANCE, type BackendName } from '../../app/constants.js';
+import { DEFAULT_TOLERANCE, type BackendName, type Precision } from '../../app/constants.js';
 import type { VerifyRun } from '../../app/index.js';
 import { EXIT, UsageError } from '../errors.js';
 import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
-import { backendOption, configOption, headsOption, nonNegativeNumber, quietOption, threadsOption, verifyWeightsOption } from '../options.js';
+import { backendOption, precisionOption, configOption, headsOption, nonNegativeNumber, quietOption, threadsOption, verifyWeightsOption } from '../options.js';
 import { createProgress } from '../progress.js';
 import { loadApp } from './shared.js';
 
@@ -20,6 +20,7 @@ interface VerifyOpts {
   atol?: number;
   rtol?: number;
   backend: BackendName;
+  precision: Precision;
   threads?: number;
   format: 'text' | 'json';
   quiet?: boolean;
@@ -37,6 +38,7 @@ export function verifyCommand(io: CliIO, setExitCode: (code: number) => void): C
       .addOption(new Option('--atol <x>', `absolute tolerance (default: the reference's metadata, else ${DEFAULT_TOLERANCE.atol})`).argParser(nonNegativeNumber))
       .addOption(new Option('--rtol <x>', `relative tolerance (default: the reference's metadata, else ${DEFAULT_TOLERANCE.rtol})`).argParser(nonNegativeNumber))
       .addOption(backendOption())
+      .addOption(precisionOption())
       .addOption(threadsOption())
       .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
       .addOption(quietOption())
