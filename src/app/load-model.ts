@@ -8,6 +8,7 @@ import type { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { arenaBytes } from '../vit/memory-plan.js';
+import { foldLayerNorms } from '../vit/fold-norms.js';
 import { VitModel, type ForwardResult } from '../vit/model.js';
 import { WeightsError } from '../checkpoint/index.js';
 import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
@@ -48,6 +49,12 @@ export interface LoadOptions extends Omit<ModelRequest, 'weights'> {
   backend?: Backend;
   /** Images per forward pass that activations are allocated for (default 1). */
   maxBatch?: number;
+  /**
+   * int8 backends only: fold each block's LayerNorm gamma/beta into the Linear that reads it
+   * (vit/fold-norms.ts), so that quantized activations have no outlier channels; default true.
+   * Never in fp32, where it would change float32 rounding: giving it for fp32 is an error.
+   */
+  foldNorms?: boolean;
 }
 
 /** Resolve, check and read a checkpoint (local, or from the hub cache/download) onto `backend`. */
@@ -56,7 +63,7 @@ export async function loadVitModel(weights: string | undefined, options: LoadOpt
   try {
     const backend = options.backend ?? new ReferenceBackend();
     // The forward pass runs a larger batch in chunks of maxBatch: a smaller chunk changes no number.
-    return loadFrom(requireSource(source, model), model, backend, batchThatFits(model, backend, options.maxBatch ?? 1).batch);
+    return loadFrom(requireSource(source, model), model, backend, batchThatFits(model, backend, options.maxBatch ?? 1).batch, options.foldNorms);
   } finally {
     source?.close();
   }
@@ -67,9 +74,12 @@ function requireSource(source: CheckpointSource | undefined, model: ResolvedMode
   return source;
 }
 
-function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number): LoadedModel {
+function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number, foldNorms?: boolean): LoadedModel {
   source.check(model.config, `${model.name} (${model.provenance.architecture})`);
-  return new LoadedModel(VitModel.create(model.config, backend, source, maxBatch), model);
+  const int8 = backend.precision === 'int8';
+  if (!int8 && foldNorms !== undefined) throw new RangeError(`foldNorms applies to int8 backends only (this one is ${backend.precision})`);
+  const tensors = int8 && foldNorms !== false ? foldLayerNorms(model.config, source) : source;
+  return new LoadedModel(VitModel.create(model.config, backend, tensors, maxBatch), model);
 }
 
 /**
