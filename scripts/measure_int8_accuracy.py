@@ -316,6 +316,9 @@ def run(args: argparse.Namespace) -> str:
         data = folder_per_class(args.images, args.class_index) if args.images else csv_labels(args.csv)
         if args.limit:
             data = Labelled(data.paths[:args.limit], data.labels[:args.limit], data.classes)
+        missing = [p for p in data.paths if not p.is_file()]
+        if missing:
+            raise UserError(f"{len(missing)} listed image(s) are not files, e.g. {missing[0]}")
         scores = [python_fp32(args, data.paths)] + [vit_run(args, data.paths, p) for p in args.precisions]
         rows = table(data, scores)
     if args.json:
