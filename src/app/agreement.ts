@@ -13,16 +13,10 @@
 // classes whose reference logits differ by less than the quantization noise may swap, on random
 // fixture weights as on real models, without the run being wrong.
 
-import { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';
+import { compareOutputs, DEFAULT_AGREEMENT_RULE, DEFAULT_TOLERANCE, type AgreementRule } from './compare-outputs.js';
 import { topIndices } from './predictions.js';
 
-export interface AgreementRule {
-  /** The smallest per-image logit cosine that passes. */
-  minCosine: number;
-}
-
-/** The PASS rule of `vit verify --precision int8` (README "int8 agreement" gives the measured numbers). */
-export const DEFAULT_AGREEMENT_RULE: AgreementRule = { minCosine: 0.999 };
+export { DEFAULT_AGREEMENT_RULE, type AgreementRule };
 
 export const TOP_K = 5;
 

@@ -9,8 +9,7 @@ export { BACKEND_NAMES, PRECISIONS, type BackendName, type Precision } from '../
 export { RESIZE_ENGINES, type ResizeEngine } from '../image/resize-engines.js';
 export { DEFAULT_MODEL } from '../vit/named-models.js';
 export { CROP_MODES, cropPctProblem, INTERPOLATIONS, meanProblem, stdProblem } from '../image/preprocess-fields.js';
-export { DEFAULT_TOLERANCE, type Tolerance } from './compare-outputs.js';
-export { DEFAULT_AGREEMENT_RULE, type AgreementRule } from './agreement.js';
+export { DEFAULT_AGREEMENT_RULE, DEFAULT_TOLERANCE, type AgreementRule, type Tolerance } from './compare-outputs.js';
 
 /** The files `vit embed` writes features to (app/features-file.ts). */
 export const FEATURES_FILE_FORMATS = ['safetensors', 'npy'] as const;
