@@ -7,14 +7,9 @@
 
 import { linearForward } from '../dist/backend/reference/kernels.js';
 import { createWasmBackend } from '../dist/backend/wasm/index.js';
+import { LINEAR_SHAPES } from './gemm-shapes.mjs';
 import { randomFloats, round, summary, timed } from './stats.mjs';
 
-export const LINEAR_SHAPES = [
-  { name: 'qkv', rows: 577, outDim: 2304, inDim: 768 },
-  { name: 'proj', rows: 577, outDim: 768, inDim: 768 },
-  { name: 'fc1', rows: 577, outDim: 3072, inDim: 768, gelu: true },
-  { name: 'fc2', rows: 577, outDim: 768, inDim: 3072, residual: true },
-];
 const ATTENTION = { name: 'attention', batch: 1, tokens: 577, heads: 12, headDim: 64 };
 
 const { relaxedSimd, threads, runs, reference, precision = 'fp32' } = JSON.parse(process.argv[2]);
