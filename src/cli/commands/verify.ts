@@ -157,8 +157,7 @@ function agreementTable(runs: VerifyRun[]): string {
 
 function agreementDetail(run: VerifyRun): string {
   const a = run.agreement!;
-  const k = (s: number) => Math.round(s * 5);
-  const rows = a.samples.map((s, i) => [String(i), s.cosine.toFixed(7), e(s.maxAbsDiff), s.top1Same ? 'same' : 'DIFF', `${k(s.top5Overlap)}/5`, s.top1InTop5 ? 'yes' : 'NO', verdict(s.cosine >= a.rule.minCosine)]);
+  const rows = a.samples.map((s, i) => [String(i), s.cosine.toFixed(7), e(s.maxAbsDiff), s.top1Same ? 'same' : 'DIFF', pct(s.top5Overlap), s.top1InTop5 ? 'yes' : 'NO', verdict(s.cosine >= a.rule.minCosine)]);
   const lines = [
     `reference  ${run.reference} (${run.samples} sample${run.samples === 1 ? '' : 's'})`,
     `weights    ${run.weights}`,
