@@ -1,10 +1,12 @@
 // The LayerNorm fold (src/vit/fold-norms.ts): hand-computed on a two-channel model, and the same
-// function in float32 on the parity fixtures (the outlier fixture above all, where gamma is 40x).
+// function in float32 on the parity fixtures (the outlier fixture above all, where gamma is 40x);
+// and int8 loads apply it unless told not to.
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backend/reference/backend.js';
-import { loadVitModel } from '../../src/app/load-model.js';
+import { measureAgreement } from '../../src/app/agreement.js';
+import { loadModel, loadVitModel } from '../../src/app/load-model.js';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
 import type { VitConfig } from '../../src/vit/config.js';
 import { foldedNorms, foldLayerNorms } from '../../src/vit/fold-norms.js';
@@ -116,5 +118,25 @@ describe('foldLayerNorms keeps the float32 function', () => {
     const folded = foldLayerNorms({ ...CONFIG, embedDim: 48, depth: 3 }, source);
     folded.readInto('blocks.0.norm1.weight', gamma);
     expect([...new Set(gamma)]).toEqual([1]);
+  });
+});
+
+describe('int8 loads fold by default', () => {
+  const fx = () => loadParityFixture(join(MODEL_FIXTURES, 'int8_outliers'));
+  const minCosine = (logits: Float32Array) => measureAgreement(logits, fx().logits, fx().batch).minCosine;
+
+  it('loadModel with precision int8 (the classify path) folds: the outlier fixture keeps a cosine >= 0.999', async () => {
+    const classifier = await loadModel({ weights: fx().weights, precision: 'int8', backend: 'ref', batchSize: fx().batch });
+    try {
+      expect(minCosine(classifier.model.forward(fx().input, fx().batch).logits)).toBeGreaterThanOrEqual(0.999);
+    } finally {
+      classifier.dispose();
+    }
+  });
+
+  it('foldNorms: false keeps the norms (and the outliers: cosine < 0.99); with an fp32 backend it is an error', async () => {
+    const kept = await loadVitModel(fx().weights, { backend: new ReferenceBackend('int8'), maxBatch: fx().batch, foldNorms: false });
+    expect(minCosine(kept.forward(fx().input, fx().batch).logits)).toBeLessThan(0.99);
+    await expect(loadVitModel(fx().weights, { backend: new ReferenceBackend(), foldNorms: true })).rejects.toThrow(/foldNorms applies to int8 backends only \(this one is fp32\)/);
   });
 });
