@@ -56,6 +56,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import shlex
 import subprocess
 import sys
@@ -110,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     weights = parser.add_mutually_exclusive_group()
     weights.add_argument("--pretrained", action="store_true", help="timm's pretrained weights for --model")
     weights.add_argument("-c", "--checkpoint", type=Path, help="local timm-layout .safetensors (config.json beside it)")
-    parser.add_argument("--limit", type=_positive_int, help="score the first N images only (in path order)")
+    parser.add_argument("--limit", type=_positive_int, help="score a seeded random sample of N images (the same N images every run)")
     parser.add_argument("--batch-size", type=_positive_int, default=16, help="images per forward pass (default 16)")
     parser.add_argument("--vit", default=f"node {REPO_ROOT / 'bin' / 'vit.js'}",
                         help="how to run vit (default: node <repo>/bin/vit.js)")
@@ -314,8 +315,10 @@ def run(args: argparse.Namespace) -> str:
             args.images, args.checkpoint = self_test_inputs(Path(tmp))
             args.python_backend = "torchvision"
         data = folder_per_class(args.images, args.class_index) if args.images else csv_labels(args.csv)
-        if args.limit:
-            data = Labelled(data.paths[:args.limit], data.labels[:args.limit], data.classes)
+        if args.limit and args.limit < len(data.paths):
+            # A sample across all classes (the first N in path order would be the first classes only).
+            keep = sorted(random.Random(0).sample(range(len(data.paths)), args.limit))
+            data = Labelled([data.paths[i] for i in keep], [data.labels[i] for i in keep], data.classes)
         missing = [p for p in data.paths if not p.is_file()]
         if missing:
             raise UserError(f"{len(missing)} listed image(s) are not files, e.g. {missing[0]}")
