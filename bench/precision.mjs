@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchCheckpoint } from './checkpoint.mjs';
-import { LINEAR_SHAPES } from './gemm-shapes.mjs';
+import { LINEAR_SHAPES, placeShape, shapeData } from './gemm-shapes.mjs';
 import { machineInfo, printHeader } from './header.mjs';
 import { envInt, median, randomFloats, round, timed } from './stats.mjs';
 
@@ -59,19 +59,10 @@ if (process.argv[2] === undefined) {
     return pairedTimes('model', 'ViT-B/16-384, batch 1', calls, runs, null);
   }
 
-  function pairedShape({ name, rows, outDim, inDim, gelu = false, residual = false }, runs) {
-    const weight = randomFloats(outDim * inDim, 1, 0.03);
-    const bias = randomFloats(outDim, 2, 0.01);
-    const xData = randomFloats(rows * inDim, 3);
-    const calls = Object.entries(backends).map(([precision, backend]) => {
-      const arena = backend.createArena(backend.linearFloats(outDim, inDim) * 4 + (rows * inDim + rows * outDim) * 4 + 4096);
-      const w = backend.prepareLinear(arena, outDim, inDim, (dest) => dest.set(weight), bias);
-      const x = arena.allocF32(rows * inDim);
-      x.set(xData);
-      const out = arena.allocF32(rows * outDim);
-      const epilogue = { gelu, residual: residual ? out : undefined };
-      return [precision, () => backend.linear(out, x, w, rows, epilogue)];
-    });
+  function pairedShape(shape, runs) {
+    const { name, rows, outDim, inDim } = shape;
+    const data = shapeData(shape);
+    const calls = Object.entries(backends).map(([precision, backend]) => [precision, placeShape(backend, shape, data).run]);
     return pairedTimes(name, `${rows}x${inDim}->${outDim}`, calls, runs, (2 * rows * outDim * inDim) / 1e9);
   }
 
