@@ -7,7 +7,7 @@
 
 import { linearForward } from '../dist/backend/reference/kernels.js';
 import { createWasmBackend } from '../dist/backend/wasm/index.js';
-import { LINEAR_SHAPES } from './gemm-shapes.mjs';
+import { LINEAR_SHAPES, placeShape, shapeData } from './gemm-shapes.mjs';
 import { randomFloats, round, summary, timed } from './stats.mjs';
 
 const ATTENTION = { name: 'attention', batch: 1, tokens: 577, heads: 12, headDim: 64 };
@@ -20,20 +20,14 @@ results.push(benchAttention(ATTENTION));
 backend.dispose();
 console.log(JSON.stringify({ backend: backend.name, kernel: backend.kernel, threads: backend.threads, precision, shapes: results }));
 
-function benchLinear({ name, rows, outDim, inDim, gelu = false, residual = false }) {
-  const weight = randomFloats(outDim * inDim, 1, 0.03);
-  const bias = randomFloats(outDim, 2, 0.01);
-  const xData = randomFloats(rows * inDim, 3);
-  const arena = backend.createArena(backend.linearFloats(outDim, inDim) * 4 + (rows * inDim + rows * outDim) * 4 + 4096);
-  const w = backend.prepareLinear(arena, outDim, inDim, (dest) => dest.set(weight), bias);
-  const x = arena.allocF32(rows * inDim);
-  x.set(xData);
-  const out = arena.allocF32(rows * outDim);
-  // Residual in place, as the model does: `out` keeps growing, which is fine for timing.
-  const epilogue = { gelu, residual: residual ? out : undefined };
-  for (let i = 0; i < 3; i++) backend.linear(out, x, w, rows, epilogue);
+function benchLinear(shape) {
+  const { name, rows, outDim, inDim, gelu = false } = shape;
+  const data = shapeData(shape);
+  const { weight, bias, xData } = data;
+  const { w, x, out, run } = placeShape(backend, shape, data);
+  for (let i = 0; i < 3; i++) run();
   const samples = [];
-  for (let i = 0; i < runs; i++) samples.push(timed(() => backend.linear(out, x, w, rows, epilogue)));
+  for (let i = 0; i < runs; i++) samples.push(timed(run));
   const flop = 2 * rows * outDim * inDim;
   const result = { name, shape: `${rows}x${inDim}->${outDim}`, ...rates(flop, samples) };
   if (reference) {

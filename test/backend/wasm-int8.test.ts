@@ -18,7 +18,7 @@ import { MC_MAX } from '../../src/backend/wasm/backend.js';
 import type { WasmBackend } from '../../src/backend/wasm/index.js';
 import { createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild } from '../../src/backend/wasm/kernels.js';
 import { wasm } from '../../src/backend/wasm/wasm-api.js';
-import { KERNEL_CONFIGS, rng, useWasmBackend } from './wasm-helpers.js';
+import { epilogueFlags, EPILOGUES, KERNEL_CONFIGS, rng, useWasmBackend, type EpilogueKind } from './wasm-helpers.js';
 
 /** GELU through the kernel's own routine (the test build's gelu_n hook). */
 function kernelGelu(build: KernelBuild, values: Float32Array): Float32Array {
@@ -32,9 +32,6 @@ function kernelGelu(build: KernelBuild, values: Float32Array): Float32Array {
   kernels.gelu_n(at, n);
   return Float32Array.from(new Float32Array(memory.buffer, at, values.length));
 }
-
-type EpilogueKind = 'none' | 'gelu' | 'residual' | 'residual in place' | 'gelu + residual in place';
-const EPILOGUES: EpilogueKind[] = ['none', 'gelu', 'residual', 'residual in place', 'gelu + residual in place'];
 
 // [rows, outDim, inDim]
 const SHAPES: [number, number, number][] = [
@@ -70,9 +67,7 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
   const bias = uniform(N, -1, 1);
   const xData = c.x ?? uniform(M * K, -3, 5);
   const before = uniform(M * N, -2, 2); // out before the call, and the residual
-  const gelu = epilogue.startsWith('gelu');
-  const hasResidual = epilogue !== 'none' && epilogue !== 'gelu';
-  const inPlace = epilogue.endsWith('in place');
+  const { gelu, hasResidual, inPlace } = epilogueFlags(epilogue);
 
   const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + 2 * M * N) * 4 + 4096);
   const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), bias);
