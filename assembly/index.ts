@@ -9,12 +9,15 @@
 import { ctrlInt, ctrlSlot } from './args';
 import { attentionUnit } from './attention';
 import { gemmUnit } from './gemm';
-import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_GEMM, OP_LAYERNORM, OP_PACK } from './protocol';
+import { gemmI8Unit } from './gemm_i8';
+import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_GEMM, OP_GEMM_I8, OP_LAYERNORM, OP_PACK, OP_QUANTIZE } from './protocol';
+import { quantizeUnit } from './quantize';
 import { layerNormUnit } from './layernorm';
 import { packUnit } from './pack';
 
 export * from './protocol';
 export { MR, NR } from './microkernel';
+export { QK } from './quantize';
 
 /** Whether this build's micro-kernel uses relaxed-SIMD fused multiply-add. */
 export const RELAXED_SIMD: bool = ASC_FEATURE_RELAXED_SIMD;
@@ -30,6 +33,8 @@ export function run(ctrl: usize, tid: i32): void {
     else if (op == OP_ATTENTION) attentionUnit(ctrl, tid, unit);
     else if (op == OP_LAYERNORM) layerNormUnit(ctrl, unit);
     else if (op == OP_PACK) packUnit(ctrl, unit);
+    else if (op == OP_GEMM_I8) gemmI8Unit(ctrl, tid, unit);
+    else if (op == OP_QUANTIZE) quantizeUnit(ctrl, unit);
     else unreachable();
   }
 }

@@ -21,6 +21,8 @@ export const OP_GEMM: i32 = 1;
 export const OP_LAYERNORM: i32 = 2;
 export const OP_ATTENTION: i32 = 3;
 export const OP_PACK: i32 = 4;
+export const OP_QUANTIZE: i32 = 5;
+export const OP_GEMM_I8: i32 = 6;
 
 // GEMM: out[M][N] = epilogue(bias + x[M][K] * W^T), W packed in panels (see pack.ts).
 export const GEMM_X: i32 = 0;
@@ -68,6 +70,33 @@ export const PACK_DST: i32 = 2;
 export const PACK_OUT_DIM: i32 = 3;
 export const PACK_IN_DIM: i32 = 4;
 export const PACK_PANELS_PER_UNIT: i32 = 5;
+
+// QUANTIZE: rows of x [rows][K] f32 to 7-bit values [rows][KP] (quantize.ts), a scale and a zero point per row.
+export const QUANT_X: i32 = 0;
+export const QUANT_Q: i32 = 1;
+export const QUANT_PARAMS: i32 = 2; // [rows][2]: the row's scale (f32) and zero point (i32)
+export const QUANT_ROWS: i32 = 3;
+export const QUANT_K: i32 = 4;
+export const QUANT_KP: i32 = 5; // K rounded up to a multiple of 4 (values per quantized row)
+export const QUANT_ROWS_PER_UNIT: i32 = 6;
+
+// GEMM_I8: out[M][N] = residual + act(dequantized int8 product), W packed in int8 panels (gemm_i8.ts).
+export const GQ_QX: i32 = 0; // quantized rows, as QUANT_Q
+export const GQ_PARAMS: i32 = 1; // as QUANT_PARAMS
+export const GQ_W: i32 = 2;
+export const GQ_OUT: i32 = 3;
+export const GQ_RES: i32 = 4; // residual pointer, 0 = none
+export const GQ_M: i32 = 5;
+export const GQ_N: i32 = 6;
+export const GQ_KP: i32 = 7;
+export const GQ_GELU: i32 = 8;
+export const GQ_MC: i32 = 9;
+export const GQ_PANELS_PER_UNIT: i32 = 10;
+export const GQ_N_UNITS: i32 = 11;
+export const GQ_SCRATCH: i32 = 12;
+export const GQ_SCRATCH_STRIDE: i32 = 13;
+export const GQ_COL_START: i32 = 14;
+export const GQ_COL_END: i32 = 15;
 
 /** Per-thread scratch, in bytes from the thread's base: cache tags, two edge tiles, the GEMM's
  * edge-tile context, then bulk. */

@@ -1,43 +1,33 @@
 // GEMM micro-benchmark (child process of bench/run.mjs): the four Linear shapes of a ViT-B/16-384
 // block at batch 1 (577 tokens) and its attention, on one wasm configuration; optionally the
 // reference kernel on the same shapes, for speed and for the largest difference from it.
-// Usage: node bench/gemm.mjs '{"relaxedSimd":true,"threads":2,"runs":20,"reference":false}'
+// Usage: node bench/gemm.mjs '{"relaxedSimd":true,"threads":2,"runs":20,"reference":false,"precision":"fp32"}'
+// (precision: the Linear layers' fp32 or int8; attention is float32 either way)
 // Prints one JSON object.
 
 import { linearForward } from '../dist/backend/reference/kernels.js';
 import { createWasmBackend } from '../dist/backend/wasm/index.js';
+import { LINEAR_SHAPES, placeShape, shapeData } from './gemm-shapes.mjs';
 import { randomFloats, round, summary, timed } from './stats.mjs';
 
-export const LINEAR_SHAPES = [
-  { name: 'qkv', rows: 577, outDim: 2304, inDim: 768 },
-  { name: 'proj', rows: 577, outDim: 768, inDim: 768 },
-  { name: 'fc1', rows: 577, outDim: 3072, inDim: 768, gelu: true },
-  { name: 'fc2', rows: 577, outDim: 768, inDim: 3072, residual: true },
-];
 const ATTENTION = { name: 'attention', batch: 1, tokens: 577, heads: 12, headDim: 64 };
 
-const { relaxedSimd, threads, runs, reference } = JSON.parse(process.argv[2]);
-const backend = await createWasmBackend({ relaxedSimd, threads });
+const { relaxedSimd, threads, runs, reference, precision = 'fp32' } = JSON.parse(process.argv[2]);
+const backend = await createWasmBackend({ relaxedSimd, threads, precision });
 const results = [];
 for (const shape of LINEAR_SHAPES) results.push(benchLinear(shape));
 results.push(benchAttention(ATTENTION));
 backend.dispose();
-console.log(JSON.stringify({ backend: backend.name, kernel: backend.kernel, threads: backend.threads, shapes: results }));
+console.log(JSON.stringify({ backend: backend.name, kernel: backend.kernel, threads: backend.threads, precision, shapes: results }));
 
-function benchLinear({ name, rows, outDim, inDim, gelu = false, residual = false }) {
-  const weight = randomFloats(outDim * inDim, 1, 0.03);
-  const bias = randomFloats(outDim, 2, 0.01);
-  const xData = randomFloats(rows * inDim, 3);
-  const arena = backend.createArena(backend.linearFloats(outDim, inDim) * 4 + (rows * inDim + rows * outDim) * 4 + 4096);
-  const w = backend.prepareLinear(arena, outDim, inDim, (dest) => dest.set(weight), bias);
-  const x = arena.allocF32(rows * inDim);
-  x.set(xData);
-  const out = arena.allocF32(rows * outDim);
-  // Residual in place, as the model does: `out` keeps growing, which is fine for timing.
-  const epilogue = { gelu, residual: residual ? out : undefined };
-  for (let i = 0; i < 3; i++) backend.linear(out, x, w, rows, epilogue);
+function benchLinear(shape) {
+  const { name, rows, outDim, inDim, gelu = false } = shape;
+  const data = shapeData(shape);
+  const { weight, bias, xData } = data;
+  const { w, x, out, run } = placeShape(backend, shape, data);
+  for (let i = 0; i < 3; i++) run();
   const samples = [];
-  for (let i = 0; i < runs; i++) samples.push(timed(() => backend.linear(out, x, w, rows, epilogue)));
+  for (let i = 0; i < runs; i++) samples.push(timed(run));
   const flop = 2 * rows * outDim * inDim;
   const result = { name, shape: `${rows}x${inDim}->${outDim}`, ...rates(flop, samples) };
   if (reference) {

@@ -1,7 +1,7 @@
 // End-to-end benchmark of one wasm configuration (child process of bench/run.mjs, so that its
 // peak RSS is its own): load the checkpoint (file to ready), latency at batch 1 after warm-up,
 // throughput at batch 8.
-// Usage: node bench/model.mjs '{"checkpoint":"...","relaxedSimd":true,"threads":2,"runs":10,"batchRuns":3}'
+// Usage: node bench/model.mjs '{"checkpoint":"...","relaxedSimd":true,"threads":2,"runs":10,"batchRuns":3,"precision":"fp32"}'
 // Prints one JSON object.
 
 import { createWasmBackend } from '../dist/backend/wasm/index.js';
@@ -9,10 +9,10 @@ import { loadVitModel } from '../dist/app/load-model.js';
 import { randomFloats, round, summary, timed } from './stats.mjs';
 
 const BATCH = 8;
-const { checkpoint, relaxedSimd, threads, runs, batchRuns } = JSON.parse(process.argv[2]);
+const { checkpoint, relaxedSimd, threads, runs, batchRuns, precision = 'fp32' } = JSON.parse(process.argv[2]);
 
 const t0 = performance.now();
-const backend = await createWasmBackend({ relaxedSimd, threads });
+const backend = await createWasmBackend({ relaxedSimd, threads, precision });
 const t1 = performance.now();
 const model = await loadVitModel(checkpoint, { backend, maxBatch: BATCH });
 const t2 = performance.now();
@@ -39,6 +39,7 @@ console.log(
     backend: backend.name,
     kernel: backend.kernel,
     threads: backend.threads,
+    precision,
     model: model.resolved.name,
     gmacsPerImage: round(macs / 1e9, 3),
     load: { totalMs: round(t2 - t0), backendMs: round(t1 - t0), modelMs: round(t2 - t1) },

@@ -12,6 +12,15 @@ export interface Tolerance {
 /** Default: float32 reordering across ~12 blocks moves logits of magnitude ~10 by ~1e-5; bugs move them by >= 1e-3. */
 export const DEFAULT_TOLERANCE: Tolerance = { atol: 1e-4, rtol: 1e-4 };
 
+/** What an approximate (int8) run is judged by instead of a tolerance: agreement.ts measures it. */
+export interface AgreementRule {
+  /** The smallest per-image logit cosine with the reference that passes. */
+  minCosine: number;
+}
+
+/** The PASS rule of `vit verify --precision int8` (README "int8 agreement" gives the measured numbers). */
+export const DEFAULT_AGREEMENT_RULE: AgreementRule = { minCosine: 0.999 };
+
 export interface SampleComparison {
   maxAbsDiff: number;
   maxRelDiff: number;

@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 
-export { BACKEND_NAMES, type BackendName } from '../backend/names.js';
+export { BACKEND_NAMES, PRECISIONS, type BackendName, type Precision } from '../backend/names.js';
 export { RESIZE_ENGINES, type ResizeEngine } from '../image/resize-engines.js';
 export { DEFAULT_MODEL } from '../vit/named-models.js';
 export { CROP_MODES, cropPctProblem, INTERPOLATIONS, meanProblem, stdProblem } from '../image/preprocess-fields.js';
-export { DEFAULT_TOLERANCE, type Tolerance } from './compare-outputs.js';
+export { DEFAULT_AGREEMENT_RULE, DEFAULT_TOLERANCE, type AgreementRule, type Tolerance } from './compare-outputs.js';
 
 /** The files `vit embed` writes features to (app/features-file.ts). */
 export const FEATURES_FILE_FORMATS = ['safetensors', 'npy'] as const;

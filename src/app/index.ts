@@ -8,6 +8,8 @@ export type { Classification, ClassifyOptions, ClassifyRecord, PreparedImage, Pr
 export { compareOutputs, DEFAULT_TOLERANCE } from './compare-outputs.js';
 export { FEATURES_FILE_FORMATS, QUEUE_DEFAULTS, SERVE_DEFAULTS, VERSION, type FeaturesFileFormat } from './constants.js';
 export type { OutputComparison, SampleComparison, Tolerance } from './compare-outputs.js';
+export { DEFAULT_AGREEMENT_RULE, measureAgreement } from './agreement.js';
+export type { Agreement, AgreementRule, SampleAgreement } from './agreement.js';
 export { downloadModel } from './download.js';
 export { embed, embedMany, embedStream, type EmbedRecord, type Embedding } from './embed.js';
 export {

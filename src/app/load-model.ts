@@ -4,12 +4,13 @@
 // loadModel (the library's front door) does the reading, and every forward pass, in a model host
 // thread (model-host.ts), so that the caller's event loop stays free; loadVitModel loads in-process.
 
-import { createBackend, defaultThreads, type BackendName } from '../backend/index.js';
+import { createBackend, defaultThreads, type BackendName, type Precision } from '../backend/index.js';
 import type { Backend } from '../backend/types.js';
 import { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { arenaBytes } from '../vit/memory-plan.js';
+import { foldLayerNorms } from '../vit/fold-norms.js';
 import type { ForwardOptions, ForwardResult, VitModel } from '../vit/model.js';
 import type { TensorSource } from '../vit/weights.js';
 import { WeightsError } from '../checkpoint/index.js';
@@ -57,6 +58,12 @@ export interface LoadOptions extends Omit<ModelRequest, 'weights'> {
   maxBatch?: number;
   /** Keep the packed weights in a cache file and restore them from it (weight-cache.ts); off by default. */
   weightCache?: WeightCacheSettings | false;
+  /**
+   * int8 backends only: fold each block's LayerNorm gamma/beta into the Linear that reads it
+   * (vit/fold-norms.ts), so that quantized activations have no outlier channels; default true.
+   * Never in fp32, where it would change float32 rounding: giving it for fp32 is an error.
+   */
+  foldNorms?: boolean;
 }
 
 /** Resolve, check and read a checkpoint (local, or from the hub cache/download) onto `backend`. */
@@ -65,7 +72,7 @@ export async function loadVitModel(weights: string | undefined, options: LoadOpt
   try {
     const backend = options.backend ?? new ReferenceBackend();
     // The forward pass runs a larger batch in chunks of maxBatch: a smaller chunk changes no number.
-    return loadFrom(requireSource(source, model), model, backend, batchThatFits(model, backend, options.maxBatch ?? 1).batch, options.weightCache);
+    return loadFrom(requireSource(source, model), model, backend, batchThatFits(model, backend, options.maxBatch ?? 1).batch, options);
   } finally {
     source?.close();
   }
@@ -77,27 +84,34 @@ function requireSource(source: CheckpointSource | undefined, model: ResolvedMode
 }
 
 /**
- * Read the checkpoint onto the backend, through the packed-weight cache when asked (weight-cache.ts).
- * `onRead` is told the bytes of float32 weights each tensor read adds (for progress).
+ * Read the checkpoint onto the backend: for int8, with the LayerNorms folded into the next Linear
+ * unless told not to (vit/fold-norms.ts); through the packed-weight cache when asked
+ * (weight-cache.ts). `onRead` is told the bytes of float32 weights each tensor read adds (for progress).
  */
 function loadFrom(
   source: CheckpointSource,
   model: ResolvedModel,
   backend: Backend,
   maxBatch: number,
-  weightCache: WeightCacheSettings | false | undefined,
+  options: { weightCache?: WeightCacheSettings | false; foldNorms?: boolean },
   onRead?: (bytes: number) => void,
 ): LoadedModel {
   checkSource(source, model);
+  const { foldNorms } = options;
+  const int8 = backend.precision === 'int8';
+  if (!int8 && foldNorms !== undefined) throw new RangeError(`foldNorms applies to int8 backends only (this one is ${backend.precision})`);
+  const folded: TensorSource = int8 && foldNorms !== false ? foldLayerNorms(model.config, source) : source;
   const tensors: TensorSource =
     onRead === undefined
-      ? source
+      ? folded
       : {
           readInto(name, dest) {
-            source.readInto(name, dest);
+            folded.readInto(name, dest);
             onRead(dest.length * 4);
           },
         };
+  // The cache's key names the packed format (precision included) but not the fold: an unfolded int8 load is not cached.
+  const weightCache = int8 && foldNorms === false ? false : options.weightCache;
   const { vit, note } = createThroughCache(model.config, backend, source, maxBatch, weightCache, tensors);
   return new LoadedModel(vit, model, note);
 }
@@ -111,12 +125,12 @@ function checkSource(source: CheckpointSource, model: ResolvedModel): void {
  * memory, and read the checkpoint onto them.
  */
 export async function loadOnBackend(request: HostLoadRequest, onRead?: (bytes: number) => void): Promise<{ loaded: LoadedModel; warnings: string[] }> {
-  const { backend, warnings } = await startBackend(request.backend, request.threads);
+  const { backend, warnings } = await startBackend(request.backend, request.threads, request.precision);
   try {
     const { batch, warnings: batchWarnings } = batchThatFits(request.model, backend, request.batchSize);
     const source = CheckpointSource.open(request.checkpoint);
     try {
-      return { loaded: loadFrom(source, request.model, backend, batch, request.weightCache, onRead), warnings: [...warnings, ...batchWarnings] };
+      return { loaded: loadFrom(source, request.model, backend, batch, request, onRead), warnings: [...warnings, ...batchWarnings] };
     } finally {
       source.close();
     }
@@ -153,6 +167,8 @@ export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownlo
   backend?: BackendName;
   /** Threads that compute: the model's host thread and threads-1 pool workers (default and most: the cores). */
   threads?: number;
+  /** Linear layers: 'fp32' (default) or 'int8' (weights int8 per output channel, activations 7-bit per token). */
+  precision?: Precision;
   /** Images per forward pass (memory grows with it); default 1. */
   batchSize?: number;
   /** Called when a download or load step starts, for progress display. */
@@ -181,10 +197,10 @@ export interface Classifier {
  * Start the kernels with at most one thread per core: more only contend for the same cores (and
  * each costs a worker and its memory). Asking for more is said in the warnings, never silently cut.
  */
-export async function startBackend(name: BackendName = 'auto', threads?: number): Promise<{ backend: Backend; warnings: string[] }> {
+export async function startBackend(name: BackendName = 'auto', threads?: number, precision?: Precision): Promise<{ backend: Backend; warnings: string[] }> {
   const cores = defaultThreads();
   const warnings = threads !== undefined && threads > cores ? [`--threads ${threads} is more than the ${cores} cores: using ${cores}`] : [];
-  const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores) });
+  const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores), precision });
   return { backend, warnings };
 }
 
@@ -213,7 +229,7 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
     options.onTiming,
     (ms) => ({ stage: 'load', ms, weightCache }),
     async (): Promise<Classifier> => {
-      const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, batchSize: options.batchSize ?? 1, weightCache: options.weightCache };
+      const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, precision: options.precision, batchSize: options.batchSize ?? 1, weightCache: options.weightCache };
       const hosted = await HostedModel.start(request, options.onWeights);
       weightCache = hosted.weightCache;
       return {

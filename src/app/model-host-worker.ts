@@ -4,6 +4,7 @@
 // Atomics.wait run here, off the caller's event loop.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Precision } from '../backend/names.js';
 import { countParameters } from '../vit/parameters.js';
 import { ClassAttention } from './explain/rollout.js';
 import { loadOnBackend } from './load-model.js';
@@ -31,7 +32,7 @@ const onRead = (read: number) => {
 
 try {
   const { loaded, warnings } = await loadOnBackend(request, onRead);
-  const backend = loaded.backend as { name: string; threads?: number };
+  const backend = loaded.backend as { name: string; threads?: number; precision: Precision };
   port.on('message', (message: CallerMessage) => {
     if (message.type !== 'forward') return;
     try {
@@ -44,7 +45,7 @@ try {
       post({ type: 'error', id: message.id, error: serializeError(error) });
     }
   });
-  post({ type: 'loaded', maxBatch: loaded.maxBatch, warnings, backend: backend.name, threads: backend.threads ?? 1, weightCache: loaded.weightCache });
+  post({ type: 'loaded', maxBatch: loaded.maxBatch, warnings, backend: backend.name, threads: backend.threads ?? 1, precision: backend.precision, weightCache: loaded.weightCache });
 } catch (error) {
   post({ type: 'failed', error: serializeError(error) });
 }

@@ -18,7 +18,7 @@
 // (`npm test` builds first).
 
 import { Worker } from 'node:worker_threads';
-import type { BackendName } from '../backend/names.js';
+import type { BackendName, Precision } from '../backend/names.js';
 import { BackendUnavailableError } from '../backend/wasm/kernels.js';
 import { WeightsError } from '../checkpoint/tensor-check.js';
 import type { PreprocessConfig } from '../image/types.js';
@@ -36,6 +36,8 @@ export interface HostLoadRequest {
   model: ResolvedModel;
   backend?: BackendName;
   threads?: number;
+  /** Linear layers' precision (fp32 unless told). */
+  precision?: Precision;
   /** Images per forward pass wanted (cut to what fits the backend's memory, with a warning). */
   batchSize: number;
   /** The packed-weight cache's settings (weight-cache.ts), or off. */
@@ -57,7 +59,7 @@ export interface SerializedError {
 /** Messages from the host thread. */
 export type HostMessage =
   | ({ type: 'progress' } & WeightsProgress)
-  | { type: 'loaded'; maxBatch: number; warnings: string[]; backend: string; threads: number; weightCache: string }
+  | { type: 'loaded'; maxBatch: number; warnings: string[]; backend: string; threads: number; precision: Precision; weightCache: string }
   | { type: 'failed'; error: SerializedError }
   | { type: 'result'; id: number; logits: Float32Array; features: Float32Array; classAttention?: Float64Array }
   | { type: 'error'; id: number; error: SerializedError };
@@ -119,6 +121,8 @@ export class HostedModel {
   readonly backendName: string;
   /** Threads that compute each op (the host thread included; the caller's thread is not one). */
   readonly threads: number;
+  /** The Linear layers' precision the backend runs. */
+  readonly precision: Precision;
   /** Told while loading: clamped thread count, a batch cut to fit. */
   readonly warnings: readonly string[];
   /** What the packed-weight cache did (weight-cache.ts): "off", "restored from ...", "written to ...". */
@@ -139,6 +143,7 @@ export class HostedModel {
     this.threads = loaded.threads;
     this.warnings = loaded.warnings;
     this.weightCache = loaded.weightCache;
+    this.precision = loaded.precision;
     worker.on('message', (message: HostMessage) => this.#answer(message));
     worker.on('error', (error) => this.#fail(error));
     worker.on('exit', (code) => this.#fail(new Error(`the model host thread exited (code ${code})`)));

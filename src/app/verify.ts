@@ -2,14 +2,18 @@
 // (and features) with the reference's, or check the bundled PyTorch fixtures. The reference is
 // validated against the model before anything runs: every tensor's rank and shape, named in the
 // error with what was expected. Tolerance, highest precedence first: the explicit atol/rtol, the
-// reference's metadata, the default.
+// reference's metadata, the default. With precision int8 the tolerances do not decide: the run is
+// judged by its agreement with the reference (agreement.ts: every image's logit cosine >= the
+// rule's minimum), and the model is loaded with its LayerNorms folded (vit/fold-norms.ts) unless
+// told otherwise.
 
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { BackendName } from '../backend/index.js';
+import type { BackendName, Precision } from '../backend/index.js';
 import { SafetensorsBuffer, SafetensorsError } from '../safetensors/index.js';
 import { BUNDLED_FIXTURES_DIR } from '../paths.js';
 import { NAMED_MODELS } from '../vit/named-models.js';
+import { DEFAULT_AGREEMENT_RULE, measureAgreement, type Agreement } from './agreement.js';
 import { compareOutputs, DEFAULT_TOLERANCE, type OutputComparison, type Tolerance } from './compare-outputs.js';
 import { loadVitModel, startBackend } from './load-model.js';
 
@@ -27,13 +31,23 @@ export interface VerifyOptions {
   rtol?: number;
   backend?: BackendName;
   threads?: number;
+  precision?: Precision;
+  /** int8 only: the PASS rule's minimum per-image logit cosine (default DEFAULT_AGREEMENT_RULE's). */
+  minCosine?: number;
+  /** int8 only: fold LayerNorm gamma/beta into the next Linear at load (default true). */
+  foldNorms?: boolean;
 }
 
 export interface VerifyRun extends VerifyPair {
+  precision: Precision;
+  /** int8 only: whether the LayerNorms were folded into the next Linear. */
+  foldNorms?: boolean;
   samples: number;
   tolerance: Tolerance;
   logits: OutputComparison;
   features?: OutputComparison;
+  /** int8 only: agreement with the reference; its rule, not the tolerance, decides `passed`. */
+  agreement?: Agreement;
   passed: boolean;
   /** What the caller should be told: guessed settings, ignored fields, clamped options. */
   warnings: string[];
@@ -68,11 +82,17 @@ export async function verifyPair(pair: VerifyPair, options: VerifyOptions = {}):
     atol: options.atol ?? metadataTolerance(meta.atol, 'atol', pair.reference) ?? DEFAULT_TOLERANCE.atol,
     rtol: options.rtol ?? metadataTolerance(meta.rtol, 'rtol', pair.reference) ?? DEFAULT_TOLERANCE.rtol,
   };
+  const precision = options.precision ?? 'fp32';
+  const int8 = precision === 'int8';
+  if (!int8 && (options.minCosine !== undefined || options.foldNorms !== undefined)) {
+    throw new RangeError('verifyPair: minCosine and foldNorms apply to precision int8 only');
+  }
+  const foldNorms = int8 ? (options.foldNorms ?? true) : undefined;
   const metaModel = meta.model !== undefined && NAMED_MODELS.has(meta.model) ? meta.model : undefined;
-  const { backend, warnings } = await startBackend(options.backend, options.threads);
+  const { backend, warnings } = await startBackend(options.backend, options.threads, options.precision);
   try {
     const batch = referenceBatch(reference, pair.reference);
-    const model = await loadVitModel(pair.weights, { backend, config: options.config, model: options.model ?? metaModel, heads: options.heads, maxBatch: batch, fetch: 'cache' });
+    const model = await loadVitModel(pair.weights, { backend, config: options.config, model: options.model ?? metaModel, heads: options.heads, maxBatch: batch, fetch: 'cache', foldNorms });
     const { inChans: C, imgSize: S, numClasses, embedDim } = model.config;
     expectShape(reference, 'input', [batch, C, S, S], pair.reference, `the model (${model.resolved.name}) takes`);
     expectShape(reference, 'logits', [batch, numClasses], pair.reference, `the model gives ${numClasses} classes:`);
@@ -81,8 +101,9 @@ export async function verifyPair(pair: VerifyPair, options: VerifyOptions = {}):
     const out = model.forward(reference.float32('input'), batch);
     const logits = compareOutputs(out.logits, reference.float32('logits'), batch, tolerance);
     const features = hasFeatures ? compareOutputs(out.features, reference.float32('features'), batch, tolerance) : undefined;
-    const passed = logits.withinTolerance && (features?.withinTolerance ?? true);
-    return { ...pair, samples: batch, tolerance, logits, features, passed, warnings: [...model.resolved.warnings, ...warnings] };
+    const agreement = int8 ? measureAgreement(out.logits, reference.float32('logits'), batch, { minCosine: options.minCosine ?? DEFAULT_AGREEMENT_RULE.minCosine }) : undefined;
+    const passed = agreement ? agreement.passed : logits.withinTolerance && (features?.withinTolerance ?? true);
+    return { ...pair, precision, foldNorms, samples: batch, tolerance, logits, features, agreement, passed, warnings: [...model.resolved.warnings, ...warnings] };
   } finally {
     backend.dispose();
   }

@@ -5,6 +5,8 @@
 // ArrayBuffer for the reference backend, a shared WebAssembly.Memory for a WASM one), so every
 // array handed to an op is a view into `arena.buffer`, and no op allocates per call.
 
+import type { Precision } from './names.js';
+
 /** One contiguous block of memory holding weights and activations, handed out by a bump allocator. */
 export interface Arena {
   /** The backing memory. A WASM backend may pass it to workers; never assume a plain ArrayBuffer. */
@@ -39,6 +41,9 @@ export interface ColumnRange {
 
 export interface Backend {
   readonly name: string;
+
+  /** How its Linear layers compute (fixed when the backend is created; the other ops are float32). */
+  readonly precision: Precision;
 
   /** Allocate the arena once, before loading: `bytes` comes from the model's memory plan. Its memory must be fresh (all zero). */
   createArena(bytes: number): Arena;

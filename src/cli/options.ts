@@ -3,7 +3,7 @@
 // must not load sharp or WebAssembly.
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { BACKEND_NAMES, CROP_MODES, cropPctProblem, DEFAULT_MODEL, INTERPOLATIONS, meanProblem, RESIZE_ENGINES, stdProblem } from '../app/constants.js';
+import { BACKEND_NAMES, PRECISIONS, CROP_MODES, cropPctProblem, DEFAULT_MODEL, INTERPOLATIONS, meanProblem, RESIZE_ENGINES, stdProblem } from '../app/constants.js';
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
@@ -97,6 +97,12 @@ export const backendOption = () =>
     .choices(BACKEND_NAMES)
     .default('auto')
     .env('VIT_BACKEND');
+
+export const precisionOption = () =>
+  new Option('--precision <p>', 'Linear layers: fp32 (float32, equal to PyTorch) or int8 (int8 weights, 7-bit activations per token; faster, approximate)')
+    .choices(PRECISIONS)
+    .default('fp32')
+    .env('VIT_PRECISION');
 
 // The default (one thread per core) is the backend's; commander only shows it.
 export const threadsOption = () =>

@@ -18,6 +18,15 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** The Linear epilogues the tests run. */
+export type EpilogueKind = 'none' | 'gelu' | 'residual' | 'residual in place' | 'gelu + residual in place';
+export const EPILOGUES: EpilogueKind[] = ['none', 'gelu', 'residual', 'residual in place', 'gelu + residual in place'];
+
+/** What an epilogue kind asks of linear(): GELU, a residual, and whether the residual is `out` itself. */
+export function epilogueFlags(kind: EpilogueKind): { gelu: boolean; hasResidual: boolean; inPlace: boolean } {
+  return { gelu: kind.startsWith('gelu'), hasResidual: kind !== 'none' && kind !== 'gelu', inPlace: kind.endsWith('in place') };
+}
+
 /** Both kernel builds (relaxed-SIMD FMA and plain SIMD) on 1 and 2 threads. */
 export const KERNEL_CONFIGS = [
   { relaxedSimd: true, threads: 1 },

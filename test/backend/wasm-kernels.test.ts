@@ -95,9 +95,10 @@ describe('kernel builds', () => {
     for (const [name, value] of constants) {
       expect(exported[name]?.value, name).toBe(value);
     }
-    // And no protocol constant of the build is missing on the host (the other globals are the tile shape).
+    // And no protocol constant of the build is missing on the host (the other globals are the tile shape,
+    // the int8 panels' K values per lane and the build).
     const globals = Object.keys(exported).filter((name) => /^[A-Z][A-Z0-9_]*$/.test(name));
-    expect(globals.filter((name) => !(name in protocol)).sort()).toEqual(['MR', 'NR', 'RELAXED_SIMD']);
+    expect(globals.filter((name) => !(name in protocol)).sort()).toEqual(['MR', 'NR', 'QK', 'RELAXED_SIMD']);
   });
 });
 

@@ -20,7 +20,7 @@ import { linearForward } from '../../src/backend/reference/kernels.js';
 import type { ColumnRange, LinearEpilogue } from '../../src/backend/types.js';
 import { KC_MAX, MC_MAX } from '../../src/backend/wasm/backend.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
-import { KERNEL_CONFIGS, rng, U, useWasmBackend } from './wasm-helpers.js';
+import { epilogueFlags, EPILOGUES, KERNEL_CONFIGS, rng, U, useWasmBackend, type EpilogueKind } from './wasm-helpers.js';
 
 const GELU_LIPSCHITZ = 1.13;
 
@@ -38,14 +38,6 @@ function values(n: number, random: () => number, fill: Fill): Float32Array {
 }
 
 const abs = (a: Float32Array) => a.map(Math.abs);
-
-type EpilogueKind = 'none' | 'gelu' | 'residual' | 'residual in place' | 'gelu + residual in place';
-const EPILOGUES: EpilogueKind[] = ['none', 'gelu', 'residual', 'residual in place', 'gelu + residual in place'];
-
-/** What an epilogue kind asks of linear(): GELU, a residual, and whether the residual is `out` itself. */
-function epilogueFlags(kind: EpilogueKind): { gelu: boolean; hasResidual: boolean; inPlace: boolean } {
-  return { gelu: kind.startsWith('gelu'), hasResidual: kind !== 'none' && kind !== 'gelu', inPlace: kind.endsWith('in place') };
-}
 
 // [rows, outDim, inDim]
 const SHAPES: [number, number, number][] = [

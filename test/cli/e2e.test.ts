@@ -208,10 +208,11 @@ describe('vit verify', () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^fixture +max\|Δ logits\| +max\|Δ features\| +same top-5 +result$/);
-    for (const name of ['eps_matters', 'large_scores', 'narrow384', 'no_qkv_bias', 'tiny']) {
+    // int8_outliers passing in fp32 proves the injected outlier channels left the function unchanged.
+    for (const name of ['eps_matters', 'int8_outliers', 'int8_plain', 'large_scores', 'narrow384', 'no_qkv_bias', 'tiny']) {
       expect(stdout).toMatch(new RegExp(`^${name} .* PASS$`, 'm'));
     }
-    expect(lines.at(-1)).toMatch(/^5\/5 passed/);
+    expect(lines.at(-1)).toMatch(/^7\/7 passed/);
   });
 
   it('fails (exit 1) when the reference disagrees, and reports the per-sample numbers', async () => {

@@ -148,7 +148,7 @@ describe('5. verify with VIT_WEIGHTS set still runs the self-test', () => {
     const { code, stdout, stderr } = await runInProcess(['verify', '--backend', 'ref']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout.trim().split('\n').at(-1)).toMatch(/^5\/5 passed/);
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^7\/7 passed/);
   });
 });
 

@@ -34,7 +34,7 @@ describe('forward pass equals torchvision (reference backend)', () => {
   }
 
   it('covers the configurations the issue asks for', () => {
-    expect(modelFixtureNames()).toEqual(expect.arrayContaining(['tiny', 'narrow384', 'no_qkv_bias', 'large_scores', 'eps_matters']));
+    expect(modelFixtureNames()).toEqual(expect.arrayContaining(['tiny', 'narrow384', 'no_qkv_bias', 'large_scores', 'eps_matters', 'int8_plain', 'int8_outliers']));
   });
 
   it('gives the same answer one image at a time as in a batch', async () => {

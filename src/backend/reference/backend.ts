@@ -2,12 +2,19 @@
 // slow, and the oracle that faster backends are tested against (`--backend ref`).
 
 import { BumpArena } from '../arena.js';
+import type { Precision } from '../names.js';
 import { checkProbs, checkQueries, resolveColumns } from '../op-args.js';
+import { INT8_MAX_IN_DIM, quantizeWeights, type QuantizedWeights } from '../quantize.js';
 import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
-import { attentionForward, layerNormForward, linearForward } from './kernels.js';
+import { attentionForward, layerNormForward, linearForward, linearInt8Forward } from './kernels.js';
 
 interface ReferenceLinear extends LinearWeights {
   readonly weight: Float32Array; // [outDim][inDim]
+  readonly bias: Float32Array | null; // [outDim]
+}
+
+interface ReferenceInt8Linear extends LinearWeights {
+  readonly quantized: QuantizedWeights;
   readonly bias: Float32Array | null; // [outDim]
 }
 
@@ -15,12 +22,18 @@ export class ReferenceBackend implements Backend {
   readonly name = 'ref';
   /** One Float32Array: V8's largest typed array (2^32 elements on 64-bit Node). */
   readonly maxArenaBytes = 2 ** 32 * 4;
+  /** One quantized row of x (int8 linear), grown to the largest inDim seen. */
+  private qRow = new Uint8Array(0);
+
+  constructor(readonly precision: Precision = 'fp32') {}
 
   createArena(bytes: number): Arena {
     return new BumpArena(new ArrayBuffer(bytes));
   }
 
   linearFloats(outDim: number, inDim: number): number {
+    // int8: the weight's bytes, then scale, row sum and bias per output channel.
+    if (this.precision === 'int8') return Math.ceil((outDim * inDim) / 4) + 3 * outDim;
     return outDim * inDim + outDim;
   }
 
@@ -41,6 +54,7 @@ export class ReferenceBackend implements Backend {
   }
 
   placeLinear(arena: Arena, outDim: number, inDim: number, hasBias: boolean): LinearWeights {
+    if (this.precision === 'int8') return this.placeInt8Linear(arena, outDim, inDim, hasBias);
     // One allocation, as linearFloats promised the memory plan: weight then bias.
     const block = arena.allocF32(this.linearFloats(outDim, inDim));
     const prepared: ReferenceLinear = {
@@ -53,9 +67,16 @@ export class ReferenceBackend implements Backend {
   }
 
   packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null): void {
-    const { weight, bias: ownBias } = w as ReferenceLinear;
+    const { bias: ownBias } = w as ReferenceLinear | ReferenceInt8Linear;
     if ((bias === null) !== (ownBias === null)) throw new Error('reference backend: packLinear: bias given for a Linear placed without one, or the reverse');
-    fill(weight);
+    if ('quantized' in w) {
+      // Quantize the weight once (src/backend/quantize.ts): the float32 copy is staged outside the arena and dropped.
+      const staged = new Float32Array(w.outDim * w.inDim);
+      fill(staged);
+      quantizeWeights(staged, w.outDim, w.inDim, (w as ReferenceInt8Linear).quantized);
+    } else {
+      fill((w as ReferenceLinear).weight);
+    }
     if (bias !== null) ownBias?.set(bias);
   }
 
@@ -67,9 +88,29 @@ export class ReferenceBackend implements Backend {
     epilogue?: LinearEpilogue,
     columns?: ColumnRange,
   ): void {
+    const { start, end } = resolveColumns(this.name, columns, w.outDim);
+    if ('quantized' in w) {
+      const { quantized, bias, outDim, inDim } = w as ReferenceInt8Linear;
+      if (this.qRow.length < inDim) this.qRow = new Uint8Array(inDim);
+      linearInt8Forward(out, x, quantized, bias, rows, outDim, inDim, this.qRow, epilogue?.gelu === true, epilogue?.residual ?? null, start, end);
+      return;
+    }
     const { weight, bias, outDim, inDim } = w as ReferenceLinear;
-    const { start, end } = resolveColumns(this.name, columns, outDim);
     linearForward(out, x, weight, bias, rows, outDim, inDim, epilogue?.gelu === true, epilogue?.residual ?? null, start, end);
+  }
+
+  /** An int8 Linear's room: the weight's bytes, then scale, row sum and bias per output channel (filled by packLinear). */
+  private placeInt8Linear(arena: Arena, outDim: number, inDim: number, hasBias: boolean): LinearWeights {
+    if (inDim > INT8_MAX_IN_DIM) throw new RangeError(`ref backend: an int8 linear takes at most ${INT8_MAX_IN_DIM} inputs, received ${inDim}`);
+    const block = arena.allocF32(this.linearFloats(outDim, inDim));
+    const qFloats = Math.ceil((outDim * inDim) / 4);
+    const quantized: QuantizedWeights = {
+      q: new Int8Array(block.buffer, block.byteOffset, outDim * inDim),
+      scale: block.subarray(qFloats, qFloats + outDim),
+      rowSum: new Int32Array(block.buffer, block.byteOffset + (qFloats + outDim) * 4, outDim),
+    };
+    const prepared: ReferenceInt8Linear = { outDim, inDim, quantized, bias: hasBias ? block.subarray(qFloats + 2 * outDim, qFloats + 3 * outDim) : null };
+    return prepared;
   }
 
   layerNorm(

@@ -2,6 +2,7 @@
 // They are the specification and the test oracle for every faster backend; keep them simple.
 
 import { gelu } from '../../math/erf.js';
+import { dequantize, quantizeRow, type QuantizedWeights } from '../quantize.js';
 
 /**
  * out[r][o] = residual[r][o] + act(bias[o] + sum_i x[r][i] * w[o][i]), act = GELU or identity,
@@ -115,6 +116,40 @@ export function attentionForward(
           out[o + d] = sum;
         }
       }
+    }
+  }
+}
+
+/**
+ * The int8 Linear (src/backend/quantize.ts gives the scheme): each row of x quantized to 7 bits,
+ * an exact integer dot product with the int8 weight rows, the float32 dequantization, then GELU
+ * and the residual as linearForward. `qRow` is scratch of at least inDim values.
+ */
+export function linearInt8Forward(
+  out: Float32Array,
+  x: Float32Array,
+  w: QuantizedWeights,
+  bias: Float32Array | null,
+  rows: number,
+  outDim: number,
+  inDim: number,
+  qRow: Uint8Array,
+  applyGelu = false,
+  residual: Float32Array | null = null,
+  colStart = 0,
+  colEnd = outDim,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const { scale, zeroPoint } = quantizeRow(x, r * inDim, inDim, qRow, 0);
+    for (let o = colStart; o < colEnd; o++) {
+      const wRow = o * inDim;
+      let acc = 0;
+      for (let i = 0; i < inDim; i++) acc += qRow[i] * w.q[wRow + i];
+      acc -= zeroPoint * w.rowSum[o];
+      let y = dequantize(acc, scale, w.scale[o], bias === null ? 0 : bias[o]);
+      if (applyGelu) y = Math.fround(gelu(y));
+      const at = r * outDim + o;
+      out[at] = residual === null ? y : Math.fround(residual[at] + y);
     }
   }
 }

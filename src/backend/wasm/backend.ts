@@ -15,11 +15,17 @@ import {
   ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_COL_END, GEMM_COL_START, GEMM_GELU,
   GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH,
   GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
-  LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM,
-  OP_LAYERNORM, OP_PACK, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
+  GQ_COL_END, GQ_COL_START, GQ_GELU, GQ_KP, GQ_M, GQ_MC, GQ_N, GQ_N_UNITS, GQ_OUT, GQ_PANELS_PER_UNIT, GQ_PARAMS, GQ_QX,
+  GQ_RES, GQ_SCRATCH, GQ_SCRATCH_STRIDE, GQ_W,
+  LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM, OP_GEMM_I8,
+  OP_LAYERNORM, OP_PACK, OP_QUANTIZE, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
+  QUANT_K, QUANT_KP, QUANT_PARAMS, QUANT_Q, QUANT_ROWS, QUANT_ROWS_PER_UNIT, QUANT_X,
   SCRATCH_BULK, SCRATCH_TAG_KEY, SCRATCH_TAG_SERIAL,
 } from './protocol.generated.js';
+import { INT8_MAX_IN_DIM, quantizeWeights, type QuantizedWeights } from '../quantize.js';
+import { int8PanelBytes, packInt8Panels, paddedK } from './pack-int8.js';
 import type { ThreadPool } from './thread-pool.js';
+import type { Precision } from '../names.js';
 
 /**
  * Longest K block: all of ViT-B's K (768, 3072) in one block, so each output tile is written once.
@@ -50,6 +56,8 @@ class WasmLinear implements LinearWeights {
     readonly inDim: number,
     /** Byte offset of the packed panels in the heap. */
     readonly ptr: number,
+    /** Whether the panels are int8 (gemm_i8.ts) rather than float32 (pack.ts). */
+    readonly int8 = false,
   ) {}
 }
 
@@ -61,6 +69,8 @@ export class WasmBackend implements Backend {
   readonly tile: { readonly rows: number; readonly cols: number };
   private readonly mr: number;
   private readonly nr: number;
+  /** K values per 4-byte lane of the int8 panels (4 int8, or 2 int16 without relaxed SIMD). */
+  private readonly qk: number;
   private scratchPtr = 0;
   private scratchBytes = 0;
   /** The scratch region as int32s (kept, so that ops allocate nothing). */
@@ -72,9 +82,11 @@ export class WasmBackend implements Backend {
   constructor(
     private readonly heap: WasmHeap,
     private readonly pool: ThreadPool,
+    readonly precision: Precision = 'fp32',
   ) {
     this.mr = pool.kernels.MR.value as number;
     this.nr = pool.kernels.NR.value as number;
+    this.qk = pool.kernels.QK.value as number;
     this.relaxedSimd = pool.kernels.RELAXED_SIMD.value === 1;
     this.kernel = this.relaxedSimd ? 'gemm_3x12_fma' : 'gemm_4x8';
     this.name = this.relaxedSimd ? 'wasm-relaxed' : 'wasm-simd';
@@ -109,6 +121,7 @@ export class WasmBackend implements Backend {
   }
 
   linearFloats(outDim: number, inDim: number): number {
+    if (this.precision === 'int8') return (Math.ceil(outDim / this.nr) * int8PanelBytes(this.nr, this.qk, inDim)) / 4;
     return Math.ceil(outDim / this.nr) * this.nr * (inDim + 1);
   }
 
@@ -118,11 +131,12 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Packed weights' layout: panels of NR float32 columns, bias first (assembly/pack.ts). Version 1;
-   * bump it whenever pack.ts, linearFloats or the arena's alignment change what bytes a load writes.
+   * Packed weights' layout: panels of NR float32 columns, bias first (assembly/pack.ts), or int8
+   * panels of NR columns by QK depth (pack-int8.ts). Version 1; bump it whenever the packing,
+   * linearFloats or the arena's alignment change what bytes a load writes.
    */
   get packedFormat(): string {
-    return `wasm-f32-panels-nr${this.nr}-v1`;
+    return this.precision === 'int8' ? `wasm-i8-panels-nr${this.nr}-qk${this.qk}-v1` : `wasm-f32-panels-nr${this.nr}-v1`;
   }
 
   prepareLinear(
@@ -141,13 +155,17 @@ export class WasmBackend implements Backend {
     checkDims('prepareLinear', outDim, inDim);
     const packed = arena.allocF32(this.linearFloats(outDim, inDim));
     this.checkView('prepareLinear arena', packed);
-    return new WasmLinear(this, outDim, inDim, packed.byteOffset);
+    return new WasmLinear(this, outDim, inDim, packed.byteOffset, this.precision === 'int8');
   }
 
   packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null): void {
     const { outDim, inDim, ptr } = this.own(w, 'packLinear');
     if (bias !== null && bias.length !== outDim) {
       throw new RangeError(`wasm backend: bias has ${bias.length} values for outDim ${outDim}`);
+    }
+    if (this.precision === 'int8') {
+      this.packInt8Linear(ptr, outDim, inDim, fill, bias);
+      return;
     }
     const weightFloats = outDim * inDim;
     const stagingPtr = this.scratch(alignUp((weightFloats + outDim) * 4, 64));
@@ -175,7 +193,8 @@ export class WasmBackend implements Backend {
     epilogue?: LinearEpilogue,
     columns?: ColumnRange,
   ): void {
-    const { outDim: N, inDim: K, ptr } = this.own(w, 'linear');
+    const linear = this.own(w, 'linear');
+    const { outDim: N, inDim: K, ptr } = linear;
     const { start, end } = resolveColumns('wasm', columns, N);
     checkRows('linear', rows);
     if (rows === 0) return;
@@ -185,13 +204,11 @@ export class WasmBackend implements Backend {
     const residual = epilogue?.residual ?? null;
     if (residual !== null) this.checkView('linear residual', residual, rows * N);
     const gelu = epilogue?.gelu === true;
-
-    const mr = this.mr;
-    const rowBlocks = Math.ceil(rows / MC_MAX);
-    const mc = Math.ceil(Math.ceil(rows / rowBlocks) / mr) * mr;
-    const panels = Math.ceil(end / this.nr) - Math.floor(start / this.nr);
-    const perUnit = Math.min(panels, Math.max(1, Math.round(GEMM_UNIT_FLOPS / (2 * mc * K * this.nr))));
-    const colUnits = Math.ceil(panels / perUnit);
+    const { mc, perUnit, colUnits } = this.gemmPlan(rows, K, start, end);
+    if (linear.int8) {
+      this.linearInt8(out, x, linear, rows, gelu, residual, { mc, perUnit, colUnits, start, end });
+      return;
+    }
     // GELU before a residual needs the whole K in one block (see assembly/gemm.ts).
     const kBlocks = gelu && residual !== null ? 1 : Math.ceil(K / KC_MAX);
     const stride = SCRATCH_BULK;
@@ -214,6 +231,75 @@ export class WasmBackend implements Backend {
     a[GEMM_COL_START] = start;
     a[GEMM_COL_END] = end;
     this.pool.run(OP_GEMM, Math.ceil(rows / mc) * colUnits, rows * (end - start) * K >= PARALLEL_MIN_MACS);
+  }
+
+  /** Rows per unit (a multiple of MR), panels per unit and column units of a GEMM over [start, end). */
+  private gemmPlan(rows: number, K: number, start: number, end: number): { mc: number; perUnit: number; colUnits: number } {
+    const mr = this.mr;
+    const rowBlocks = Math.ceil(rows / MC_MAX);
+    const mc = Math.ceil(Math.ceil(rows / rowBlocks) / mr) * mr;
+    const panels = Math.ceil(end / this.nr) - Math.floor(start / this.nr);
+    const perUnit = Math.min(panels, Math.max(1, Math.round(GEMM_UNIT_FLOPS / (2 * mc * K * this.nr))));
+    return { mc, perUnit, colUnits: Math.ceil(panels / perUnit) };
+  }
+
+  /** Quantize the weight once (src/backend/quantize.ts) and pack it into int8 panels (pack-int8.ts). */
+  private packInt8Linear(ptr: number, outDim: number, inDim: number, fill: (dest: Float32Array) => void, bias: Float32Array | null): void {
+    if (inDim > INT8_MAX_IN_DIM) throw new RangeError(`wasm backend: an int8 linear takes at most ${INT8_MAX_IN_DIM} inputs, received ${inDim}`);
+    const weightFloats = outDim * inDim;
+    const stagingPtr = this.scratch(alignUp(weightFloats * 4, 64));
+    const staged = this.heap.f32(stagingPtr, weightFloats);
+    fill(staged);
+    const quantized: QuantizedWeights = { q: new Int8Array(weightFloats), scale: new Float32Array(outDim), rowSum: new Int32Array(outDim) };
+    quantizeWeights(staged, outDim, inDim, quantized);
+    packInt8Panels(this.heap.buffer, ptr, quantized, bias, outDim, inDim, this.nr, this.qk);
+  }
+
+  /** The int8 Linear: quantize x's rows (OP_QUANTIZE) into scratch, then the int8 GEMM (OP_GEMM_I8). */
+  private linearInt8(
+    out: Float32Array,
+    x: Float32Array,
+    w: WasmLinear,
+    rows: number,
+    gelu: boolean,
+    residual: Float32Array | null,
+    plan: { mc: number; perUnit: number; colUnits: number; start: number; end: number },
+  ): void {
+    const { outDim: N, inDim: K } = w;
+    const kp = paddedK(K);
+    const tileBytes = SCRATCH_BULK * this.threads;
+    const qxBytes = alignUp((rows * kp * 4) / this.qk, 64);
+    const qx = this.scratch(tileBytes + qxBytes + rows * 8) + tileBytes;
+    const params = qx + qxBytes;
+    const a = this.pool.args;
+    const rowsPerUnit = Math.max(1, Math.floor(LAYERNORM_UNIT_ELEMENTS / K));
+    a[QUANT_X] = x.byteOffset;
+    a[QUANT_Q] = qx;
+    a[QUANT_PARAMS] = params;
+    a[QUANT_ROWS] = rows;
+    a[QUANT_K] = K;
+    a[QUANT_KP] = kp;
+    a[QUANT_ROWS_PER_UNIT] = rowsPerUnit;
+    this.pool.run(OP_QUANTIZE, Math.ceil(rows / rowsPerUnit), rows * K * 16 >= PARALLEL_MIN_MACS);
+
+    const { mc, perUnit, colUnits, start, end } = plan;
+    a[GQ_QX] = qx;
+    a[GQ_PARAMS] = params;
+    a[GQ_W] = w.ptr;
+    a[GQ_OUT] = out.byteOffset;
+    a[GQ_RES] = residual === null ? 0 : residual.byteOffset;
+    a[GQ_M] = rows;
+    a[GQ_N] = N;
+    a[GQ_KP] = kp;
+    a[GQ_GELU] = gelu ? 1 : 0;
+    a[GQ_MC] = mc;
+    a[GQ_PANELS_PER_UNIT] = perUnit;
+    a[GQ_N_UNITS] = colUnits;
+    a[GQ_SCRATCH] = qx - tileBytes;
+    a[GQ_SCRATCH_STRIDE] = SCRATCH_BULK;
+    a[GQ_COL_START] = start;
+    a[GQ_COL_END] = end;
+    this.pool.run(OP_GEMM_I8, Math.ceil(rows / mc) * colUnits, rows * (end - start) * K >= PARALLEL_MIN_MACS);
   }
 
   layerNorm(

@@ -5,6 +5,7 @@ import { WasmBackend } from './backend.js';
 import { WasmHeap } from './heap.js';
 import { BackendUnavailableError, compileKernels, relaxedSimdSupported, simdSupported } from './kernels.js';
 import { ThreadPool } from './thread-pool.js';
+import type { Precision } from '../names.js';
 
 export { WasmBackend, type KernelName } from './backend.js';
 export { BackendUnavailableError, relaxedSimdSupported, simdSupported } from './kernels.js';
@@ -22,6 +23,8 @@ export interface WasmBackendOptions {
   threads?: number;
   /** Use the relaxed-SIMD (FMA) kernels: true requires them, false never uses them, 'auto' (default) when supported. */
   relaxedSimd?: boolean | 'auto';
+  /** Linear layers in float32 (default) or int8 (src/backend/quantize.ts). */
+  precision?: Precision;
 }
 
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
@@ -39,5 +42,5 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const module = compileKernels(relaxed ? 'relaxed' : 'simd');
   const heap = new WasmHeap();
   const pool = await ThreadPool.create(module, heap, threads);
-  return new WasmBackend(heap, pool);
+  return new WasmBackend(heap, pool, options.precision);
 }

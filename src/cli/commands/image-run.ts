@@ -5,13 +5,14 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BatchStage, Classifier, InputItem, InputSource, PrepareOptions, ResumeLog, Shard, StreamOptions } from '../../app/index.js';
-import { MAX_SHARDS, URL_INPUT_DEFAULTS, type BackendName, type ResizeEngine } from '../../app/constants.js';
+import { MAX_SHARDS, URL_INPUT_DEFAULTS, type BackendName, type Precision, type ResizeEngine } from '../../app/constants.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
   addPreprocessOptions,
   autoOrientOption,
   backendOption,
+  precisionOption,
   colourManageOption,
   configOption,
   headsOption,
@@ -38,6 +39,7 @@ export interface ImageRunOpts extends PreprocessFlags {
   batchSize: number;
   threads?: number;
   backend: BackendName;
+  precision: Precision;
   resize: ResizeEngine;
   recursive?: boolean;
   null?: boolean;
@@ -69,6 +71,7 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('-b, --batch-size <n>', 'images per forward pass').argParser(integerUpTo(MAX_BATCH_SIZE)).default(4).env('VIT_BATCH_SIZE'))
     .addOption(threadsOption())
     .addOption(backendOption())
+    .addOption(precisionOption())
     .addOption(resizeOption())
     .addOption(new Option('-r, --recursive', 'also take images from subdirectories'))
     .addOption(new Option('-0, --null', "paths read from stdin ('-') are separated by NUL bytes, as find -print0 writes them"))
@@ -192,6 +195,7 @@ export async function withImageRun(
       preprocess: preprocessOverridesOf(opts),
       backend: opts.backend,
       threads: opts.threads,
+      precision: opts.precision,
       // No more images per pass than there are (a stream's length is not known: the full batch size).
       batchSize: Math.max(1, Math.min(opts.batchSize, count ?? opts.batchSize)),
       hub: hubOptionsFor(app, opts, io, progress),

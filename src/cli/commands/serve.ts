@@ -9,6 +9,7 @@ import type { CliIO } from '../io.js';
 import {
   autoOrientOption,
   backendOption,
+  precisionOption,
   colourManageOption,
   configOption,
   cropModeOption,
@@ -84,6 +85,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(new Option('-b, --batch-size <n>', 'most images per forward pass').argParser(integerUpTo(MAX_BATCH_SIZE)).default(SERVE_DEFAULTS.batchSize).env('VIT_BATCH_SIZE'))
     .addOption(threadsOption())
     .addOption(backendOption())
+    .addOption(precisionOption())
     .addOption(
       new Option('--batch-window-ms <ms>', 'how long a request waits for others to share its forward pass')
         .argParser(numberUpTo(60_000))

@@ -2,7 +2,7 @@
 // command line, the text that describes a preprocessing config, and the signal that stops a
 // long-running command (serve, worker).
 
-import type { BackendName, ResizeEngine } from '../../app/constants.js';
+import type { BackendName, Precision, ResizeEngine } from '../../app/constants.js';
 import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig, PreprocessOverrides } from '../../app/index.js';
 import type { CliIO } from '../io.js';
 import type { Progress } from '../progress.js';
@@ -42,11 +42,12 @@ export interface ModelFlags extends PreprocessFlags {
   backend: BackendName;
   /** false with --no-weight-cache. */
   weightCache?: boolean;
+  precision: Precision;
 }
 
 /** What the flags ask loadModel for, with download and loading progress on the spinner line. */
 export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }, io: CliIO, progress: Progress): LoadModelOptions {
-  const { weights, model, config, heads, labels, backend, threads } = opts;
+  const { weights, model, config, heads, labels, backend, threads, precision } = opts;
   return {
     weights,
     model,
@@ -56,6 +57,7 @@ export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }
     preprocess: preprocessOverridesOf(opts),
     backend,
     threads,
+    precision,
     hub: hubOptionsFor(app, opts, io, progress),
     ...loadProgressOf(app, progress),
     weightCache: app.weightCacheSettings(opts.weightCache),
