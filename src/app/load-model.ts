@@ -9,8 +9,9 @@ import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { arenaBytes } from '../vit/memory-plan.js';
 import { VitModel, type ForwardResult } from '../vit/model.js';
+import { resampledSource } from '../vit/pos-embed.js';
 import { WeightsError } from '../checkpoint/index.js';
-import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
+import { checkpointConfigOf, openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 import { timed, type TimingObserver } from './timing.js';
 
 /** A VitModel with the resolution that produced it (architecture, preprocessing, labels, provenance). */
@@ -68,8 +69,10 @@ function requireSource(source: CheckpointSource | undefined, model: ResolvedMode
 }
 
 function loadFrom(source: CheckpointSource, model: ResolvedModel, backend: Backend, maxBatch: number): LoadedModel {
-  source.check(model.config, `${model.name} (${model.provenance.architecture})`);
-  return new LoadedModel(VitModel.create(model.config, backend, source, maxBatch), model);
+  // The tensors are checked as stored; at another --img-size the position embedding is resampled as it is read.
+  const stored = checkpointConfigOf(model);
+  source.check(stored, `${model.name} (${model.provenance.architecture})`);
+  return new LoadedModel(VitModel.create(model.config, backend, resampledSource(source, stored, model.config), maxBatch), model);
 }
 
 /**

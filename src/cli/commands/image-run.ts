@@ -27,7 +27,7 @@ import {
 } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
 import { createTimingReport } from '../timing.js';
-import { hubOptionsFor, loadApp, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
+import { hubOptionsFor, imgSizeOf, loadApp, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
 
 export interface ImageRunOpts extends PreprocessFlags {
   weights?: string;
@@ -155,6 +155,7 @@ export async function withImageRun(
       heads: opts.heads,
       labels: opts.labels,
       preprocess: preprocessOverridesOf(opts),
+      imgSize: imgSizeOf(opts),
       backend: opts.backend,
       threads: opts.threads,
       // No more images per pass than there are (a stream's length is not known: the full batch size).

@@ -13,6 +13,8 @@ import {
   configOption,
   cropModeOption,
   cropPctOption,
+  imgSizeOption,
+  inputSizeOption,
   headsOption,
   HUB_HELP,
   integerUpTo,
@@ -95,6 +97,8 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(autoOrientOption())
     .addOption(colourManageOption())
     .addOption(maxPixelsOption())
+    .addOption(imgSizeOption())
+    .addOption(inputSizeOption())
     .addOption(cropPctOption())
     .addOption(cropModeOption())
     .addOption(interpolationOption())
