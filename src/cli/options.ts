@@ -39,7 +39,7 @@ function finiteNumber(value: string): number {
   return n;
 }
 
-/** --crop-pct: a number under the rule configs follow (in [1/16, 1]). */
+/** --crop-pct: a number under the rule configs follow (in [1/16, 16]). */
 export function cropPctValue(value: string): number {
   const n = finiteNumber(value);
   const problem = cropPctProblem(n);
@@ -133,7 +133,10 @@ export const maxPixelsOption = () =>
 // std): each wins over the model's own value, field by field, and `vit info` says so.
 const OVERRIDES = "(default: the model's)";
 export const cropPctOption = () =>
-  new Option('--crop-pct <x>', `fraction of the resized image the center crop keeps, in [1/16, 1]; images are resized to floor(size / x) ${OVERRIDES}`)
+  new Option(
+    '--crop-pct <x>',
+    `fraction of the resized image the center crop keeps, in [1/16, 16]; images are resized to floor(size / x), so above 1 the crop pads them (black; the mean colour with --crop-mode border) ${OVERRIDES}`,
+  )
     .argParser(cropPctValue)
     .env('VIT_CROP_PCT');
 export const cropModeOption = () =>
