@@ -136,7 +136,7 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
   const { source, model } = await timed(
     options.onTiming,
     (ms) => ({ stage: 'resolve', ms }),
-    () => openModel({ ...options, fetch: 'download', onDownload: (id) => options.onStage?.('download', id) }),
+    () => openModel({ ...options, task: options.task ?? 'classify', fetch: 'download', onDownload: (id) => options.onStage?.('download', id) }),
   );
   try {
     const checkpoint = requireSource(source, model);

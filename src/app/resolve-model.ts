@@ -42,6 +42,8 @@ export interface ModelRequest {
   imgSize?: number;
   /** Hub settings (cache, offline, progress). */
   hub?: HubOptions;
+  /** What the model is for: 'classify' refuses weights without a classifier head, 'embed' (features only) takes them; unset: no check (info, preprocess). */
+  task?: 'classify' | 'embed';
   /** Whether the hub may be asked for missing files ('download'), or only the cache is read ('cache'). */
   fetch?: 'download' | 'cache';
   /** Called when a download starts, for progress display. */
@@ -127,7 +129,7 @@ export async function openModel(request: ModelRequest): Promise<{ source?: Check
   const modelId = id ?? resolveModelId(DEFAULT_MODEL);
   const named = modelId.named !== undefined ? { model: modelId.named, origin: `${request.model === undefined ? 'the default model' : 'named model'} ${modelId.named.name}` } : undefined;
   if (request.fetch === 'download') {
-    refuseHeadless(modelId);
+    if (request.task !== 'embed') refuseHeadless(modelId);
     request.onDownload?.(modelId.id);
     const files = await ensureModelFiles(modelId, request.hub);
     const opened = fromCheckpoint(files.weightsPath, request, named, {
@@ -232,7 +234,9 @@ function describeShort(c: VitConfig): string {
 
 function refuseHeadless(modelId: ResolvedModelId): void {
   if (modelId.numClasses === 0) {
-    throw new ConfigError(`${modelId.id}: these weights have no classifier head (a feature extractor), so they cannot classify; pick a tag with a head (vit info --model ${modelId.named?.name ?? modelId.id})`);
+    throw new ConfigError(
+      `${modelId.id}: these weights have no classifier head (a feature extractor), so they cannot classify; \`vit embed\` gives their features, or pick a tag with a head (vit info --model ${modelId.named?.name ?? modelId.id})`,
+    );
   }
 }
 
@@ -245,6 +249,9 @@ function finish(
   request: ModelRequest,
   extra: { weights: string; hub?: ResolvedModel['hub']; warnings?: readonly string[] },
 ): ResolvedModel {
+  if (request.task === 'classify' && resolved.config.numClasses === 0) {
+    throw new ConfigError(`${resolved.name}: these weights have no classifier head (a feature extractor), so they cannot classify; \`vit embed\` gives their features`);
+  }
   const { labels, from, warning } = resolveLabels(resolved.config.numClasses, { labelsPath: request.labels, configLabels: resolved.labelNames, configSource: resolved.provenance.architecture });
   const sized = applyImgSize(resolved, request.imgSize);
   const { preprocess, preprocessing } = applyOverrides(sized.preprocess, sized.provenance.preprocessing, request.preprocess);

@@ -156,6 +156,7 @@ export async function withImageRun(
       labels: opts.labels,
       preprocess: preprocessOverridesOf(opts),
       imgSize: imgSizeOf(opts),
+      task: result === 'features' ? 'embed' : 'classify',
       backend: opts.backend,
       threads: opts.threads,
       // No more images per pass than there are (a stream's length is not known: the full batch size).
