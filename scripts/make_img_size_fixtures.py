@@ -24,32 +24,22 @@ Written to test/fixtures/img-size/ (deterministic: re-running gives byte-identic
                           F32 tensors upcast exactly) and rounded to F32, like make_fixtures.py.
 
 Run:  /usr/bin/python3 scripts/make_img_size_fixtures.py
-(re-executes itself with OpenBLAS on the library path, as make_fixtures.py does).
+(re-executed with OpenBLAS on the library path by importing make_fixtures.py).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import sys
+from pathlib import Path
 
-OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
-
-
-def _reexec_with_openblas() -> None:
-    paths = [p for p in os.environ.get("LD_LIBRARY_PATH", "").split(":") if p]
-    if not os.path.isdir(OPENBLAS_DIR) or OPENBLAS_DIR in paths:
-        return
-    env = dict(os.environ, LD_LIBRARY_PATH=":".join([OPENBLAS_DIR, *paths]))
-    env.setdefault("OMP_NUM_THREADS", "2")
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
-
-
-_reexec_with_openblas()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# make_fixtures re-executes this interpreter with OpenBLAS on the library path when imported,
+# before torch loads (Debian's default reference BLAS is ~50x slower).
+import make_fixtures  # noqa: E402,F401  pylint: disable=unused-import
 
 # pylint: disable=wrong-import-position
 import json  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Dict  # noqa: E402
 
 import torch  # noqa: E402
@@ -57,7 +47,6 @@ import torch.nn.functional as F  # noqa: E402
 import torchvision  # noqa: E402
 from torchvision.models import VisionTransformer  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from safetensors_io import decode_safetensors, write_safetensors  # noqa: E402
 from torchvision_vit import forward_with_features, timm_torchvision_names  # noqa: E402
 
