@@ -77,6 +77,14 @@ CONFIGS = {
                         cropPct=1.0, cropMode='squash'),
     'squashKeepW': dict(inputSize=[3, 150, 120], interpolation='bilinear', mean=HALF, std=HALF,
                         cropPct=1.0, cropMode='squash'),
+    # crop_pct > 1 (timm allows it): scale_size = floor(size / crop_pct) is smaller than the crop,
+    # so torchvision's CenterCrop pads with 0 (timm's border mode: with the mean colour)
+    'cropPct125': dict(inputSize=[3, 224, 224], interpolation='bicubic', mean=HALF, std=HALF,
+                       cropPct=1.25, cropMode='center'),
+    'cropPct2squash': dict(inputSize=[3, 96, 96], interpolation='bilinear', mean=HALF, std=HALF,
+                           cropPct=2.0, cropMode='squash'),
+    'cropPct15border': dict(inputSize=[3, 96, 96], interpolation='bicubic', mean=IMAGENET_MEAN,
+                            std=IMAGENET_STD, cropPct=1.5, cropMode='border'),
     # small configs for the normalized-tensor fixtures
     'tensor32': dict(inputSize=[3, 32, 32], interpolation='bicubic', mean=IMAGENET_MEAN,
                      std=IMAGENET_STD, cropPct=0.875, cropMode='center'),
@@ -418,6 +426,10 @@ CASES = {
     'subsampling_444.jpg': ['bicubic224'],
     'subsampling_422.jpg': ['bicubic224'],
 }
+# crop_pct > 1 on images of three shapes (added after the cases above, which stay as they were)
+CASES['cat.jpg'] += ['cropPct125', 'cropPct2squash', 'cropPct15border']
+CASES['strip_5x300.png'] += ['cropPct125', 'cropPct15border']
+CASES['wide_1000x20.png'] += ['cropPct125', 'cropPct2squash', 'cropPct15border']
 
 PHOTOS = ('cat.jpg', 'cat.png', 'coffee.jpg', 'coffee.png', 'progressive.jpg')
 # Odd images are small enough to keep Pillow's whole decoded RGB as a PNG.
@@ -490,7 +502,8 @@ def make_expected():
 def make_geometry():
     rows = []
     for (w, h) in GEOMETRY_SIZES:
-        for cname in ['vit384', 'bilinear224', 'bicubic224', 'squash384', 'squash224', 'border224', 'rect256x320']:
+        for cname in ['vit384', 'bilinear224', 'bicubic224', 'squash384', 'squash224', 'border224', 'rect256x320',
+                      'cropPct125', 'cropPct2squash', 'cropPct15border']:
             cfg = CONFIGS[cname]
             interp, size = resize_size_of(w, h, cfg)
             if min(size) < 1:

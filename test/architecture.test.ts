@@ -74,6 +74,7 @@ describe('the source tree keeps its shape', () => {
       'node:fs',
       'node:path',
       'paths.ts',
+      'vit/config.ts',
       'vit/named-models.ts',
     ]);
   });

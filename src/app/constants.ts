@@ -8,6 +8,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 export { BACKEND_NAMES, PRECISIONS, type BackendName, type Precision } from '../backend/names.js';
 export { RESIZE_ENGINES, type ResizeEngine } from '../image/resize-engines.js';
 export { DEFAULT_MODEL } from '../vit/named-models.js';
+export { CONFIG_LIMITS } from '../vit/config.js';
 export { CROP_MODES, cropPctProblem, INTERPOLATIONS, meanProblem, stdProblem } from '../image/preprocess-fields.js';
 export { DEFAULT_AGREEMENT_RULE, DEFAULT_TOLERANCE, type AgreementRule, type Tolerance } from './compare-outputs.js';
 

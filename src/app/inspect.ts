@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { CheckpointSource } from '../checkpoint/index.js';
 import { countParameters } from '../vit/parameters.js';
-import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
+import { checkpointConfigOf, openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 
 export interface CheckpointDescription {
   path: string;
@@ -45,7 +45,7 @@ function describeCheckpoint(source: CheckpointSource, model: ResolvedModel): { c
     tensors,
   };
   try {
-    source.check(model.config, `${model.name} (${model.provenance.architecture})`);
+    source.check(checkpointConfigOf(model), `${model.name} (${model.provenance.architecture})`);
     return { checkpoint };
   } catch (e) {
     if (e instanceof Error) return { checkpoint, mismatch: e };

@@ -12,10 +12,11 @@ import type { PreprocessConfig } from '../image/types.js';
 import { arenaBytes } from '../vit/memory-plan.js';
 import { foldLayerNorms } from '../vit/fold-norms.js';
 import type { ForwardOptions, ForwardResult, VitModel } from '../vit/model.js';
+import { resampledSource } from '../vit/pos-embed.js';
 import type { TensorSource } from '../vit/weights.js';
 import { WeightsError } from '../checkpoint/index.js';
 import { HostedModel, type HostLoadRequest, type WeightsProgress } from './model-host.js';
-import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
+import { checkpointConfigOf, openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 import { timed, type TimingObserver } from './timing.js';
 import { createThroughCache, type WeightCacheSettings } from './weight-cache.js';
 
@@ -100,7 +101,9 @@ function loadFrom(
   const { foldNorms } = options;
   const int8 = backend.precision === 'int8';
   if (!int8 && foldNorms !== undefined) throw new RangeError(`foldNorms applies to int8 backends only (this one is ${backend.precision})`);
-  const folded: TensorSource = int8 && foldNorms !== false ? foldLayerNorms(model.config, source) : source;
+  // At another --img-size the position embedding is resampled as it is read.
+  const resized = resampledSource(source, checkpointConfigOf(model), model.config);
+  const folded: TensorSource = int8 && foldNorms !== false ? foldLayerNorms(model.config, resized) : resized;
   const tensors: TensorSource =
     onRead === undefined
       ? folded
@@ -116,8 +119,9 @@ function loadFrom(
   return new LoadedModel(vit, model, note);
 }
 
+/** The tensors are checked as stored (at another --img-size the position embedding is resampled later, as it is read). */
 function checkSource(source: CheckpointSource, model: ResolvedModel): void {
-  source.check(model.config, `${model.name} (${model.provenance.architecture})`);
+  source.check(checkpointConfigOf(model), `${model.name} (${model.provenance.architecture})`);
 }
 
 /**
@@ -212,7 +216,7 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
   const { source, model } = await timed(
     options.onTiming,
     (ms) => ({ stage: 'resolve', ms }),
-    () => openModel({ ...options, fetch: 'download', onDownload: (id) => options.onStage?.('download', id) }),
+    () => openModel({ ...options, task: options.task ?? 'classify', fetch: 'download', onDownload: (id) => options.onStage?.('download', id) }),
   );
   let checkpoint: string;
   try {

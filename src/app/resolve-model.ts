@@ -1,8 +1,9 @@
 // The one model resolver every command and the library use. A request (weights, model name or
 // hf-hub id, config, heads, labels, offline) becomes the architecture, the preprocessing, the
 // labels, the weight file and a provenance note for every setting. Precedence, highest first:
-//   1. explicit flags (--heads, --labels, the preprocessing overrides --crop-pct, --crop-mode,
-//      --interpolation, --mean, --std, each per field; --model with --weights is a claim that is checked);
+//   1. explicit flags (--heads, --labels, --img-size, the preprocessing overrides --crop-pct,
+//      --crop-mode, --interpolation, --mean, --std, each per field; --model with --weights is a
+//      claim that is checked);
 //   2. --config;
 //   3. the config.json beside the weights;
 //   4. the hub's config.json (cached, or downloaded where the command downloads);
@@ -13,7 +14,7 @@
 
 import { CheckpointSource, readConfigFile, resolveCheckpoint, resolveConfigFile, type CheckpointModel, type ResolveContext } from '../checkpoint/index.js';
 import { CONFIG_FILE, downloadHubFile, ensureModelFiles, HubError, isHubError, type HubOptions } from '../hub/index.js';
-import { ConfigError, configDifferences, ConflictError, type VitConfig } from '../vit/config.js';
+import { CONFIG_LIMITS, ConfigError, configDifferences, ConflictError, MAX_TOKENS, tokensOf, type VitConfig } from '../vit/config.js';
 import { cropModeProblem, cropPctProblem, interpolationProblem, meanProblem, stdProblem } from '../image/preprocess-fields.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { DEFAULT_MODEL } from '../vit/named-models.js';
@@ -33,8 +34,16 @@ export interface ModelRequest {
   labels?: string;
   /** Preprocessing fields that win over the resolved ones, each on its own (timm's resolve_data_config arguments). */
   preprocess?: PreprocessOverrides;
+  /**
+   * Run the model at this input size in pixels (--img-size; timm's img_size): the position
+   * embedding is resampled to the new patch grid as timm does, and the preprocessing crops this
+   * size. A positive multiple of the patch size.
+   */
+  imgSize?: number;
   /** Hub settings (cache, offline, progress). */
   hub?: HubOptions;
+  /** What the model is for: 'classify' refuses weights without a classifier head, 'embed' (features only) takes them; unset: no check (info, preprocess). */
+  task?: 'classify' | 'embed';
   /** Whether the hub may be asked for missing files ('download'), or only the cache is read ('cache'). */
   fetch?: 'download' | 'cache';
   /** Called when a download starts, for progress display. */
@@ -84,6 +93,8 @@ export interface ResolvedModel extends Omit<CheckpointModel, 'provenance' | 'lay
   readonly provenance: Provenance;
   /** The hub repository the model id names, when it names one. */
   readonly hub?: { readonly repo: string; readonly revision: string; readonly commit?: string };
+  /** The image size the checkpoint's position embedding was made for, when imgSize asks for another (resampled at load). */
+  readonly checkpointImgSize?: number;
   /** Non-fatal problems (e.g. an optional hub file that could not be fetched). */
   readonly warnings: readonly string[];
 }
@@ -118,7 +129,7 @@ export async function openModel(request: ModelRequest): Promise<{ source?: Check
   const modelId = id ?? resolveModelId(DEFAULT_MODEL);
   const named = modelId.named !== undefined ? { model: modelId.named, origin: `${request.model === undefined ? 'the default model' : 'named model'} ${modelId.named.name}` } : undefined;
   if (request.fetch === 'download') {
-    refuseHeadless(modelId);
+    if (request.task !== 'embed') refuseHeadless(modelId);
     request.onDownload?.(modelId.id);
     const files = await ensureModelFiles(modelId, request.hub);
     const opened = fromCheckpoint(files.weightsPath, request, named, {
@@ -223,7 +234,9 @@ function describeShort(c: VitConfig): string {
 
 function refuseHeadless(modelId: ResolvedModelId): void {
   if (modelId.numClasses === 0) {
-    throw new ConfigError(`${modelId.id}: these weights have no classifier head (a feature extractor), so they cannot classify; pick a tag with a head (vit info --model ${modelId.named?.name ?? modelId.id})`);
+    throw new ConfigError(
+      `${modelId.id}: these weights have no classifier head (a feature extractor), so they cannot classify; \`vit embed\` gives their features, or pick a tag with a head (vit info --model ${modelId.named?.name ?? modelId.id})`,
+    );
   }
 }
 
@@ -236,15 +249,53 @@ function finish(
   request: ModelRequest,
   extra: { weights: string; hub?: ResolvedModel['hub']; warnings?: readonly string[] },
 ): ResolvedModel {
+  if (request.task === 'classify' && resolved.config.numClasses === 0) {
+    throw new ConfigError(`${resolved.name}: these weights have no classifier head (a feature extractor), so they cannot classify; \`vit embed\` gives their features`);
+  }
   const { labels, from, warning } = resolveLabels(resolved.config.numClasses, { labelsPath: request.labels, configLabels: resolved.labelNames, configSource: resolved.provenance.architecture });
-  const { preprocess, preprocessing } = applyOverrides(resolved.preprocess, resolved.provenance.preprocessing, request.preprocess);
+  const sized = applyImgSize(resolved, request.imgSize);
+  const { preprocess, preprocessing } = applyOverrides(sized.preprocess, sized.provenance.preprocessing, request.preprocess);
   return {
-    ...resolved,
+    ...sized,
     preprocess,
     labels,
-    provenance: { ...resolved.provenance, preprocessing, labels: from, weights: extra.weights },
+    provenance: { ...sized.provenance, preprocessing, labels: from, weights: extra.weights },
     hub: extra.hub,
     warnings: [...(extra.warnings ?? []), ...(resolved.warnings ?? []), ...(warning !== undefined ? [warning] : []), ...guessWarnings(resolved)],
+  };
+}
+
+/** The config the checkpoint's tensors have (its own image size, when imgSize resamples it). */
+export function checkpointConfigOf(model: Pick<ResolvedModel, 'config' | 'checkpointImgSize'>): VitConfig {
+  return model.checkpointImgSize === undefined ? model.config : { ...model.config, imgSize: model.checkpointImgSize };
+}
+
+/** --img-size: the architecture and the preprocessing at another input size, checked against the patch size, and said in the provenance. */
+function applyImgSize(resolved: CheckpointModel, imgSize: number | undefined): CheckpointModel & { checkpointImgSize?: number } {
+  if (imgSize === undefined) return resolved;
+  const { config } = resolved;
+  const flag = `--img-size (img_size) ${imgSize}`;
+  if (!(Number.isInteger(imgSize) && imgSize >= 1 && imgSize <= CONFIG_LIMITS.imgSize)) {
+    throw new PreprocessOverrideError(`${flag} must be a whole number of pixels from 1 to ${CONFIG_LIMITS.imgSize}`);
+  }
+  if (imgSize % config.patchSize !== 0) {
+    const [below, above] = [imgSize - (imgSize % config.patchSize), imgSize - (imgSize % config.patchSize) + config.patchSize];
+    throw new PreprocessOverrideError(`${flag} is not a multiple of ${resolved.name}'s patch size ${config.patchSize} (${below > 0 ? `${below} or ` : ''}${above} is)`);
+  }
+  const sized = { ...config, imgSize };
+  if (tokensOf(sized) > MAX_TOKENS) throw new PreprocessOverrideError(`${flag} makes ${tokensOf(sized)} tokens per image, more than ${MAX_TOKENS}`);
+  const grid = (c: VitConfig) => `${c.imgSize / c.patchSize} x ${c.imgSize / c.patchSize}`;
+  const resampled = imgSize === config.imgSize ? '' : ` (position embedding resampled from ${grid(config)} to ${grid(sized)} patches, as timm does)`;
+  return {
+    ...resolved,
+    config: sized,
+    preprocess: { ...resolved.preprocess, inputSize: [resolved.preprocess.inputSize[0], imgSize, imgSize] },
+    provenance: {
+      ...resolved.provenance,
+      architecture: `${resolved.provenance.architecture}; img_size ${imgSize} from --img-size${resampled}`,
+      preprocessing: `${resolved.provenance.preprocessing}; input_size from --img-size`,
+    },
+    ...(imgSize !== config.imgSize ? { checkpointImgSize: config.imgSize } : {}),
   };
 }
 

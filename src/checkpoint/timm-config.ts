@@ -201,7 +201,8 @@ export function inferFromShapes(shapes: ReadonlyMap<string, Shape>, source: stri
   let depth = 0;
   while (shapes.has(`blocks.${depth}.attn.qkv.weight`)) depth++;
   const [mlpHiddenDim] = need('blocks.0.mlp.fc1.weight', 2);
-  const [numClasses] = need('head.weight', 2);
+  // No head tensors: timm's num_classes=0 (a feature extractor).
+  const numClasses = shapes.has('head.weight') ? need('head.weight', 2)[0] : 0;
   const notes = [`architecture inferred from the tensor shapes (depth ${depth}, width ${embedDim}, MLP ${mlpHiddenDim}, ${numClasses} classes)`];
   const heads = numHeads ?? Math.max(1, Math.round(embedDim / CONVENTIONAL_HEAD_DIM));
   const config: VitConfig = {

@@ -3,7 +3,7 @@
 // must not load sharp or WebAssembly.
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { BACKEND_NAMES, PRECISIONS, CROP_MODES, cropPctProblem, DEFAULT_MODEL, INTERPOLATIONS, meanProblem, RESIZE_ENGINES, stdProblem } from '../app/constants.js';
+import { BACKEND_NAMES, CONFIG_LIMITS, PRECISIONS, CROP_MODES, cropPctProblem, DEFAULT_MODEL, INTERPOLATIONS, meanProblem, RESIZE_ENGINES, stdProblem } from '../app/constants.js';
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
@@ -39,12 +39,25 @@ function finiteNumber(value: string): number {
   return n;
 }
 
-/** --crop-pct: a number under the rule configs follow (in [1/16, 1]). */
+/** --crop-pct: a number under the rule configs follow (in [1/16, 16]). */
 export function cropPctValue(value: string): number {
   const n = finiteNumber(value);
   const problem = cropPctProblem(n);
   if (problem !== undefined) throw new InvalidArgumentError(problem);
   return n;
+}
+
+/**
+ * --input-size C,H,W (timm's input_size) as the image side: C must be 3 and H = W (the position
+ * embedding is resampled to a square grid), the side bounded like --img-size.
+ */
+export function inputSizeValue(value: string): number {
+  const parts = value.split(',');
+  if (parts.length !== 3) throw new InvalidArgumentError(`expected C,H,W (e.g. 3,448,448), received '${value}'`);
+  const [c, h, w] = parts.map(integerUpTo(CONFIG_LIMITS.imgSize));
+  if (c !== 3) throw new InvalidArgumentError(`expected 3 channels (RGB images), received ${c} in '${value}'`);
+  if (h !== w) throw new InvalidArgumentError(`expected a square size (H = W): the position embedding is resampled to a square grid, received ${h} x ${w}`);
+  return h;
 }
 
 /** "R,G,B", or one value for all three channels (as timm's --mean and --std), checked by `rule`. */
@@ -126,7 +139,10 @@ export const maxPixelsOption = () =>
 // std): each wins over the model's own value, field by field, and `vit info` says so.
 const OVERRIDES = "(default: the model's)";
 export const cropPctOption = () =>
-  new Option('--crop-pct <x>', `fraction of the resized image the center crop keeps, in [1/16, 1]; images are resized to floor(size / x) ${OVERRIDES}`)
+  new Option(
+    '--crop-pct <x>',
+    `fraction of the resized image the center crop keeps, in [1/16, 16]; images are resized to floor(size / x), so above 1 the crop pads them (black; the mean colour with --crop-mode border) ${OVERRIDES}`,
+  )
     .argParser(cropPctValue)
     .env('VIT_CROP_PCT');
 export const cropModeOption = () =>
@@ -139,9 +155,28 @@ export const meanOption = () =>
 export const stdOption = () =>
   new Option('--std <r,g,b>', `normalization std per channel (each >= 0.001), or one value for all three ${OVERRIDES}`).argParser(channelValues(stdProblem)).env('VIT_STD');
 
-/** --crop-pct, --crop-mode, --interpolation, --mean, --std on `command`. */
+// timm's --img-size (create_model's img_size) and --input-size (resolve_data_config's input_size),
+// one setting spelled two ways: the model runs at N x N pixels, its position embedding resampled.
+export const imgSizeOption = () =>
+  new Option(
+    '--img-size <n>',
+    "run the model at N x N pixels, a multiple of its patch size: the position embedding is resampled (as timm's resample_abs_pos_embed does) and images are cropped to N (default: the model's)",
+  )
+    .argParser(integerUpTo(CONFIG_LIMITS.imgSize))
+    .env('VIT_IMG_SIZE');
+export const inputSizeOption = () =>
+  new Option('--input-size <c,h,w>', "timm's input_size: the same as --img-size H, with C = 3 and H = W").argParser(inputSizeValue).env('VIT_INPUT_SIZE');
+
+/** --img-size, --input-size, --crop-pct, --crop-mode, --interpolation, --mean, --std on `command`. */
 export function addPreprocessOptions(command: Command): Command {
-  return command.addOption(cropPctOption()).addOption(cropModeOption()).addOption(interpolationOption()).addOption(meanOption()).addOption(stdOption());
+  return command
+    .addOption(imgSizeOption())
+    .addOption(inputSizeOption())
+    .addOption(cropPctOption())
+    .addOption(cropModeOption())
+    .addOption(interpolationOption())
+    .addOption(meanOption())
+    .addOption(stdOption());
 }
 
 export const quietOption = () => new Option('-q, --quiet', 'no progress display on stderr').env('VIT_QUIET');

@@ -34,6 +34,12 @@ export function roundHalfEven(x: number): number {
  * would show less than a 16th of the image's side: a broken config, not a choice.
  */
 export const MIN_CROP_PCT = 1 / 16;
+/**
+ * The largest crop_pct accepted. Above 1 (timm allows it) the image is resized to
+ * floor(size / crop_pct), smaller than the crop, and the crop pads it: 0 (torchvision's CenterCrop)
+ * or the mean colour ('border'). At 16 the image fills a 16th of the crop's side.
+ */
+export const MAX_CROP_PCT = 16;
 
 /** Throws PreprocessConfigError, naming the field, expected and received, for an unusable config. */
 export function assertValidConfig(cfg: PreprocessConfig): void {

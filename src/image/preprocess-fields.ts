@@ -4,10 +4,10 @@
 // prefixed with the field's name by the caller), or undefined. Light: the CLI imports it at
 // start-up through app/constants.
 
-import { MIN_CROP_PCT } from './geometry.js';
+import { MAX_CROP_PCT, MIN_CROP_PCT } from './geometry.js';
 import type { CropMode, Interpolation } from './types.js';
 
-export { MIN_CROP_PCT };
+export { MAX_CROP_PCT, MIN_CROP_PCT };
 
 /** The smallest std accepted (timm's are 0.2 to 0.5): a tiny one turns pixels into infinities. */
 export const MIN_STD = 1e-3;
@@ -23,9 +23,13 @@ export function cropModeProblem(value: unknown): string | undefined {
   return CROP_MODES.includes(value as CropMode) ? undefined : `'${String(value)}' is not supported (${CROP_MODES.join(', ')})`;
 }
 
-/** timm's crop_pct values are 0.75 to 1; below MIN_CROP_PCT the resize target (size / crop_pct) explodes. */
+/**
+ * timm's crop_pct values are 0.75 to 1, and timm takes any: below MIN_CROP_PCT the resize target
+ * (size / crop_pct) explodes; above 1 the image is resized smaller than the crop, which pads it,
+ * and beyond MAX_CROP_PCT the image would be a speck in the padding.
+ */
 export function cropPctProblem(value: number): string | undefined {
-  return value >= MIN_CROP_PCT && value <= 1 ? undefined : `must be in [1/${1 / MIN_CROP_PCT}, 1], found ${value}`;
+  return value >= MIN_CROP_PCT && value <= MAX_CROP_PCT ? undefined : `must be in [1/${1 / MIN_CROP_PCT}, ${MAX_CROP_PCT}], found ${value}`;
 }
 
 /** Three finite numbers (the caller has checked that there are three). */

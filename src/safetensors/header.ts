@@ -40,9 +40,11 @@ export function readHeaderLength(prefix: Uint8Array, fileSize: number, source: s
   if (fileSize < 8 || prefix.byteLength < 8) {
     throw new SafetensorsError(source, `truncated: the file has ${fileSize} bytes, fewer than the 8-byte header length`);
   }
-  const other = otherFormat(prefix, source);
-  if (other !== undefined) throw new SafetensorsError(source, other);
   const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  // Only a length that cannot be a header's is another format: a valid header of 640 bytes starts
+  // 0x80 0x02, as a pickle does.
+  const other = length > BigInt(MAX_HEADER_BYTES) || 8n + length > BigInt(fileSize) ? otherFormat(prefix, source) : undefined;
+  if (other !== undefined) throw new SafetensorsError(source, other);
   if (length > BigInt(MAX_HEADER_BYTES)) {
     throw new SafetensorsError(source, `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }

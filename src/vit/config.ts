@@ -6,7 +6,7 @@ export interface VitConfig {
   imgSize: number; // input side in pixels; timm ViTs are square
   patchSize: number; // patch side; the patch-embedding conv has kernel = stride = patchSize
   inChans: number; // image channels (3)
-  numClasses: number; // classifier outputs
+  numClasses: number; // classifier outputs; 0: no head (a feature extractor, timm's num_classes=0)
   embedDim: number; // token width D
   depth: number; // number of transformer blocks
   numHeads: number; // attention heads; head_dim = embedDim / numHeads
@@ -62,8 +62,10 @@ export function validateConfig(config: VitConfig, source: string): void {
       if (typeof value !== 'boolean') problems.push(`qkvBias must be true or false, got ${JSON.stringify(value)}`);
     } else if (key === 'layerNormEps') {
       if (!(typeof value === 'number' && value >= 0 && value < 1)) problems.push(`layerNormEps must be a number in [0, 1), got ${value}`);
+    } else if (key === 'numClasses' && value === 0) {
+      // no classifier head: features only
     } else if (!(Number.isInteger(value) && (value as number) > 0)) {
-      problems.push(`${key} must be a positive integer, got ${value}`);
+      problems.push(`${key} must be a ${key === 'numClasses' ? 'non-negative' : 'positive'} integer, got ${value}`);
     } else if ((value as number) > CONFIG_LIMITS[key as keyof typeof CONFIG_LIMITS]) {
       problems.push(`${key} ${value} is more than ${CONFIG_LIMITS[key as keyof typeof CONFIG_LIMITS]}`);
     }

@@ -20,7 +20,7 @@ import { placeVitWeights, type BlockWeights, type TensorSource, type VitWeights 
 export type Activations = { [K in keyof ActivationSizes]: Float32Array };
 
 export interface ForwardResult {
-  /** [batch][numClasses] */
+  /** [batch][numClasses] (empty without a classifier head) */
   logits: Float32Array;
   /** [batch][embedDim]: the class token after the final norm (timm's pre-logits). */
   features: Float32Array;
@@ -240,7 +240,7 @@ export class VitModel {
     const { backend, weights, act } = this;
     const D = this.config.embedDim;
     backend.layerNorm(act.features, cls, weights.normWeight, weights.normBias, batch, D, this.config.layerNormEps);
-    backend.linear(act.logits, act.features, weights.head, batch);
+    if (weights.head !== undefined) backend.linear(act.logits, act.features, weights.head, batch);
   }
 }
 

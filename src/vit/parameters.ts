@@ -58,7 +58,8 @@ export function vitParameters(config: VitConfig): Parameter[] {
       linear(`${b}.mlp.fc2`, D, H),
     );
   }
-  params.push(vector('norm.weight', [D]), vector('norm.bias', [D]), linear('head', numClasses, D));
+  params.push(vector('norm.weight', [D]), vector('norm.bias', [D]));
+  if (numClasses > 0) params.push(linear('head', numClasses, D)); // timm's num_classes=0: nn.Identity, no tensors
   return params;
 }
 

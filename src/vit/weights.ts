@@ -28,7 +28,7 @@ export interface VitWeights {
   blocks: BlockWeights[];
   normWeight: Float32Array; // [D]
   normBias: Float32Array; // [D]
-  head: LinearWeights; // [classes][D] + [classes]
+  head?: LinearWeights; // [classes][D] + [classes]; none without a classifier head (numClasses 0)
 }
 
 /** A source of tensors by timm name (a checkpoint, or numbers made in memory). */
@@ -97,7 +97,7 @@ export function placeVitWeights(config: VitConfig, backend: Backend, arena: Aren
     blocks,
     normWeight: vec('norm.weight'),
     normBias: vec('norm.bias'),
-    head: lin('head'),
+    head: linears.get('head'),
   };
   return {
     weights,

@@ -75,7 +75,7 @@ describe('config fields of the wrong type are errors, not ignored', () => {
     ['pretrained_cfg: null', { pretrained_cfg: null }, /pretrained_cfg must be an object, found null/],
     ['qkv_bias: "false"', { model_args: { ...TINY_CONFIG.model_args, qkv_bias: 'false' } }, /model_args\.qkv_bias must be a boolean \(true or false\), found "false"/],
     ['input_size of fractions', { pretrained_cfg: { ...TINY_CONFIG.pretrained_cfg, input_size: [3, 32.5, 32.5] } }, /input_size must be three positive integers/],
-    ['crop_pct 1e-6', { pretrained_cfg: { ...TINY_CONFIG.pretrained_cfg, crop_pct: 1e-6 } }, /crop_pct must be in \[1\/16, 1\], found 0\.000001/],
+    ['crop_pct 1e-6', { pretrained_cfg: { ...TINY_CONFIG.pretrained_cfg, crop_pct: 1e-6 } }, /crop_pct must be in \[1\/16, 16\], found 0\.000001/],
     ['std 1e-45', { pretrained_cfg: { ...TINY_CONFIG.pretrained_cfg, std: [1e-45, 0.5, 0.5] } }, /std must be at least 0\.001/],
   ])('%s', (_what, patch, message) => {
     expect(resolve(patch)).toThrow(ConfigError);

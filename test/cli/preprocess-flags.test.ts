@@ -109,6 +109,21 @@ describe('--crop-pct and --crop-mode on a 451 x 300 image, default model (384 px
       expect(input[c * 384 * 384 + 383 * 384 + 383]).toBeCloseTo(pad, 6); // bottom padding: 384 - 64 - 255 = 65 rows
     }
   });
+
+  it('--crop-pct 1.25 (above 1, as timm allows): shorter side to floor(384 / 1.25) = 307, and the crop pads above and below with black', async () => {
+    const { stdout, input } = await preprocess(CAT, ['--crop-pct', '1.25']);
+    expect(stdout).toMatch(/^resize {6}shorter side to floor\(384 \/ 1\.25\) = 307, bicubic$/m);
+    // longer side int(307 * 451 / 300) = 461; left round((461 - 384) / 2) = 38 (half to even), top -(384 - 307) // 2 = -38
+    expect(stdout).toMatch(/^resized to {2}461 x 307 \(bicubic/m);
+    expect(stdout).toMatch(/^crop box {4}left 38, top -38, 384 x 384$/m);
+    const plane = 384 * 384;
+    const row = (c: number, y: number) => input.subarray(c * plane + y * 384, c * plane + (y + 1) * 384);
+    for (let c = 0; c < 3; c++) {
+      // 38 rows of padding above, 39 below (torchvision pads (crop - size) // 2 before); 0 normalizes to (0 - 0.5) / 0.5 = -1
+      for (const y of [0, 37, 384 - 39, 383]) expect(row(c, y).every((v) => v === -1)).toBe(true);
+      for (const y of [38, 384 - 40]) expect(row(c, y).some((v) => v !== -1)).toBe(true);
+    }
+  });
 });
 
 describe('--interpolation', () => {
@@ -155,8 +170,8 @@ describe('vit info', () => {
 
 describe('bad values are usage errors (exit 2) naming the flag', () => {
   const cases: [string, string[], Record<string, string>, RegExp][] = [
-    ['crop_pct above 1', ['--crop-pct', '1.5'], {}, /--crop-pct.*must be in \[1\/16, 1\], found 1\.5/],
-    ['crop_pct below 1/16', ['--crop-pct', '0.05'], {}, /--crop-pct.*must be in \[1\/16, 1\]/],
+    ['crop_pct above 16', ['--crop-pct', '16.5'], {}, /--crop-pct.*must be in \[1\/16, 16\], found 16\.5/],
+    ['crop_pct below 1/16', ['--crop-pct', '0.05'], {}, /--crop-pct.*must be in \[1\/16, 16\]/],
     ['crop_pct 0', ['--crop-pct', '0'], {}, /--crop-pct/],
     ['crop_pct not a number', ['--crop-pct', 'abc'], {}, /--crop-pct.*expected a number/],
     ['crop_pct NaN', ['--crop-pct', 'NaN'], {}, /--crop-pct.*expected a number/],
@@ -169,7 +184,7 @@ describe('bad values are usage errors (exit 2) naming the flag', () => {
     ['an infinite mean', ['--mean', 'Infinity'], {}, /--mean.*expected a number/],
     ['std 0', ['--std', '0.5,0,0.5'], {}, /--std.*must be at least 0\.001/],
     ['negative std', ['--std', '-0.5'], {}, /--std.*must be at least 0\.001/],
-    ['a bad VIT_CROP_PCT', [], { VIT_CROP_PCT: '2' }, /--crop-pct.*VIT_CROP_PCT/],
+    ['a bad VIT_CROP_PCT', [], { VIT_CROP_PCT: '20' }, /--crop-pct.*VIT_CROP_PCT/],
     ['a bad VIT_STD', [], { VIT_STD: '0' }, /--std.*VIT_STD/],
     ['a bad VIT_INTERPOLATION', [], { VIT_INTERPOLATION: 'box' }, /--interpolation.*VIT_INTERPOLATION/],
   ];
@@ -223,7 +238,7 @@ describe('the library', () => {
     expect(model.preprocess.mean).toEqual([0, 0, 0]);
     expect(model.preprocess.std).toEqual([0.5, 0.5, 0.5]);
     await expect(resolveModel({ weights: TINY_WEIGHTS, preprocess: { std: [1, 1e-9, 1] } })).rejects.toThrow(PreprocessOverrideError);
-    await expect(resolveModel({ weights: TINY_WEIGHTS, preprocess: { cropPct: 2 } })).rejects.toThrow(/--crop-pct \(crop_pct\) must be in \[1\/16, 1\], found 2/);
+    await expect(resolveModel({ weights: TINY_WEIGHTS, preprocess: { cropPct: 17 } })).rejects.toThrow(/--crop-pct \(crop_pct\) must be in \[1\/16, 16\], found 17/);
     const twoValues = [0.5, 0.5] as unknown as [number, number, number];
     await expect(resolveModel({ weights: TINY_WEIGHTS, preprocess: { mean: twoValues } })).rejects.toThrow(/--mean \(mean\) must be three numbers/);
     await expect(resolveModel({ weights: TINY_WEIGHTS, preprocess: { interpolation: 'lanczos' as 'bicubic' } })).rejects.toThrow(/--interpolation \(interpolation\) 'lanczos' is not supported/);

@@ -108,7 +108,7 @@ describe('timm config.json', () => {
 
   it('rejects impossible preprocessing values', () => {
     const bad = (pretrained_cfg: object) => () => resolveFromTimmConfig({ architecture: 'vit_base_patch16_384', pretrained_cfg }, 'c.json', new Map());
-    expect(bad({ crop_pct: 1.5 })).toThrow(/crop_pct must be in \[1\/16, 1\], found 1.5/);
+    expect(bad({ crop_pct: 16.5 })).toThrow(/crop_pct must be in \[1\/16, 16\], found 16.5/);
     expect(bad({ interpolation: 'lanczos' })).toThrow(/interpolation 'lanczos' is not supported/);
     expect(bad({ mean: [0.5, 0.5] })).toThrow(/mean must be three numbers/);
     expect(bad({ std: [0.5, 0, 0.5] })).toThrow(/std must be at least 0.001/);

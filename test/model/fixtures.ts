@@ -30,8 +30,9 @@ export function modelFixtureNames(): string[] {
   return readdirSync(MODEL_FIXTURES).filter((n) => existsSync(join(MODEL_FIXTURES, n, 'model.safetensors'))).sort();
 }
 
-export function loadParityFixture(dir: string): ParityFixture {
-  const reference = SafetensorsBuffer.read(join(dir, 'reference.safetensors'));
+/** The fixture model in `dir` and its reference outputs (another reference file: the model run another way, e.g. at another size). */
+export function loadParityFixture(dir: string, referenceFile = join(dir, 'reference.safetensors')): ParityFixture {
+  const reference = SafetensorsBuffer.read(referenceFile);
   const [batch, numClasses] = reference.info('logits').shape;
   return {
     name: dir.split('/').pop()!,

@@ -98,6 +98,11 @@ describe('safetensors round trip', () => {
     expect(file.float32('empty').length).toBe(0);
     expect(SafetensorsBuffer.parse(encodeSafetensors({})).names).toEqual([]);
   });
+  it('reads a header whose length starts with the bytes of a pickle (0x80 0x02: 640 bytes)', () => {
+    const bytes = handMade('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'.padEnd(640, ' '), new Uint8Array(new Float32Array([7]).buffer));
+    expect([...bytes.subarray(0, 2)]).toEqual([0x80, 0x02]);
+    expect([...SafetensorsBuffer.parse(bytes, 'x.safetensors').float32('a')]).toEqual([7]);
+  });
 });
 
 describe('safetensors validation: each rule has its own error', () => {

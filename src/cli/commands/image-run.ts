@@ -29,7 +29,7 @@ import {
 } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
 import { createTimingReport } from '../timing.js';
-import { hubOptionsFor, loadApp, loadProgressOf, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
+import { hubOptionsFor, imgSizeOf, loadApp, loadProgressOf, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
 
 export interface ImageRunOpts extends PreprocessFlags {
   weights?: string;
@@ -193,6 +193,8 @@ export async function withImageRun(
       heads: opts.heads,
       labels: opts.labels,
       preprocess: preprocessOverridesOf(opts),
+      imgSize: imgSizeOf(opts),
+      task: result === 'features' ? 'embed' : 'classify',
       backend: opts.backend,
       threads: opts.threads,
       precision: opts.precision,

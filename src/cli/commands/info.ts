@@ -7,7 +7,7 @@ import type { ModelDescription, VitConfig } from '../../app/index.js';
 import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
 import { addPreprocessOptions, configOption, headsOption, HUB_HELP, localWeightsOption, modelOption } from '../options.js';
-import { describePreprocessing, loadApp, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
+import { describePreprocessing, imgSizeOf, loadApp, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
 
 interface InfoOpts extends PreprocessFlags {
   weights?: string;
@@ -34,7 +34,7 @@ export function infoCommand(io: CliIO): Command {
 
 async function runInfo(opts: InfoOpts, io: CliIO): Promise<void> {
   const app = await loadApp();
-  const description = await app.describeModel({ weights: opts.weights, model: opts.model, config: opts.config, heads: opts.heads, preprocess: preprocessOverridesOf(opts) });
+  const description = await app.describeModel({ weights: opts.weights, model: opts.model, config: opts.config, heads: opts.heads, preprocess: preprocessOverridesOf(opts), imgSize: imgSizeOf(opts) });
   io.stdout.write(opts.format === 'json' ? `${JSON.stringify(infoJson(description, opts.tensors === true), null, 2)}\n` : escapeLines(infoText(app, description, opts.tensors === true)));
   // Last, so the description above is still shown for a checkpoint that does not fit.
   if (description.mismatch !== undefined) throw description.mismatch;

@@ -6,7 +6,7 @@ import { RESIZE_ENGINES, type ResizeEngine } from '../../app/constants.js';
 import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
 import { addPreprocessOptions, configOption, HUB_HELP, localWeightsOption, modelOption, positiveInteger } from '../options.js';
-import { describePreprocessing, loadApp, preprocessOverridesOf, type PreprocessFlags } from './shared.js';
+import { describePreprocessing, imgSizeOf, loadApp, preprocessOverridesOf, type PreprocessFlags } from './shared.js';
 
 interface PreprocessOpts extends PreprocessFlags {
   out: string;
@@ -47,6 +47,7 @@ async function runPreprocess(image: string, opts: PreprocessOpts, io: CliIO): Pr
     model: opts.model,
     config: opts.config,
     preprocess: preprocessOverridesOf(opts),
+    imgSize: imgSizeOf(opts),
     resize: opts.resize,
     decode: { autoOrient: opts.autoOrient === true, colourManage: opts.colourManage === true, maxPixels: opts.maxPixels },
   });

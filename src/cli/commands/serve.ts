@@ -7,21 +7,18 @@ import { SERVE_DEFAULTS } from '../../app/constants.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
+  addPreprocessOptions,
   autoOrientOption,
   backendOption,
   precisionOption,
   colourManageOption,
   configOption,
-  cropModeOption,
-  cropPctOption,
   headsOption,
   HUB_HELP,
   integerUpTo,
-  interpolationOption,
   labelsOption,
   MAX_BATCH_SIZE,
   maxPixelsOption,
-  meanOption,
   modelOption,
   nonNegativeNumber,
   noWeightCacheOption,
@@ -29,7 +26,6 @@ import {
   positiveInteger,
   quietOption,
   resizeOption,
-  stdOption,
   threadsOption,
   weightsOption,
 } from '../options.js';
@@ -73,7 +69,7 @@ SIGTERM or Ctrl-C: stop accepting, answer the requests in flight, exit 0 (a seco
 `;
 
 export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Command {
-  return new Command('serve')
+  const command = new Command('serve')
     .description('classify images over HTTP, batching concurrent requests into shared forward passes')
     .addOption(new Option('--host <address>', 'address to listen on (0.0.0.0: every interface)').default(SERVE_DEFAULTS.host).env('VIT_SERVE_HOST'))
     .addOption(new Option('-p, --port <n>', 'port to listen on (0: a free one, printed)').argParser(port).default(SERVE_DEFAULTS.port).env('VIT_SERVE_PORT'))
@@ -97,12 +93,8 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(resizeOption())
     .addOption(autoOrientOption())
     .addOption(colourManageOption())
-    .addOption(maxPixelsOption())
-    .addOption(cropPctOption())
-    .addOption(cropModeOption())
-    .addOption(interpolationOption())
-    .addOption(meanOption())
-    .addOption(stdOption())
+    .addOption(maxPixelsOption());
+  return addPreprocessOptions(command)
     .addOption(offlineOption())
     .addOption(noWeightCacheOption())
     .addOption(quietOption())

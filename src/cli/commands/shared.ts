@@ -4,6 +4,7 @@
 
 import type { BackendName, Precision, ResizeEngine } from '../../app/constants.js';
 import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig, PreprocessOverrides } from '../../app/index.js';
+import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import type { Progress } from '../progress.js';
 
@@ -23,7 +24,16 @@ export function hubOptionsFor(app: App, opts: { offline?: boolean }, io: CliIO, 
 }
 
 /** The preprocessing override flags (options.ts addPreprocessOptions), as commander parses them. */
-export type PreprocessFlags = PreprocessOverrides;
+export type PreprocessFlags = PreprocessOverrides & { imgSize?: number; inputSize?: number };
+
+/** --img-size, or --input-size's side: the two spellings must agree when both are given. */
+export function imgSizeOf(opts: PreprocessFlags): number | undefined {
+  const { imgSize, inputSize } = opts;
+  if (imgSize !== undefined && inputSize !== undefined && imgSize !== inputSize) {
+    throw new UsageError(`--img-size ${imgSize} and --input-size 3,${inputSize},${inputSize} disagree: give one of them`);
+  }
+  return imgSize ?? inputSize;
+}
 
 /** --crop-pct, --crop-mode, --interpolation, --mean and --std as the request's overrides. */
 export function preprocessOverridesOf(opts: PreprocessFlags): PreprocessOverrides {
@@ -55,6 +65,7 @@ export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }
     heads,
     labels,
     preprocess: preprocessOverridesOf(opts),
+    imgSize: imgSizeOf(opts),
     backend,
     threads,
     precision,
