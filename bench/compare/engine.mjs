@@ -2,7 +2,8 @@
 // (child of run.mjs; also used by export_onnx.py to check the exported model). Prints one JSON
 // line: timings and the logits.
 // Usage: node engine.mjs '{"engine":"ours|ort-node|ort-web","threads":2,"input":"x.f32","batch":1,
-//                          "warmup":2,"runs":10,"checkpoint":"...","backend":"auto|wasm","onnx":"..."}'
+//                          "warmup":2,"runs":10,"checkpoint":"...","backend":"auto|wasm",
+//                          "precision":"fp32|int8","onnx":"..."}'
 //    or: node engine.mjs '{"engines":[{"name":"ours","engine":"ours","backend":"auto"},...],...}'
 // The input is raw float32 [batch,3,384,384]. runs=0: one forward pass, logits only (no timing).
 // In turns ("engines"), timed run i runs every engine once, starting one further along the list
@@ -57,10 +58,10 @@ async function timed(run) {
 }
 
 /** { run: () => Promise<Float32Array> (logits [batch,1000]), info } for one engine. */
-async function load({ engine, backend }) {
+async function load({ engine, backend, precision }) {
   switch (engine) {
     case 'ours':
-      return loadOurs(backend);
+      return loadOurs(backend, precision);
     case 'ort-node':
       return loadOrtNode();
     case 'ort-web':
@@ -70,13 +71,13 @@ async function load({ engine, backend }) {
   }
 }
 
-async function loadOurs(backendName = 'auto') {
+async function loadOurs(backendName = 'auto', precision = 'fp32') {
   const { createBackend } = await import('../../dist/backend/index.js');
   const { loadVitModel } = await import('../../dist/app/load-model.js');
-  const backend = await createBackend(backendName, { threads });
+  const backend = await createBackend(backendName, { threads, precision });
   const model = await loadVitModel(args.checkpoint, { backend, model: 'vit_base_patch16_384', maxBatch: batch });
   // forward() returns views into the arena: copy, since the next pass overwrites them.
-  return { run: async () => Float32Array.from(model.forward(input, batch).logits), info: { backend: backend.name, kernel: backend.kernel } };
+  return { run: async () => Float32Array.from(model.forward(input, batch).logits), info: { backend: backend.name, kernel: backend.kernel, precision: backend.precision } };
 }
 
 async function loadOrtNode() {

@@ -19,7 +19,7 @@
 // COMPARE_PROCESSES (rounds, default 1: each configuration in that many processes, samples pooled),
 // COMPARE_INTERLEAVE=1 (per round and thread count, the Node engines in one process, timed in
 // turns: a fairer ratio on a machine whose speed drifts; PyTorch still runs in its own process),
-// COMPARE_ENGINES (ours,ours-simd,ort-node,ort-web,torch), COMPARE_FRESH=1 (re-export the ONNX),
+// COMPARE_ENGINES (ours,ours-simd,ours-int8,ort-node,ort-web,torch), COMPARE_FRESH=1 (re-export the ONNX),
 // COMPARE_WAIT_IDLE=S (before each configuration wait up to S seconds for a 2-second window in
 // which the machine is >= 90% idle; for measuring on a shared machine). BENCH_FRESH=1 rewrites the
 // checkpoint (bench/checkpoint.mjs), which also re-exports the ONNX.
@@ -47,6 +47,7 @@ const INPUT_SEED = 7; // bench/model.mjs's image seed
 const ENGINES = {
   ours: { label: 'vit (default: relaxed SIMD)', script: 'engine.mjs', args: { engine: 'ours', backend: 'auto' } },
   'ours-simd': { label: 'vit --backend wasm (SIMD)', script: 'engine.mjs', args: { engine: 'ours', backend: 'wasm' } },
+  'ours-int8': { label: 'vit --precision int8 (default backend)', script: 'engine.mjs', args: { engine: 'ours', backend: 'auto', precision: 'int8' } },
   'ort-node': { label: 'onnxruntime-node (MLAS)', script: 'engine.mjs', args: { engine: 'ort-node' } },
   'ort-web': { label: 'onnxruntime-web (WASM SIMD)', script: 'engine.mjs', args: { engine: 'ort-web' } },
   torch: { label: 'PyTorch (OpenBLAS)', script: 'torch_bench.py', args: {} },
@@ -366,6 +367,9 @@ function ratios(results) {
     versus('ours (1 thread) / ort-node (1 thread)', 'ours', 'ort-node', 1, 2, '<='),
     versus('ours plain SIMD (1 thread) / ort-web (1 thread)', 'ours-simd', 'ort-web', 1, 0.75, '<='),
     entry('ours plain SIMD 1 -> 2 threads speed-up', t('ours-simd', 1), t('ours-simd', 2), 1.8, '>='),
+    versus('ours int8 (2 threads) / ort-node fp32 (2 threads)', 'ours-int8', 'ort-node', 2, 1.2, '<='),
+    versus('ours int8 (2 threads) / ours fp32 (2 threads)', 'ours-int8', 'ours', 2, null, 'info'),
+    versus('ours int8 (1 thread) / ort-node fp32 (1 thread)', 'ours-int8', 'ort-node', 1, 1.2, '<='),
     versus('ours (2 threads) / PyTorch (2 threads)', 'ours', 'torch', 2, null, 'info'),
     // The other engines' scaling on the same machine: what its second core gives at all.
     entry('ort-web 1 -> 2 threads speed-up', t('ort-web', 1), t('ort-web', 2), null, 'info'),
