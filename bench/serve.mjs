@@ -104,7 +104,9 @@ function startServeBench() {
   return startServe(['--weights', weights, '--batch-size', String(batchSize), '--threads', String(threads), '--batch-window-ms', String(windowMs), '--timeout-ms', '600000']);
 }
 
-const classifyNth = (url, i) => classifyOne(url, images[i % images.length]);
+function classifyNth(url, i) {
+  return classifyOne(url, images[i % images.length]);
+}
 
 /** `concurrency` clients, each sending its next request when the last is answered. */
 async function load(url, concurrency, requests, ms) {

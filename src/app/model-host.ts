@@ -105,6 +105,21 @@ function rebuildError({ name, message, code }: SerializedError): Error {
   return error;
 }
 
+/**
+ * The caller's Node options, less those a worker started from a file refuses: a program run as
+ * `node --input-type=module -e '...'` would otherwise fail to start the host
+ * (ERR_INPUT_TYPE_NOT_ALLOWED), since a worker inherits the process's execArgv.
+ */
+function hostExecArgv(): string[] {
+  const argv: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i];
+    if (arg === '--input-type') i++;
+    else if (!arg.startsWith('--input-type=')) argv.push(arg);
+  }
+  return argv;
+}
+
 interface Pending {
   resolve: (result: ForwardResult & { classAttention?: Float64Array }) => void;
   reject: (error: unknown) => void;
@@ -153,7 +168,7 @@ export class HostedModel {
 
   /** Start a host thread and load `request.checkpoint` in it; `onProgress` hears the weights being read. */
   static start(request: HostLoadRequest, onProgress?: (progress: WeightsProgress) => void): Promise<HostedModel> {
-    const worker = new Worker(HOST_URL, { workerData: request });
+    const worker = new Worker(HOST_URL, { workerData: request, execArgv: hostExecArgv() });
     return new Promise<HostedModel>((resolve, reject) => {
       const fail = (error: unknown) => {
         cleanup();

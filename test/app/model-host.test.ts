@@ -146,4 +146,18 @@ describe('the model host', () => {
     );
     expect(stdout).toBe('logits 10\n');
   });
+
+  it('starts from a program given on the command line (node --input-type=module -e), whose options a worker from a file refuses', async () => {
+    const script = `
+      const { loadModel } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)});
+      const c = await loadModel({ weights: ${JSON.stringify(TINY_WEIGHTS)}, backend: 'ref' });
+      const { inChans: C, imgSize: S } = c.model.config;
+      const { logits } = await c.model.forward(new Float32Array(C * S * S), 1);
+      c.dispose();
+      console.log('logits', logits.length);`;
+    const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 }, (error, stdout) => (error ? reject(error) : resolve({ stdout }))),
+    );
+    expect(stdout).toBe('logits 10\n');
+  });
 });
