@@ -78,16 +78,21 @@ export function weightCacheDir(env: Env = process.env): string {
 const OFF = new Set(['0', 'false', 'off', 'no']);
 const ON = new Set(['1', 'true', 'on', 'yes']);
 
-/** The command line's setting: off with --no-weight-cache or VIT_WEIGHT_CACHE=0, else on in weightCacheDir(). */
+/**
+ * The command line's setting: --weight-cache / --no-weight-cache when given, else VIT_WEIGHT_CACHE
+ * (1 on, 0 off), else off: on the machines measured so far, restoring the file took longer than
+ * loading the checkpoint (README, Speed). On means weightCacheDir().
+ */
 export function weightCacheSettings(flag: boolean | undefined, env: Env = process.env): WeightCacheSettings | false {
-  if (flag === false) return false;
   const value = env.VIT_WEIGHT_CACHE;
+  let on = false;
   if (value !== undefined && value !== '') {
     const word = value.trim().toLowerCase();
-    if (OFF.has(word)) return false;
-    if (!ON.has(word)) throw new WeightCacheSettingError(`VIT_WEIGHT_CACHE must be 0 or 1 (off or on), received '${value}'`);
+    if (!ON.has(word) && !OFF.has(word)) throw new WeightCacheSettingError(`VIT_WEIGHT_CACHE must be 0 or 1 (off or on), received '${value}'`);
+    on = ON.has(word);
   }
-  return { dir: weightCacheDir(env) };
+  if (flag !== undefined) on = flag;
+  return on ? { dir: weightCacheDir(env) } : false;
 }
 
 /** A VIT_WEIGHT_CACHE value that means neither on nor off (a usage error). */

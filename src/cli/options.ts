@@ -181,12 +181,14 @@ export function addPreprocessOptions(command: Command): Command {
 
 export const quietOption = () => new Option('-q, --quiet', 'no progress display on stderr').env('VIT_QUIET');
 
-/** The packed-weight cache (app/weight-cache.ts): on unless this flag or VIT_WEIGHT_CACHE=0. */
-export const noWeightCacheOption = () =>
+/** The packed-weight cache (app/weight-cache.ts): off unless --weight-cache or VIT_WEIGHT_CACHE=1; the flags win over the variable. */
+export const weightCacheOptions = () => [
   new Option(
-    '--no-weight-cache',
-    'neither use nor write the packed-weight cache ($VIT_WEIGHT_CACHE_DIR, else $XDG_CACHE_HOME/vit/weights, else ~/.cache/vit/weights; also VIT_WEIGHT_CACHE=0)',
-  );
+    '--weight-cache',
+    'keep the packed weights in a cache file and load them from it next time ($VIT_WEIGHT_CACHE_DIR, else $XDG_CACHE_HOME/vit/weights, else ~/.cache/vit/weights; also VIT_WEIGHT_CACHE=1); off by default',
+  ),
+  new Option('--no-weight-cache', 'neither use nor write the packed-weight cache, whatever VIT_WEIGHT_CACHE says'),
+];
 
 export const offlineOption = () => new Option('--offline', 'never use the network: weights must already be in the cache (also HF_HUB_OFFLINE=1)');
 

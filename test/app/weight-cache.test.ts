@@ -243,12 +243,17 @@ describe('the folder', () => {
 });
 
 describe('controls', () => {
-  it('--no-weight-cache and VIT_WEIGHT_CACHE=0 turn it off; 1 or unset turn it on; anything else is refused', () => {
-    expect(weightCacheSettings(false, { HOME: '/h' })).toBe(false);
+  it('off unless --weight-cache or VIT_WEIGHT_CACHE=1; a flag wins over the variable; anything else is refused', () => {
+    const on = { dir: '/h/.cache/vit/weights' };
+    expect(weightCacheSettings(undefined, { HOME: '/h' })).toBe(false);
+    expect(weightCacheSettings(undefined, { VIT_WEIGHT_CACHE: '', HOME: '/h' })).toBe(false);
+    for (const word of ['1', 'on', 'TRUE', 'yes']) expect(weightCacheSettings(undefined, { VIT_WEIGHT_CACHE: word, HOME: '/h' })).toEqual(on);
+    for (const word of ['0', 'off', 'false', 'NO']) expect(weightCacheSettings(undefined, { VIT_WEIGHT_CACHE: word, HOME: '/h' })).toBe(false);
+    expect(weightCacheSettings(true, { HOME: '/h' })).toEqual(on);
+    expect(weightCacheSettings(true, { VIT_WEIGHT_CACHE: '0', HOME: '/h' })).toEqual(on);
     expect(weightCacheSettings(false, { VIT_WEIGHT_CACHE: '1', HOME: '/h' })).toBe(false);
-    for (const off of ['0', 'off', 'false', 'NO']) expect(weightCacheSettings(undefined, { VIT_WEIGHT_CACHE: off, HOME: '/h' })).toBe(false);
-    for (const on of ['1', 'on', 'TRUE', 'yes', '']) expect(weightCacheSettings(true, { VIT_WEIGHT_CACHE: on, HOME: '/h' })).toEqual({ dir: '/h/.cache/vit/weights' });
     expect(() => weightCacheSettings(undefined, { VIT_WEIGHT_CACHE: 'sometimes' })).toThrow(WeightCacheSettingError);
+    expect(() => weightCacheSettings(false, { VIT_WEIGHT_CACHE: 'sometimes' })).toThrow(WeightCacheSettingError);
   });
 
   it('a bad VIT_WEIGHT_CACHE is a usage error (exit 2) naming the variable and the value', async () => {

@@ -20,7 +20,7 @@ import {
   MAX_BATCH_SIZE,
   maxPixelsOption,
   modelOption,
-  noWeightCacheOption,
+  weightCacheOptions,
   offlineOption,
   quietOption,
   resizeOption,
@@ -49,7 +49,7 @@ export interface ImageRunOpts extends PreprocessFlags {
   offline?: boolean;
   quiet?: boolean;
   verbose?: boolean;
-  /** false with --no-weight-cache. */
+  /** true with --weight-cache, false with --no-weight-cache, else undefined (VIT_WEIGHT_CACHE decides). */
   weightCache?: boolean;
   shard?: Shard;
   resume?: string;
@@ -79,7 +79,8 @@ export function addRunOptions(command: Command): Command {
     .addOption(colourManageOption())
     .addOption(maxPixelsOption())
     .addOption(offlineOption())
-    .addOption(noWeightCacheOption())
+    .addOption(weightCacheOptions()[0])
+    .addOption(weightCacheOptions()[1])
     .addOption(quietOption())
     .addOption(shardOption())
     .addOption(

@@ -21,7 +21,7 @@ import {
   maxPixelsOption,
   modelOption,
   nonNegativeNumber,
-  noWeightCacheOption,
+  weightCacheOptions,
   offlineOption,
   positiveInteger,
   quietOption,
@@ -96,7 +96,8 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(maxPixelsOption());
   return addPreprocessOptions(command)
     .addOption(offlineOption())
-    .addOption(noWeightCacheOption())
+    .addOption(weightCacheOptions()[0])
+    .addOption(weightCacheOptions()[1])
     .addOption(quietOption())
     .addHelpText('after', SERVE_HELP + HUB_HELP)
     .action(async (opts: ServeOpts) => setExitCode(await runServe(opts, io)));

@@ -50,7 +50,7 @@ export interface ModelFlags extends PreprocessFlags {
   labels?: string;
   threads?: number;
   backend: BackendName;
-  /** false with --no-weight-cache. */
+  /** true with --weight-cache, false with --no-weight-cache, else undefined (VIT_WEIGHT_CACHE decides). */
   weightCache?: boolean;
   precision: Precision;
 }
