@@ -108,9 +108,13 @@ function rebuildError({ name, message, code }: SerializedError): Error {
 /**
  * The caller's Node options, less those a worker started from a file refuses: a program run as
  * `node --input-type=module -e '...'` would otherwise fail to start the host
- * (ERR_INPUT_TYPE_NOT_ALLOWED), since a worker inherits the process's execArgv.
+ * (ERR_INPUT_TYPE_NOT_ALLOWED), since a worker inherits the process's execArgv. Undefined (inherit
+ * them all) when there is nothing to remove.
  */
-function hostExecArgv(): string[] {
+function hostExecArgv(): string[] | undefined {
+  // Given explicitly, execArgv is checked and per-process V8 flags (--no-enable-sse4-1) refused;
+  // inherited, they are not: so only a command line with --input-type is rewritten.
+  if (!process.execArgv.some((arg) => arg.startsWith('--input-type'))) return undefined;
   const argv: string[] = [];
   for (let i = 0; i < process.execArgv.length; i++) {
     const arg = process.execArgv[i];
