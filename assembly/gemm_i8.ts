@@ -152,13 +152,14 @@ export function gemmI8Unit(ctrl: usize, tid: i32, unit: i32): void {
       const cOffset = (<usize>row * N + p * NR) * 4;
       if (rows == MR && cols == NR && res == 0) {
         qmicrokernel(a, lda, param, MR, panel, steps, out + cOffset, ldc);
-        if (gelu) geluTile(out + cOffset, ldc, MR, NR);
       } else {
         qmicrokernel(a, lda, param, rows, panel, steps, tile, ldt);
         if (gelu) geluTile(tile, ldt, MR, NR);
         copyOut(out + cOffset, res == 0 ? 0 : res + cOffset, ldc, tile, ldt, rows, j0, cols);
       }
     }
+    // GELU on the whole tiles written in place above, in one pass down the panel's rows.
+    if (gelu && cols == NR && res == 0) geluTile(out + (<usize>m0 * N + p * NR) * 4, ldc, (mRows / MR) * MR, NR);
   }
 }
 
