@@ -152,18 +152,30 @@ export function gemmI8Unit(ctrl: usize, tid: i32, unit: i32): void {
       const cOffset = (<usize>row * N + p * NR) * 4;
       if (rows == MR && cols == NR && res == 0) {
         qmicrokernel(a, lda, param, MR, panel, steps, out + cOffset, ldc);
-        if (gelu) geluTile(out + cOffset, ldc, MR, NR);
       } else {
         qmicrokernel(a, lda, param, rows, panel, steps, tile, ldt);
         if (gelu) geluTile(tile, ldt, MR, NR);
         copyOut(out + cOffset, res == 0 ? 0 : res + cOffset, ldc, tile, ldt, rows, j0, cols);
       }
     }
+    // GELU on the whole tiles written in place above, in one pass down the panel's rows.
+    if (gelu && cols == NR && res == 0) geluTile(out + (<usize>m0 * N + p * NR) * 4, ldc, (mRows / MR) * MR, NR);
   }
 }
 
 /** out = tile (+ residual, when r != 0) for `rows` x columns [j0, j0 + cols); r may be out itself. */
 function copyOut(c: usize, r: usize, ldc: usize, tile: usize, ldt: usize, rows: i32, j0: i32, cols: i32): void {
+  if (j0 == 0 && cols == NR) {
+    // A whole tile row (every tile of a residual Linear but the edges): four columns at a time.
+    for (let i = 0; i < rows; i++) {
+      const ci = c + <usize>i * ldc, ri = r + <usize>i * ldc, ti = tile + <usize>i * ldt;
+      for (let j: usize = 0; j < <usize>NR * 4; j += 16) {
+        const y = v128.load(ti + j);
+        v128.store(ci + j, r == 0 ? y : f32x4.add(v128.load(ri + j), y));
+      }
+    }
+    return;
+  }
   for (let i = 0; i < rows; i++) {
     for (let j = j0; j < j0 + cols; j++) {
       const at = <usize>i * ldc + (<usize>j << 2);
