@@ -58,6 +58,10 @@ export function alignUp(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
 }
 
+export function alignDown(n: number, alignment: number): number {
+  return Math.floor(n / alignment) * alignment;
+}
+
 /** Bytes that `floats` float32s occupy in an arena, including worst-case alignment padding. */
 export function arenaBytesFor(floats: number): number {
   return alignUp(floats * 4, ARENA_ALIGN_BYTES);

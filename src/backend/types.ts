@@ -81,7 +81,14 @@ export interface Backend {
    * same order on the same backend, are therefore the same bytes whichever way they were written.
    */
   placeLinear(arena: Arena, outDim: number, inDim: number, hasBias: boolean): LinearWeights;
+  /**
+   * May return while the backend's threads are still writing the packed bytes (reading the next
+   * Linear overlaps packing this one): every later op waits for them, and so does finishPacking.
+   * `fill` has run, and `bias` been copied, when it returns.
+   */
   packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null): void;
+  /** Returns once every Linear given to packLinear is wholly written (before its bytes are read as bytes). */
+  finishPacking(): void;
 
   /**
    * What the bytes prepareLinear writes look like (kernel tile, precision, layout version): weights

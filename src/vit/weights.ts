@@ -103,6 +103,7 @@ export function placeVitWeights(config: VitConfig, backend: Backend, arena: Aren
     weights,
     fill: (source) => {
       for (const fill of fills) fill(source);
+      backend.finishPacking();
     },
   };
 }

@@ -229,3 +229,66 @@ describe('wasm linear: thread count does not change a single bit', () => {
     expect(Buffer.from(outputs[0].buffer).equals(Buffer.from(outputs[1].buffer))).toBe(true);
   });
 });
+
+// packLinear returns while the kernel threads may still be packing (the next weight is read
+// meanwhile, into the other half of the staging scratch): Linears packed back to back, with the
+// staging growing (larger weights later) and shrinking, small ones packed on the calling thread
+// between large ones, must each compute exactly what the reference does with the same weights.
+describe.each(KERNEL_CONFIGS)('wasm linear: weights packed back to back (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {
+  let backend: WasmBackend;
+  useWasmBackend({ relaxedSimd, threads }, (created) => (backend = created));
+
+  // [outDim, inDim]: over PARALLEL_MIN_MACS (2^18) floats for the pool, under it for the calling thread.
+  const LINEARS: [number, number][] = [
+    [300, 1000],
+    [700, 900],
+    [5, 7],
+    [1000, 1100],
+    [200, 1500],
+    [13, 11],
+    [640, 640],
+  ];
+
+  it('every Linear is complete, whatever was still packing when the next was read', () => {
+    const random = rng(77);
+    const rows = 3;
+    const floats = LINEARS.reduce((n, [N, K]) => n + backend.linearFloats(N, K) + rows * (N + K), 0);
+    const arena = backend.createArena(floats * 4 + 64 * 4 * LINEARS.length * 3);
+    const weights = LINEARS.map(([N, K]) => ({ N, K, weight: values(N * K, random, 'int'), bias: values(N, random, 'int') }));
+    const placed = weights.map(({ N, K }) => backend.placeLinear(arena, N, K, true));
+    const filled: number[] = [];
+    weights.forEach(({ weight, bias }, i) => backend.packLinear(placed[i], (dest) => (dest.set(weight), filled.push(i)), bias));
+    backend.finishPacking();
+    expect(filled).toEqual(LINEARS.map((_, i) => i));
+    weights.forEach(({ N, K, weight, bias }, i) => {
+      const x = arena.allocF32(rows * K);
+      x.set(values(rows * K, random, 'int'));
+      const out = arena.allocF32(rows * N);
+      backend.linear(out, x, placed[i], rows);
+      const ref = new Float32Array(rows * N);
+      linearForward(ref, x, weight, bias, rows, N, K, false, null);
+      expect(Array.from(out), `Linear ${i} (${N} x ${K})`).toEqual(Array.from(ref));
+    });
+  });
+
+  it('a fill that throws while the previous Linear is packing leaves that one whole and the backend usable', () => {
+    const random = rng(78);
+    const [N, K] = [600, 900];
+    const arena = backend.createArena((2 * backend.linearFloats(N, K) + 2 * (N + K)) * 4 + 4096);
+    const weight = values(N * K, random, 'int');
+    const bias = values(N, random, 'int');
+    const first = backend.placeLinear(arena, N, K, true);
+    const second = backend.placeLinear(arena, N, K, true);
+    backend.packLinear(first, (dest) => dest.set(weight), bias);
+    expect(() => backend.packLinear(second, () => {
+      throw new Error('damaged weight');
+    }, bias)).toThrow('damaged weight');
+    const x = arena.allocF32(K);
+    x.set(values(K, random, 'int'));
+    const out = arena.allocF32(N);
+    backend.linear(out, x, first, 1);
+    const ref = new Float32Array(N);
+    linearForward(ref, x, weight, bias, 1, N, K, false, null);
+    expect(Array.from(out)).toEqual(Array.from(ref));
+  });
+});

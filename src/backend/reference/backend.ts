@@ -80,6 +80,10 @@ export class ReferenceBackend implements Backend {
     if (bias !== null) ownBias?.set(bias);
   }
 
+  finishPacking(): void {
+    // packLinear writes everything before it returns.
+  }
+
   linear(
     out: Float32Array,
     x: Float32Array,

@@ -4,9 +4,12 @@
 // Besides the arena, the backend keeps one scratch region of its own, reused for two things that
 // never overlap in time: staging a Linear's weights while they are packed (load time), and each
 // thread's private buffers while an op runs (edge tiles; attention's V^T, Q^T and scores).
-// It lives at the end of the heap, so it grows in place and is never duplicated.
+// It lives at the end of the heap, so it grows in place and is never duplicated. While loading,
+// its two halves take turns: a Linear's weight is read into one while the kernel threads are
+// still packing the previous Linear from the other (packLinear returns before its pack is done;
+// the next op, or finishPacking, waits for it).
 
-import { BumpArena, alignUp } from '../arena.js';
+import { BumpArena, alignDown, alignUp } from '../arena.js';
 import { checkProbs, checkQueries, resolveColumns } from '../op-args.js';
 import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
 import type { WasmHeap } from './heap.js';
@@ -73,6 +76,8 @@ export class WasmBackend implements Backend {
   private readonly qk: number;
   private scratchPtr = 0;
   private scratchBytes = 0;
+  /** Which half of the scratch the last Linear was staged in (see stagingHalf). */
+  private lastStagingHalf = 1;
   /** The scratch region as int32s (kept, so that ops allocate nothing). */
   private scratchInts: Int32Array = new Int32Array(0);
 
@@ -148,7 +153,12 @@ export class WasmBackend implements Backend {
   ): LinearWeights {
     const w = this.placeLinear(arena, outDim, inDim, bias !== null);
     this.packLinear(w, fill, bias);
+    this.finishPacking();
     return w;
+  }
+
+  finishPacking(): void {
+    this.pool.finish();
   }
 
   placeLinear(arena: Arena, outDim: number, inDim: number, _hasBias: boolean): LinearWeights {
@@ -168,21 +178,34 @@ export class WasmBackend implements Backend {
       return;
     }
     const weightFloats = outDim * inDim;
-    const stagingPtr = this.scratch(alignUp((weightFloats + outDim) * 4, 64));
+    // Read (by `fill`, on this thread) while the previous Linear may still be packing from the other half.
+    const stagingPtr = this.stagingHalf(alignUp((weightFloats + outDim) * 4, 64));
     fill(this.heap.f32(stagingPtr, weightFloats));
     const biasPtr = stagingPtr + weightFloats * 4;
     if (bias !== null) this.heap.f32(biasPtr, outDim).set(bias);
 
     const panels = Math.ceil(outDim / this.nr);
     const perUnit = Math.max(1, Math.ceil(panels / 64));
-    const a = this.pool.args;
+    const a = this.pool.args; // (waits for the previous pack)
     a[PACK_SRC] = stagingPtr;
     a[PACK_BIAS] = bias === null ? 0 : biasPtr;
     a[PACK_DST] = ptr;
     a[PACK_OUT_DIM] = outDim;
     a[PACK_IN_DIM] = inDim;
     a[PACK_PANELS_PER_UNIT] = perUnit;
-    this.pool.run(OP_PACK, Math.ceil(panels / perUnit), weightFloats >= PARALLEL_MIN_MACS);
+    const units = Math.ceil(panels / perUnit);
+    if (weightFloats >= PARALLEL_MIN_MACS) this.pool.start(OP_PACK, units);
+    else this.pool.run(OP_PACK, units, false);
+  }
+
+  /**
+   * The other half of the scratch from the one the last Linear was staged in, holding `bytes`: the
+   * previous pack may still be reading its half. Growing the scratch waits for that pack first.
+   */
+  private stagingHalf(bytes: number): number {
+    if (2 * bytes > this.scratchBytes) this.scratch(2 * bytes);
+    this.lastStagingHalf ^= 1;
+    return this.scratchPtr + this.lastStagingHalf * alignDown(this.scratchBytes / 2, 64);
   }
 
   linear(
@@ -412,6 +435,8 @@ export class WasmBackend implements Backend {
 
   /** The scratch region, grown (in place when it is the heap's last reservation) to `bytes`. */
   private scratch(bytes: number): number {
+    // A pack still running may be reading any of it.
+    this.pool.finish();
     if (bytes > this.scratchBytes) {
       this.scratchPtr =
         this.scratchBytes === 0 ? this.heap.reserve(bytes) : this.heap.resize(this.scratchPtr, this.scratchBytes, bytes);

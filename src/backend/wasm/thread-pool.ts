@@ -6,6 +6,9 @@
 // Node's main thread) until every worker has checked in. Units are claimed inside WebAssembly
 // with an atomic counter, so there is no message per unit; small jobs skip the workers entirely.
 // Workers are unref'd: a forgotten dispose() cannot keep the process alive.
+// A job can also be started without the main thread (start), which then does other work (reading
+// the next weight from disk while the workers pack this one) before it joins in (finish): the
+// units left when it arrives are its share. One job at a time: any run or start finishes it first.
 // "The main thread" is the thread that created the pool: with the library's loadModel, that is the
 // model host worker (app/model-host.ts), so the process's own main thread never waits here.
 
@@ -24,14 +27,15 @@ import { WORKER_URL, type WorkerData } from './worker-source.js';
 const SPIN_POLLS = 20_000;
 
 export class ThreadPool {
-  /** Job arguments: write them, then call run(). */
-  readonly args: Int32Array;
-  readonly argsF32: Float32Array;
+  private readonly jobArgs: Int32Array;
+  private readonly jobArgsF32: Float32Array;
   /** Resolves when every worker has exited (after dispose()). */
   readonly exited: Promise<void>;
   private readonly ctrl: Int32Array;
   private serial = 0;
   private disposed = false;
+  /** A job started by start() that the main thread has not finished yet. */
+  private pending = false;
 
   private constructor(
     readonly kernels: KernelExports,
@@ -40,8 +44,8 @@ export class ThreadPool {
     private readonly workers: Worker[],
   ) {
     this.ctrl = new Int32Array(buffer, ctrlPtr, CTRL_INTS);
-    this.args = this.ctrl.subarray(CTRL_ARGS);
-    this.argsF32 = new Float32Array(buffer, ctrlPtr + CTRL_ARGS * 4, CTRL_INTS - CTRL_ARGS);
+    this.jobArgs = this.ctrl.subarray(CTRL_ARGS);
+    this.jobArgsF32 = new Float32Array(buffer, ctrlPtr + CTRL_ARGS * 4, CTRL_INTS - CTRL_ARGS);
     this.exited = Promise.all(
       workers.map((worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve()))),
     ).then(() => undefined);
@@ -66,6 +70,17 @@ export class ThreadPool {
     return new ThreadPool(kernels, ctrlPtr, heap.buffer, workers);
   }
 
+  /** Job arguments: write them, then call run() or start(). Asking for them finishes a pending job, whose arguments they are. */
+  get args(): Int32Array {
+    this.finish();
+    return this.jobArgs;
+  }
+
+  get argsF32(): Float32Array {
+    this.finish();
+    return this.jobArgsF32;
+  }
+
   get threads(): number {
     return this.workers.length + 1;
   }
@@ -75,20 +90,24 @@ export class ThreadPool {
    * when `parallel`, else on the calling thread only. Returns when every unit is done.
    */
   run(op: number, units: number, parallel: boolean): void {
-    if (this.disposed) throw new Error('wasm backend: used after dispose()');
-    const c = this.ctrl;
-    c[CTRL_OP] = op;
-    c[CTRL_UNITS] = units;
-    this.serial = (this.serial % 0x7ffffffe) + 1; // never 0: zeroed scratch tags must not match
-    c[CTRL_SERIAL] = this.serial;
-    Atomics.store(c, CTRL_COUNTER, 0);
-    if (!parallel || this.workers.length === 0) {
-      this.kernels.run(this.ctrlPtr, 0);
-      return;
-    }
-    Atomics.store(c, CTRL_DONE, 0);
-    Atomics.add(c, CTRL_GENERATION, 1);
-    Atomics.notify(c, CTRL_GENERATION);
+    if (!this.begin(op, units, parallel)) return;
+    this.pending = true;
+    this.finish();
+  }
+
+  /**
+   * Start the job whose arguments are in `args` on the workers and return at once; the main
+   * thread joins it in finish(). Until then the job's arguments and memory must stay as they are.
+   * Without workers the job runs here and now.
+   */
+  start(op: number, units: number): void {
+    this.pending = this.begin(op, units, true);
+  }
+
+  /** Work on the started job's remaining units, then wait for the workers; nothing when no job is pending. */
+  finish(): void {
+    if (!this.pending) return;
+    this.pending = false;
     let failure: unknown = null;
     try {
       this.kernels.run(this.ctrlPtr, 0);
@@ -97,14 +116,38 @@ export class ThreadPool {
     }
     this.waitForWorkers();
     if (failure !== null) throw failure;
-    const failed = Atomics.exchange(c, CTRL_ERROR, 0);
+    const failed = Atomics.exchange(this.ctrl, CTRL_ERROR, 0);
     if (failed !== 0) throw new Error(`wasm backend: a kernel trapped in worker thread ${failed - 1}`);
+  }
+
+  /**
+   * Finish any pending job, write the job's header and wake the workers; true when they took it
+   * (the caller must then finish), false when it ran whole on this thread (not parallel, or no workers).
+   */
+  private begin(op: number, units: number, parallel: boolean): boolean {
+    if (this.disposed) throw new Error('wasm backend: used after dispose()');
+    this.finish();
+    const c = this.ctrl;
+    c[CTRL_OP] = op;
+    c[CTRL_UNITS] = units;
+    this.serial = (this.serial % 0x7ffffffe) + 1; // never 0: zeroed scratch tags must not match
+    c[CTRL_SERIAL] = this.serial;
+    Atomics.store(c, CTRL_COUNTER, 0);
+    if (!parallel || this.workers.length === 0) {
+      this.kernels.run(this.ctrlPtr, 0);
+      return false;
+    }
+    Atomics.store(c, CTRL_DONE, 0);
+    Atomics.add(c, CTRL_GENERATION, 1);
+    Atomics.notify(c, CTRL_GENERATION);
+    return true;
   }
 
   /** Stop the workers (they leave their loop, then are terminated); the pool is unusable after. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.pending = false;
     Atomics.store(this.ctrl, CTRL_QUIT, 1);
     Atomics.add(this.ctrl, CTRL_GENERATION, 1);
     Atomics.notify(this.ctrl, CTRL_GENERATION);
