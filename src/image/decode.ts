@@ -12,7 +12,8 @@
 
 import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import sharp, { type Metadata, type SharpOptions } from 'sharp';
+import type { Metadata, SharpOptions } from 'sharp';
+import { loadSharp } from './sharp-lib.js';
 
 import { fileKind, unusablePath } from '../util/regular-file.js';
 import { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
@@ -95,6 +96,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
 
   // The header alone (no pixel decoding) tells the size, so the limit is checked with a
   // message that can say how big the image is.
+  const sharp = await loadSharp();
   const meta = await run(label, bytes, () => sharp(bytes, { ...sharpOptions, limitInputPixels: false }).metadata());
   if (meta.format !== LIBVIPS_FORMAT[format] || (format === 'avif' && meta.compression !== 'av1')) {
     throw unsupportedFormat(label, `a file that starts like ${format.toUpperCase()} but reads as ${meta.compression ?? meta.format}`);
@@ -125,6 +127,7 @@ async function decodePixels(
   meta: Metadata,
   colourManage: boolean,
 ): Promise<RgbImage> {
+  const sharp = await loadSharp();
   if (!colourManage && meta.space === 'cmyk') {
     const { data, info } = await sharp(bytes, sharpOptions)
       .pipelineColourspace('cmyk')

@@ -7,7 +7,8 @@
 // Like the exact path, it resamples only what the crop keeps. Decoding is decode.ts's, so I/O
 // happens here too.
 
-import sharp, { type KernelEnum, type Sharp } from 'sharp';
+import type { KernelEnum, Sharp } from 'sharp';
+import { loadSharp } from './sharp-lib.js';
 
 import { decodeImage, type DecodeOptions } from './decode.js';
 import { keptRegion, planGeometry } from './geometry.js';
@@ -32,6 +33,7 @@ const UPSAMPLE_INTERPOLATOR: Record<'bicubic' | 'bilinear', 'bicubic' | 'bilinea
  */
 async function sharpStep(img: RgbImage, step: (s: Sharp) => Sharp): Promise<RgbImage> {
   const raw = { width: img.width, height: img.height, channels: 3 as const };
+  const sharp = await loadSharp();
   const { data, info } = await step(sharp(img.data, { raw, limitInputPixels: false }))
     .raw()
     .toBuffer({ resolveWithObject: true });
