@@ -5,13 +5,17 @@
 // write the file), and from the cache file (warm).
 // Each measurement is its own process, alternated round by round so that all of them see the same
 // machine; wall and CPU time (all threads) are printed with the load average before each round.
+// A probe measures what the machine charges for first touching fresh memory (one write per 4 KiB
+// page of a new WebAssembly memory as large as the weights, on 1 and on `threads` threads): a
+// process cannot hold its weights without that, so it is the floor under "weights ready".
+// On a virtual machine that backs guest memory lazily it can be tens of times a bare-metal fault.
 // Environment: ONESHOT_ROUNDS (default 5), ONESHOT_THREADS (2).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchCheckpoint } from './checkpoint.mjs';
 import { machineInfo, printHeader } from './header.mjs';
 import { envInt, median, round } from './stats.mjs';
@@ -24,6 +28,8 @@ const image = join(root, 'test', 'fixtures', 'images', 'cat.jpg');
 
 if (process.argv[2] === 'child') {
   await child(JSON.parse(process.argv[3]));
+} else if (process.argv[2] === 'touch') {
+  await touchChild(JSON.parse(process.argv[3]));
 } else {
   main();
 }
@@ -32,7 +38,8 @@ function main() {
   printHeader(machineInfo(), [threads]);
   const checkpoint = benchCheckpoint('vit_base_patch16_384');
   const cacheDir = mkdtempSync(join(tmpdir(), 'vit-oneshot-cache-'));
-  const runs = { off: [], cold: [], warm: [], processOff: [], processWarm: [], marginal: [], loads: [] };
+  const weightBytes = weightBytesOf('vit_base_patch16_384');
+  const runs = { off: [], cold: [], warm: [], processOff: [], processWarm: [], marginal: [], loads: [], touch1: [], touchN: [] };
   try {
     for (let r = 0; r < rounds; r++) {
       runs.loads.push(round(loadavg()[0]));
@@ -43,10 +50,13 @@ function main() {
       runs.processWarm.push(wholeProcess(checkpoint, { VIT_WEIGHT_CACHE: '1', VIT_WEIGHT_CACHE_DIR: cacheDir }));
       runs.processOff.push(wholeProcess(checkpoint, { VIT_WEIGHT_CACHE: '0' }));
       runs.marginal.push(measure({ checkpoint, cacheDir, forwards: 3 }));
+      runs.touch1.push(touch(weightBytes, 1));
+      runs.touchN.push(touch(weightBytes, threads));
       const last = (k) => runs[k][runs[k].length - 1];
       console.log(
         `round ${r + 1}: load average ${last('loads')}; weights off ${last('off').loadMs} ms, cold ${last('cold').loadMs}, warm ${last('warm').loadMs}; ` +
-          `process warm ${last('processWarm')} ms, off ${last('processOff')}; marginal ${last('marginal').forwardMs} ms per image`,
+          `process warm ${last('processWarm')} ms, off ${last('processOff')}; marginal ${last('marginal').forwardMs} ms per image; ` +
+          `first touch of ${Math.round(weightBytes / 2 ** 20)} MiB: ${last('touch1')} ms on 1 thread, ${last('touchN')} on ${threads}`,
       );
     }
   } finally {
@@ -55,7 +65,10 @@ function main() {
   const med = (list, key) => round(median(list.map((x) => (key === undefined ? x : x[key]))));
   const marginal = med(runs.marginal, 'forwardMs');
   console.log(`\nViT-B/16-384, ${threads} thread(s), ${rounds} rounds, medians (load average ${runs.loads.join(', ')})`);
+  const pages = weightBytes / 4096;
   console.table([
+    { what: `first touch of the weights' ${Math.round(weightBytes / 2 ** 20)} MiB of fresh memory, 1 thread (${round((med(runs.touch1) * 1000) / pages)} us per page)`, 'wall ms': med(runs.touch1) },
+    { what: `the same on ${threads} threads: the floor under "weights ready"`, 'wall ms': med(runs.touchN) },
     { what: 'weights ready, no cache', 'wall ms': med(runs.off, 'loadMs'), 'CPU ms': med(runs.off, 'loadCpuMs') },
     { what: 'weights ready, cold (no file: load + write it)', 'wall ms': med(runs.cold, 'loadMs'), 'CPU ms': med(runs.cold, 'loadCpuMs') },
     { what: 'weights ready, warm (from the file)', 'wall ms': med(runs.warm, 'loadMs'), 'CPU ms': med(runs.warm, 'loadCpuMs') },
@@ -99,6 +112,47 @@ async function child({ checkpoint, cacheDir, threads: t, forwards = 0 }) {
   }
   backend.dispose();
   console.log(JSON.stringify(result));
+}
+
+/** Bytes of float32 weights of a named model. */
+function weightBytesOf(modelName) {
+  const run = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `const { NAMED_MODELS } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'vit', 'named-models.js')).href)});
+const { countParameters } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'vit', 'parameters.js')).href)});
+console.log(countParameters(NAMED_MODELS.get(${JSON.stringify(modelName)}).config) * 4);`],
+    { encoding: 'utf8' },
+  );
+  if (run.status !== 0) throw new Error(`bench: could not count ${modelName}'s parameters: ${run.stderr}`);
+  return Number(run.stdout.trim());
+}
+
+/** Milliseconds to write one byte into every 4 KiB page of `bytes` of fresh WebAssembly memory, split over `threads` threads. */
+function touch(bytes, threads) {
+  const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), 'touch', JSON.stringify({ bytes, threads })], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (run.status !== 0) throw new Error(`bench: touch child failed (exit ${run.status})`);
+  return Number(run.stdout.trim());
+}
+
+async function touchChild({ bytes, threads: t }) {
+  const { Worker } = await import('node:worker_threads');
+  const pages = Math.ceil(bytes / 65536) + 1;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const per = Math.ceil(bytes / t / 4096) * 4096;
+  const program = `const { workerData: { memory, start, end }, parentPort } = require('node:worker_threads');
+const bytes = new Uint8Array(memory.buffer);
+parentPort.once('message', () => { for (let i = start; i < end; i += 4096) bytes[i] = 1; parentPort.postMessage('done'); });
+parentPort.postMessage('ready');`;
+  // Started and ready before the clock starts: only the touching is timed.
+  const workers = Array.from({ length: t }, (_, k) => new Worker(program, { eval: true, workerData: { memory, start: k * per, end: Math.min(bytes, (k + 1) * per) } }));
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
+  const t0 = performance.now();
+  await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('message', resolve), w.postMessage('go')))));
+  console.log(round(performance.now() - t0));
+  await Promise.all(workers.map((w) => w.terminate()));
 }
 
 /** Wall time of `vit classify <image>` as a whole process. */
