@@ -4,7 +4,7 @@
 // loadModel (the library's front door) does the reading, and every forward pass, in a model host
 // thread (model-host.ts), so that the caller's event loop stays free; loadVitModel loads in-process.
 
-import { createBackend, defaultThreads, type BackendName, type Precision } from '../backend/index.js';
+import type { BackendName, Precision } from '../backend/index.js';
 import type { Backend } from '../backend/types.js';
 import { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
@@ -17,6 +17,7 @@ import type { TensorSource } from '../vit/weights.js';
 import { WeightsError } from '../checkpoint/index.js';
 import { HostedModel, type HostLoadRequest, type WeightsProgress } from './model-host.js';
 import { checkpointConfigOf, openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
+import { startBackend, type StartedBackend } from './start-backend.js';
 import { timed, type TimingObserver } from './timing.js';
 import { createThroughCache, type WeightCacheSettings } from './weight-cache.js';
 
@@ -125,11 +126,15 @@ function checkSource(source: CheckpointSource, model: ResolvedModel): void {
 }
 
 /**
- * In the model host's thread (model-host-worker.ts): start the kernels, fit the batch to their
- * memory, and read the checkpoint onto them.
+ * In the model host's thread (model-host-worker.ts): start the kernels (unless the host already
+ * has: `started`), fit the batch to their memory, and read the checkpoint onto them.
  */
-export async function loadOnBackend(request: HostLoadRequest, onRead?: (bytes: number) => void): Promise<{ loaded: LoadedModel; warnings: string[] }> {
-  const { backend, warnings } = await startBackend(request.backend, request.threads, request.precision);
+export async function loadOnBackend(
+  request: HostLoadRequest,
+  onRead?: (bytes: number) => void,
+  started: Promise<StartedBackend> = startBackend(request.backend, request.threads, request.precision),
+): Promise<{ loaded: LoadedModel; warnings: string[] }> {
+  const { backend, warnings } = await started;
   try {
     const { batch, warnings: batchWarnings } = batchThatFits(request.model, backend, request.batchSize);
     const source = CheckpointSource.open(request.checkpoint);
@@ -195,17 +200,6 @@ export interface Classifier {
   readonly warnings: readonly string[];
   /** Stop the model's threads; the classifier is unusable afterwards (pending forwards reject). */
   dispose(): void;
-}
-
-/**
- * Start the kernels with at most one thread per core: more only contend for the same cores (and
- * each costs a worker and its memory). Asking for more is said in the warnings, never silently cut.
- */
-export async function startBackend(name: BackendName = 'auto', threads?: number, precision?: Precision): Promise<{ backend: Backend; warnings: string[] }> {
-  const cores = defaultThreads();
-  const warnings = threads !== undefined && threads > cores ? [`--threads ${threads} is more than the ${cores} cores: using ${cores}`] : [];
-  const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores), precision });
-  return { backend, warnings };
 }
 
 /**

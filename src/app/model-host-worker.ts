@@ -2,13 +2,25 @@
 // onto a backend of its own, say 'loaded' (or 'failed'), then run each 'forward' as it comes, one
 // at a time, answering with the logits and features transferred. The forward pass and its
 // Atomics.wait run here, off the caller's event loop.
+// The kernels are started first, and the loader imported after: the kernel threads boot while
+// this one reads the loader's modules.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Precision } from '../backend/names.js';
-import { countParameters } from '../vit/parameters.js';
-import { ClassAttention } from './explain/rollout.js';
-import { loadOnBackend } from './load-model.js';
-import { serializeError, type CallerMessage, type HostLoadRequest, type HostMessage } from './model-host.js';
+import type { HostLoadRequest, HostMessage, CallerMessage } from './model-host.js';
+import { startBackend } from './start-backend.js';
+
+const request = workerData as HostLoadRequest;
+const started = startBackend(request.backend, request.threads, request.precision);
+// Settled by loadOnBackend; until then a failure must not count as unhandled.
+started.catch(() => undefined);
+
+const [{ countParameters }, { ClassAttention }, { loadOnBackend }, { serializeError }] = await Promise.all([
+  import('../vit/parameters.js'),
+  import('./explain/rollout.js'),
+  import('./load-model.js'),
+  import('./model-host.js'),
+]);
 
 /** At most one 'progress' message per this many milliseconds (the caller redraws no faster). */
 const PROGRESS_INTERVAL_MS = 100;
@@ -17,7 +29,6 @@ const port = parentPort;
 if (port === null) throw new Error('model-host-worker.js runs as a worker thread');
 const post = (message: HostMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-const request = workerData as HostLoadRequest;
 const total = countParameters(request.model.config) * 4;
 let bytes = 0;
 let lastPost = 0;
@@ -31,7 +42,7 @@ const onRead = (read: number) => {
 };
 
 try {
-  const { loaded, warnings } = await loadOnBackend(request, onRead);
+  const { loaded, warnings } = await loadOnBackend(request, onRead, started);
   const backend = loaded.backend as { name: string; threads?: number; precision: Precision };
   port.on('message', (message: CallerMessage) => {
     if (message.type !== 'forward') return;

@@ -15,7 +15,8 @@ import { BUNDLED_FIXTURES_DIR } from '../paths.js';
 import { NAMED_MODELS } from '../vit/named-models.js';
 import { DEFAULT_AGREEMENT_RULE, measureAgreement, type Agreement } from './agreement.js';
 import { compareOutputs, DEFAULT_TOLERANCE, type OutputComparison, type Tolerance } from './compare-outputs.js';
-import { loadVitModel, startBackend } from './load-model.js';
+import { loadVitModel } from './load-model.js';
+import { startBackend } from './start-backend.js';
 
 export interface VerifyPair {
   name: string;
