@@ -23,6 +23,7 @@ export const OP_ATTENTION: i32 = 3;
 export const OP_PACK: i32 = 4;
 export const OP_QUANTIZE: i32 = 5;
 export const OP_GEMM_I8: i32 = 6;
+export const OP_COPY: i32 = 7;
 
 // GEMM: out[M][N] = epilogue(bias + x[M][K] * W^T), W packed in panels (see pack.ts).
 export const GEMM_X: i32 = 0;
@@ -106,3 +107,9 @@ export const SCRATCH_TILE_C: i32 = 64;
 export const SCRATCH_TILE_R: i32 = 320;
 export const SCRATCH_GEMM_EDGE: i32 = 512; // an EdgeBlock (gemm.ts)
 export const SCRATCH_BULK: i32 = 1024;
+
+// COPY: COPY_BYTES bytes from COPY_SRC to COPY_DST, COPY_BYTES_PER_UNIT of them per unit (copy.ts).
+export const COPY_SRC: i32 = 0;
+export const COPY_DST: i32 = 1;
+export const COPY_BYTES: i32 = 2;
+export const COPY_BYTES_PER_UNIT: i32 = 3;

@@ -52,8 +52,6 @@ export const MIN_BYTES = 32 * 2 ** 20;
 export const MAX_FILES = 4;
 /** A temporary file older than this was left by a killed writer. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
-/** The reused buffer a cache file is read through (see readChecksummed). */
-const STAGING_BYTES = 1 << 20;
 /** pread/pwrite chunks below 1 GiB: a single huge call is refused by some kernels. */
 const IO_CHUNK = 1 << 30;
 
@@ -177,9 +175,9 @@ class CacheEntry {
   /** Reads the file into the weight region if it is this load's, whole and unchanged. */
   restorer(): Restorer {
     const restorer: Restorer = {
-      readInto: (region) => {
+      readInto: (region, fill) => {
         try {
-          const problem = this.readInto(region);
+          const problem = this.readInto(region, fill);
           restorer.problem = problem;
           return problem === undefined;
         } catch (e) {
@@ -192,7 +190,7 @@ class CacheEntry {
   }
 
   /** undefined when `region` now holds the cached bytes, else what was wrong (absent, stale, damaged). */
-  private readInto(region: Uint8Array): string | undefined {
+  private readInto(region: Uint8Array, fill: (read: (chunk: Uint8Array) => void) => void): string | undefined {
     let fd: number;
     try {
       fd = openSync(this.file, 'r');
@@ -213,7 +211,7 @@ class CacheEntry {
       if (header === undefined) return 'damaged cache file (header)';
       if (header.key !== this.key) return 'stale cache file (another checkpoint, model or backend)';
       if (header.bytes !== region.byteLength || size !== PREFIX_BYTES + headerLength + region.byteLength) return 'damaged cache file (size)';
-      if (readChecksummed(fd, region, PREFIX_BYTES + headerLength) !== header.crc32) return 'damaged cache file (checksum)';
+      if (readChecksummed(fd, fill, PREFIX_BYTES + headerLength) !== header.crc32) return 'damaged cache file (checksum)';
     } finally {
       closeSync(fd);
     }
@@ -296,23 +294,22 @@ function readFully(fd: number, into: Uint8Array, position: number): void {
 }
 
 /**
- * Read `into.byteLength` bytes at `position` into `into` through a small reused buffer, and return
- * their CRC-32. Not straight into `into`: the region is fresh memory, and on the VM this was
- * measured on, the kernel filling fresh pages and then the first access to them from user space
- * cost 3.4 s of CPU for ViT-B, against 2.2 s for reads into a warm buffer, each chunk checksummed
- * there and copied in by user space (README "Speed").
+ * Read the region's bytes, which start at `position`, through `fill` (the backend's fillBytes),
+ * and return their CRC-32. Each chunk is read into the backend's staging memory and checksummed
+ * there while the backend's threads copy the previous one into place. Not straight into the
+ * region: it is fresh memory, and on the VM this was measured on, the kernel filling fresh pages
+ * and then the first access to them from user space cost 3.4 s of CPU for ViT-B, against 2.2 s
+ * for reads into a warm buffer copied in by user space; the copies on every thread split those
+ * first touches (page faults) between them (README "Speed").
  */
-function readChecksummed(fd: number, into: Uint8Array, position: number): number {
-  const buffer = Buffer.allocUnsafe(Math.min(STAGING_BYTES, into.byteLength));
+function readChecksummed(fd: number, fill: (read: (chunk: Uint8Array) => void) => void, position: number): number {
   let sum = 0;
-  for (let done = 0; done < into.byteLength; ) {
-    const n = readSync(fd, buffer, 0, Math.min(buffer.byteLength, into.byteLength - done), position + done);
-    if (n === 0) throw new Error('truncated cache file');
-    const chunk = buffer.subarray(0, n);
+  let done = 0;
+  fill((chunk) => {
+    readFully(fd, chunk, position + done);
     sum = crc32(chunk, sum);
-    into.set(chunk, done);
-    done += n;
-  }
+    done += chunk.byteLength;
+  });
   return sum;
 }
 

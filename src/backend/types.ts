@@ -91,6 +91,14 @@ export interface Backend {
   finishPacking(): void;
 
   /**
+   * Write `region` (bytes of this backend's arena) whole, from `read`: called with chunks in order,
+   * it fills each with the region's next chunk.byteLength bytes (a chunk is the backend's memory,
+   * valid during the call only). A threaded backend copies each chunk into place on its threads
+   * while the next one is read. Restores packed weights kept between runs (app/weight-cache.ts).
+   */
+  fillBytes(region: Uint8Array, read: (chunk: Uint8Array) => void): void;
+
+  /**
    * What the bytes prepareLinear writes look like (kernel tile, precision, layout version): weights
    * packed under another value are not these. Absent: the backend's packed weights are not kept.
    */

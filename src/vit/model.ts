@@ -61,10 +61,11 @@ interface AttentionRecording {
  */
 export interface PackedWeights {
   /**
-   * Write the weight region's bytes into `region` and say whether they are good (complete and
-   * checked); on false the model zeroes the region and reads the source instead.
+   * Write the weight region's bytes (`region.byteLength` of them) through `fill` (the backend's
+   * fillBytes on the region: it hands out chunks to fill in order) and say whether they are good
+   * (complete and checked); on false the model zeroes the region and reads the source instead.
    */
-  readInto(region: Uint8Array): boolean;
+  readInto(region: Uint8Array, fill: (read: (chunk: Uint8Array) => void) => void): boolean;
 }
 
 export class VitModel {
@@ -97,7 +98,7 @@ export class VitModel {
     const arena = backend.createArena(arenaBytes(config, backend, maxBatch));
     const placed = placeVitWeights(config, backend, arena);
     const weightBytes = new Uint8Array(arena.buffer, arena.byteOffset, arena.usedBytes);
-    const restored = packed?.readInto(weightBytes) === true;
+    const restored = packed?.readInto(weightBytes, (read) => backend.fillBytes(weightBytes, read)) === true;
     if (!restored) {
       // A declined restore may have written part of the region: start again from fresh memory's zeros.
       if (packed !== undefined) weightBytes.fill(0);

@@ -18,6 +18,9 @@ interface ReferenceInt8Linear extends LinearWeights {
   readonly bias: Float32Array | null; // [outDim]
 }
 
+/** Bytes per chunk of fillBytes. */
+const FILL_CHUNK_BYTES = 4 * 2 ** 20;
+
 export class ReferenceBackend implements Backend {
   readonly name = 'ref';
   /** One Float32Array: V8's largest typed array (2^32 elements on 64-bit Node). */
@@ -82,6 +85,11 @@ export class ReferenceBackend implements Backend {
 
   finishPacking(): void {
     // packLinear writes everything before it returns.
+  }
+
+  fillBytes(region: Uint8Array, read: (chunk: Uint8Array) => void): void {
+    // No threads to copy on: the chunks are the region itself.
+    for (let done = 0; done < region.byteLength; done += FILL_CHUNK_BYTES) read(region.subarray(done, Math.min(region.byteLength, done + FILL_CHUNK_BYTES)));
   }
 
   linear(

@@ -7,7 +7,8 @@
 // It lives at the end of the heap, so it grows in place and is never duplicated. While loading,
 // its two halves take turns: a Linear's weight is read into one while the kernel threads are
 // still packing the previous Linear from the other (packLinear returns before its pack is done;
-// the next op, or finishPacking, waits for it).
+// the next op, or finishPacking, waits for it), and fillBytes reads a chunk of a cache file into
+// one while the threads copy the previous chunk into the arena.
 
 import { BumpArena, alignDown, alignUp } from '../arena.js';
 import { checkProbs, checkQueries, resolveColumns } from '../op-args.js';
@@ -15,13 +16,13 @@ import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from 
 import type { WasmHeap } from './heap.js';
 import {
   ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_PROBS, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
-  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, GEMM_COL_END, GEMM_COL_START, GEMM_GELU,
+  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, COPY_BYTES, COPY_BYTES_PER_UNIT, COPY_DST, COPY_SRC, GEMM_COL_END, GEMM_COL_START, GEMM_GELU,
   GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH,
   GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
   GQ_COL_END, GQ_COL_START, GQ_GELU, GQ_KP, GQ_M, GQ_MC, GQ_N, GQ_N_UNITS, GQ_OUT, GQ_PANELS_PER_UNIT, GQ_PARAMS, GQ_QX,
   GQ_RES, GQ_SCRATCH, GQ_SCRATCH_STRIDE, GQ_W,
   LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM, OP_GEMM_I8,
-  OP_LAYERNORM, OP_PACK, OP_QUANTIZE, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
+  OP_COPY, OP_LAYERNORM, OP_PACK, OP_QUANTIZE, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
   QUANT_K, QUANT_KP, QUANT_PARAMS, QUANT_Q, QUANT_ROWS, QUANT_ROWS_PER_UNIT, QUANT_X,
   SCRATCH_BULK, SCRATCH_TAG_KEY, SCRATCH_TAG_SERIAL,
 } from './protocol.generated.js';
@@ -47,6 +48,9 @@ const ATTENTION_UNIT_QUERIES = 48;
 const LAYERNORM_UNIT_ELEMENTS = 16384;
 /** Below this many multiply-adds a job runs on the calling thread: waking workers costs ~10-50 us. */
 const PARALLEL_MIN_MACS = 1 << 18;
+/** Bytes per chunk of fillBytes (two are staged at a time), and per unit of its copies. */
+const FILL_CHUNK_BYTES = 4 * 2 ** 20;
+const FILL_UNIT_BYTES = 256 * 2 ** 10;
 /** Room left outside the arena for the scratch the kernels reserve on first use (attention's, per thread: well under this). */
 const KERNEL_SCRATCH_RESERVE_BYTES = 64 * 2 ** 20;
 
@@ -159,6 +163,28 @@ export class WasmBackend implements Backend {
 
   finishPacking(): void {
     this.pool.finish();
+  }
+
+  fillBytes(region: Uint8Array, read: (chunk: Uint8Array) => void): void {
+    if (!this.heap.owns(region)) throw new TypeError("wasm backend: fillBytes: the region must be a view into this backend's arena");
+    try {
+      for (let done = 0; done < region.byteLength; ) {
+        const bytes = Math.min(FILL_CHUNK_BYTES, region.byteLength - done);
+        // Read while the previous chunk may still be copying from the other half.
+        const staging = this.stagingHalf(alignUp(bytes, 64));
+        read(new Uint8Array(this.heap.buffer, staging, bytes));
+        const a = this.pool.args; // (waits for the previous copy)
+        a[COPY_SRC] = staging;
+        a[COPY_DST] = region.byteOffset + done;
+        a[COPY_BYTES] = bytes;
+        a[COPY_BYTES_PER_UNIT] = FILL_UNIT_BYTES;
+        this.pool.start(OP_COPY, Math.ceil(bytes / FILL_UNIT_BYTES));
+        done += bytes;
+      }
+    } finally {
+      // Also when `read` threw: the chunks read before it are then wholly in place.
+      this.pool.finish();
+    }
   }
 
   placeLinear(arena: Arena, outDim: number, inDim: number, _hasBias: boolean): LinearWeights {
