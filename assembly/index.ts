@@ -11,10 +11,11 @@ import { attentionUnit } from './attention';
 import { copyUnit } from './copy';
 import { gemmUnit } from './gemm';
 import { gemmI8Unit } from './gemm_i8';
-import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_COPY, OP_GEMM, OP_GEMM_I8, OP_LAYERNORM, OP_PACK, OP_QUANTIZE } from './protocol';
+import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_COPY, OP_GEMM, OP_GEMM_I8, OP_LAYERNORM, OP_PACK, OP_PACK_I8, OP_QUANTIZE } from './protocol';
 import { quantizeUnit } from './quantize';
 import { layerNormUnit } from './layernorm';
 import { packUnit } from './pack';
+import { packI8Unit } from './pack_i8';
 
 export * from './protocol';
 export { MR, NR } from './microkernel';
@@ -37,6 +38,7 @@ export function run(ctrl: usize, tid: i32): void {
     else if (op == OP_GEMM_I8) gemmI8Unit(ctrl, tid, unit);
     else if (op == OP_QUANTIZE) quantizeUnit(ctrl, unit);
     else if (op == OP_COPY) copyUnit(ctrl, unit);
+    else if (op == OP_PACK_I8) packI8Unit(ctrl, unit);
     else unreachable();
   }
 }

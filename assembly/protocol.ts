@@ -24,6 +24,7 @@ export const OP_PACK: i32 = 4;
 export const OP_QUANTIZE: i32 = 5;
 export const OP_GEMM_I8: i32 = 6;
 export const OP_COPY: i32 = 7;
+export const OP_PACK_I8: i32 = 8;
 
 // GEMM: out[M][N] = epilogue(bias + x[M][K] * W^T), W packed in panels (see pack.ts).
 export const GEMM_X: i32 = 0;
@@ -113,3 +114,11 @@ export const COPY_SRC: i32 = 0;
 export const COPY_DST: i32 = 1;
 export const COPY_BYTES: i32 = 2;
 export const COPY_BYTES_PER_UNIT: i32 = 3;
+
+// PACK_I8: quantize a float32 weight [outDim][inDim] per output channel and write its int8 panels (pack_i8.ts).
+export const PI8_SRC: i32 = 0; // [outDim][inDim] float32 weight
+export const PI8_BIAS: i32 = 1; // [outDim] or 0
+export const PI8_DST: i32 = 2; // the panels (fresh memory: padding stays zero)
+export const PI8_OUT_DIM: i32 = 3;
+export const PI8_IN_DIM: i32 = 4;
+export const PI8_PANELS_PER_UNIT: i32 = 5;

@@ -22,12 +22,13 @@ import {
   GQ_COL_END, GQ_COL_START, GQ_GELU, GQ_KP, GQ_M, GQ_MC, GQ_N, GQ_N_UNITS, GQ_OUT, GQ_PANELS_PER_UNIT, GQ_PARAMS, GQ_QX,
   GQ_RES, GQ_SCRATCH, GQ_SCRATCH_STRIDE, GQ_W,
   LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM, OP_GEMM_I8,
-  OP_COPY, OP_LAYERNORM, OP_PACK, OP_QUANTIZE, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
+  OP_COPY, OP_LAYERNORM, OP_PACK, OP_PACK_I8, OP_QUANTIZE, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
+  PI8_BIAS, PI8_DST, PI8_IN_DIM, PI8_OUT_DIM, PI8_PANELS_PER_UNIT, PI8_SRC,
   QUANT_K, QUANT_KP, QUANT_PARAMS, QUANT_Q, QUANT_ROWS, QUANT_ROWS_PER_UNIT, QUANT_X,
   SCRATCH_BULK, SCRATCH_TAG_KEY, SCRATCH_TAG_SERIAL,
 } from './protocol.generated.js';
-import { INT8_MAX_IN_DIM, quantizeWeights, type QuantizedWeights } from '../quantize.js';
-import { int8PanelBytes, packInt8Panels, paddedK } from './pack-int8.js';
+import { INT8_MAX_IN_DIM } from '../quantize.js';
+import { int8PanelBytes, paddedK } from './pack-int8.js';
 import type { ThreadPool } from './thread-pool.js';
 import type { Precision } from '../names.js';
 
@@ -292,16 +293,30 @@ export class WasmBackend implements Backend {
     return { mc, perUnit, colUnits: Math.ceil(panels / perUnit) };
   }
 
-  /** Quantize the weight once (src/backend/quantize.ts) and pack it into int8 panels (pack-int8.ts). */
+  /**
+   * Quantize the weight once and pack it into int8 panels, on the kernel threads (assembly/pack_i8.ts:
+   * quantizeWeights' arithmetic in pack-int8.ts' layout), staged and overlapped as the float32 pack is.
+   */
   private packInt8Linear(ptr: number, outDim: number, inDim: number, fill: (dest: Float32Array) => void, bias: Float32Array | null): void {
     if (inDim > INT8_MAX_IN_DIM) throw new RangeError(`wasm backend: an int8 linear takes at most ${INT8_MAX_IN_DIM} inputs, received ${inDim}`);
     const weightFloats = outDim * inDim;
-    const stagingPtr = this.scratch(alignUp(weightFloats * 4, 64));
-    const staged = this.heap.f32(stagingPtr, weightFloats);
-    fill(staged);
-    const quantized: QuantizedWeights = { q: new Int8Array(weightFloats), scale: new Float32Array(outDim), rowSum: new Int32Array(outDim) };
-    quantizeWeights(staged, outDim, inDim, quantized);
-    packInt8Panels(this.heap.buffer, ptr, quantized, bias, outDim, inDim, this.nr, this.qk);
+    const stagingPtr = this.stagingHalf(alignUp((weightFloats + outDim) * 4, 64));
+    fill(this.heap.f32(stagingPtr, weightFloats));
+    const biasPtr = stagingPtr + weightFloats * 4;
+    if (bias !== null) this.heap.f32(biasPtr, outDim).set(bias);
+
+    const panels = Math.ceil(outDim / this.nr);
+    const perUnit = Math.max(1, Math.ceil(panels / 64));
+    const a = this.pool.args; // (waits for the previous pack)
+    a[PI8_SRC] = stagingPtr;
+    a[PI8_BIAS] = bias === null ? 0 : biasPtr;
+    a[PI8_DST] = ptr;
+    a[PI8_OUT_DIM] = outDim;
+    a[PI8_IN_DIM] = inDim;
+    a[PI8_PANELS_PER_UNIT] = perUnit;
+    const units = Math.ceil(panels / perUnit);
+    if (weightFloats >= PARALLEL_MIN_MACS) this.pool.start(OP_PACK_I8, units);
+    else this.pool.run(OP_PACK_I8, units, false);
   }
 
   /** The int8 Linear: quantize x's rows (OP_QUANTIZE) into scratch, then the int8 GEMM (OP_GEMM_I8). */

@@ -1,0 +1,55 @@
+// Quantizing and packing an int8 Linear, once at load, on every thread: the float32 weight
+// [outDim][inDim] (staged by the host) becomes the int8 panels that gemm_i8.ts reads, with the
+// arithmetic of src/backend/quantize.ts (quantizeWeights), step for step in float32:
+//   sw[o] = f32(max_i |W[o][i]| / 127)  (1 when 0),  qw[o][i] = clamp(nearest(f32(W[o][i] / sw[o])), -127, 127)
+// and the layout of src/backend/wasm/pack-int8.ts (packInt8Panels), which tests hold it to byte
+// for byte: a panel of NR output columns is
+//   [scale: NR f32][bias: NR f32][rowSum: NR i32][KP/QK steps: NR lanes of 4 bytes]
+// lane (step s, column j) holding W[col0 + j][s*QK .. s*QK + QK) as int8 (QK 4) or int16 (QK 2).
+// Columns past outDim and K past inDim are not written: the arena is fresh, so they stay zero.
+// One work unit = a run of consecutive panels.
+
+import { arg, argPtr } from './args';
+import { NR } from './microkernel';
+import { PI8_BIAS, PI8_DST, PI8_IN_DIM, PI8_OUT_DIM, PI8_PANELS_PER_UNIT, PI8_SRC } from './protocol';
+import { QK } from './quantize';
+
+export function packI8Unit(ctrl: usize, unit: i32): void {
+  const src = argPtr(ctrl, PI8_SRC);
+  const bias = argPtr(ctrl, PI8_BIAS);
+  const dst = argPtr(ctrl, PI8_DST);
+  const outDim = arg(ctrl, PI8_OUT_DIM);
+  const inDim = arg(ctrl, PI8_IN_DIM);
+  const perUnit = arg(ctrl, PI8_PANELS_PER_UNIT);
+  const kp = (inDim + 3) & ~3;
+  const panelBytes = <usize>(NR * 12 + (kp / QK) * NR * 4);
+  const panels = (outDim + NR - 1) / NR;
+  const first = unit * perUnit;
+  const last = min(panels, first + perUnit);
+  for (let p = first; p < last; p++) packPanel(dst + <usize>p * panelBytes, src, bias, p * NR, outDim, inDim);
+}
+
+function packPanel(panel: usize, src: usize, bias: usize, col0: i32, outDim: i32, inDim: i32): void {
+  const cols = min(NR, outDim - col0);
+  const body = panel + <usize>(NR * 12);
+  for (let j = 0; j < cols; j++) {
+    const o = col0 + j;
+    const row = src + ((<usize>o * <usize>inDim) << 2);
+    let maxAbs: f32 = 0;
+    for (let i = 0; i < inDim; i++) maxAbs = max<f32>(maxAbs, abs<f32>(load<f32>(row + (<usize>i << 2))));
+    let scale: f32 = maxAbs / 127;
+    if (scale == 0) scale = 1;
+    let sum: i32 = 0;
+    for (let i = 0; i < inDim; i++) {
+      const v = <i32>min<f32>(max<f32>(nearest<f32>(load<f32>(row + (<usize>i << 2)) / scale), -127), 127);
+      sum += v;
+      const step = i / QK;
+      const lane = body + <usize>((step * NR + j) * 4);
+      if (QK == 4) store<i8>(lane + <usize>(i - step * 4), <i8>v);
+      else store<i16>(lane + (<usize>(i - step * 2) << 1), <i16>v);
+    }
+    store<f32>(panel + (<usize>j << 2), scale);
+    store<f32>(panel + (<usize>(NR + j) << 2), bias != 0 ? load<f32>(bias + (<usize>o << 2)) : 0);
+    store<i32>(panel + (<usize>(2 * NR + j) << 2), sum);
+  }
+}
