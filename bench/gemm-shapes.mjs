@@ -1,6 +1,7 @@
 // The four Linear shapes of a ViT-B/16-384 block at batch 1 (577 tokens), with the model's
 // epilogues, and their seeded random operands placed on a backend.
 
+import { prepareLinear } from '../dist/backend/prepare-linear.js';
 import { randomFloats } from './stats.mjs';
 
 export const LINEAR_SHAPES = [
@@ -22,7 +23,7 @@ export function shapeData({ rows, outDim, inDim }) {
  */
 export function placeShape(backend, { rows, outDim, inDim, gelu = false, residual = false }, { weight, bias, xData }) {
   const arena = backend.createArena(backend.linearFloats(outDim, inDim) * 4 + (rows * inDim + rows * outDim) * 4 + 4096);
-  const w = backend.prepareLinear(arena, outDim, inDim, (dest) => dest.set(weight), bias);
+  const w = prepareLinear(backend, arena, outDim, inDim, (dest) => dest.set(weight), bias);
   const x = arena.allocF32(rows * inDim);
   x.set(xData);
   const out = arena.allocF32(rows * outDim);

@@ -57,28 +57,18 @@ export interface Backend {
   /**
    * Floats the backend needs for its own scratch (e.g. staging a weight while packing it), given
    * the dimensions of the model's largest Linear. The memory plan reserves them; the backend
-   * allocates them from the arena itself, once, in its first prepareLinear.
+   * allocates them from the arena itself, once, in its first placeLinear.
    */
   scratchFloats(largestLinearOut: number, largestLinearIn: number): number;
 
   /**
-   * Prepare a Linear layer at load time. `fill(dest)` writes the weight, PyTorch layout
-   * [outDim][inDim], into `dest` (the backend chooses where: straight into its final place, or
-   * into scratch before repacking). `bias` is [outDim] or null (no bias = zeros).
-   */
-  prepareLinear(
-    arena: Arena,
-    outDim: number,
-    inDim: number,
-    fill: (dest: Float32Array) => void,
-    bias: Float32Array | null,
-  ): LinearWeights;
-
-  /**
-   * prepareLinear in two steps, for packed weights kept between runs (app/weight-cache.ts):
-   * placeLinear takes the Linear's room in the arena (exactly as prepareLinear would) and writes
-   * nothing; packLinear then writes it as prepareLinear would. A model's weight bytes, placed in the
-   * same order on the same backend, are therefore the same bytes whichever way they were written.
+   * A Linear layer at load time, in two steps (prepare-linear.ts does both for one layer):
+   * placeLinear takes the Linear's room in the arena and writes nothing; packLinear then writes the
+   * weight that `fill(dest)` gives, PyTorch layout [outDim][inDim], into `dest` (the backend chooses
+   * where: straight into its final place, or into scratch before repacking), and `bias` ([outDim],
+   * or null for none). A model places every weight first and packs them as it reads them
+   * (vit/weights.ts), so its weight bytes are one region, and the same bytes whether packed or
+   * restored from a cache file (app/weight-cache.ts).
    */
   placeLinear(arena: Arena, outDim: number, inDim: number, hasBias: boolean): LinearWeights;
   /**
@@ -99,7 +89,7 @@ export interface Backend {
   fillBytes(region: Uint8Array, read: (chunk: Uint8Array) => void): void;
 
   /**
-   * What the bytes prepareLinear writes look like (kernel tile, precision, layout version): weights
+   * What the bytes packLinear writes look like (kernel tile, precision, layout version): weights
    * packed under another value are not these. Absent: the backend's packed weights are not kept.
    */
   readonly packedFormat?: string;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { quantizeRow, quantizeWeights, rint, type QuantizedWeights } from '../../src/backend/quantize.js';
 import { ReferenceBackend } from '../../src/backend/reference/backend.js';
 import { linearForward, linearInt8Forward } from '../../src/backend/reference/kernels.js';
+import { prepareLinear } from '../../src/backend/prepare-linear.js';
 import { rng } from './wasm-helpers.js';
 
 function quantizeOneRow(values: number[]): { q: number[]; scale: number; zeroPoint: number } {
@@ -79,7 +80,7 @@ describe('reference int8 linear', () => {
     // acc = 127*127 + 0 + 64*64 - 64*64 = 16129;  y = 16129 * 2^-11 + bias 0.5.
     const backend = new ReferenceBackend('int8');
     const arena = backend.createArena(4096);
-    const w = backend.prepareLinear(arena, 1, 3, (d) => d.set([127 / 32, -127 / 32, 2]), Float32Array.of(0.5));
+    const w = prepareLinear(backend, arena, 1, 3, (d) => d.set([127 / 32, -127 / 32, 2]), Float32Array.of(0.5));
     const x = arena.allocF32(3);
     x.set([127 / 128, -127 / 128, 0]);
     const out = arena.allocF32(1);

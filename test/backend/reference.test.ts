@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backend/reference/backend.js';
+import { prepareLinear } from '../../src/backend/prepare-linear.js';
 import { rng } from './wasm-helpers.js';
 
 describe('reference linear, a range of output columns', () => {
@@ -14,7 +15,7 @@ describe('reference linear, a range of output columns', () => {
   const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + 3 * M * N) * 4 + 1024);
   const bias = new Float32Array(N);
   fill(bias);
-  const w = backend.prepareLinear(arena, N, K, fill, bias);
+  const w = prepareLinear(backend, arena, N, K, fill, bias);
   const x = arena.allocF32(M * K);
   fill(x);
   const before = arena.allocF32(M * N);

@@ -18,6 +18,7 @@ import { MC_MAX } from '../../src/backend/wasm/backend.js';
 import type { WasmBackend } from '../../src/backend/wasm/index.js';
 import { createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild } from '../../src/backend/wasm/kernels.js';
 import { wasm } from '../../src/backend/wasm/wasm-api.js';
+import { prepareLinear } from '../../src/backend/prepare-linear.js';
 import { epilogueFlags, EPILOGUES, KERNEL_CONFIGS, rng, useWasmBackend, type EpilogueKind } from './wasm-helpers.js';
 
 /** GELU through the kernel's own routine (the test build's gelu_n hook). */
@@ -70,7 +71,7 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
   const { gelu, hasResidual, inPlace } = epilogueFlags(epilogue);
 
   const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + 2 * M * N) * 4 + 4096);
-  const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), bias);
+  const w = prepareLinear(backend, arena, N, K, (dest) => dest.set(weight), bias);
   const x = arena.allocF32(M * K);
   x.set(xData);
   const out = arena.allocF32(M * N);

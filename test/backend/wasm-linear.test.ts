@@ -20,6 +20,7 @@ import { linearForward } from '../../src/backend/reference/kernels.js';
 import type { ColumnRange, LinearEpilogue } from '../../src/backend/types.js';
 import { KC_MAX, MC_MAX } from '../../src/backend/wasm/backend.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
+import { prepareLinear } from '../../src/backend/prepare-linear.js';
 import { epilogueFlags, EPILOGUES, KERNEL_CONFIGS, rng, U, useWasmBackend, type EpilogueKind } from './wasm-helpers.js';
 
 const GELU_LIPSCHITZ = 1.13;
@@ -80,7 +81,7 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
   const { gelu, hasResidual, inPlace } = epilogueFlags(epilogue);
 
   const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + 2 * M * N) * 4 + 4096);
-  const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), bias);
+  const w = prepareLinear(backend, arena, N, K, (dest) => dest.set(weight), bias);
   const x = arena.allocF32(M * K);
   x.set(xData);
   const out = arena.allocF32(M * N);
@@ -157,7 +158,7 @@ function runColumnRange(backend: WasmBackend, M: number, N: number, K: number, e
   const { gelu, hasResidual, inPlace } = epilogueFlags(epilogue);
 
   const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + 3 * M * N) * 4 + 4096);
-  const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), bias);
+  const w = prepareLinear(backend, arena, N, K, (dest) => dest.set(weight), bias);
   const x = arena.allocF32(M * K);
   x.set(xData);
   const full = arena.allocF32(M * N);
@@ -202,7 +203,7 @@ describe.each(KERNEL_CONFIGS)('wasm linear, a range of output columns (relaxedSi
     [0.5, 4],
   ])('rejects columns [%s, %s) of 8 outputs', (start, end) => {
     const arena = backend.createArena(backend.linearFloats(8, 4) * 4 + 4096);
-    const w = backend.prepareLinear(arena, 8, 4, (dest) => dest.fill(1), null);
+    const w = prepareLinear(backend, arena, 8, 4, (dest) => dest.fill(1), null);
     const x = arena.allocF32(4);
     const out = arena.allocF32(8);
     expect(() => backend.linear(out, x, w, 1, undefined, { start, end })).toThrow(/columns .* not a non-empty range of outDim 8/);
@@ -218,7 +219,7 @@ describe('wasm linear: thread count does not change a single bit', () => {
       const random = rng(99);
       const weight = values(N * K, random, 'float');
       const arena = backend.createArena(backend.linearFloats(N, K) * 4 + (M * K + M * N) * 4 + 4096);
-      const w = backend.prepareLinear(arena, N, K, (dest) => dest.set(weight), values(N, random, 'float'));
+      const w = prepareLinear(backend, arena, N, K, (dest) => dest.set(weight), values(N, random, 'float'));
       const x = arena.allocF32(M * K);
       x.set(values(M * K, random, 'float'));
       const out = arena.allocF32(M * N);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createWasmBackend, defaultThreads, type WasmBackend } from '../../src/backend/wasm/index.js';
+import { prepareLinear } from '../../src/backend/prepare-linear.js';
 import { rng } from './wasm-helpers.js';
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -30,9 +31,9 @@ function runChain(backend: WasmBackend, repeats: number): Float32Array {
     for (let i = 0; i < n; i++) a[i] = (random() * 2 - 1) * 0.5; // [-0.5, 0.5)
     return a;
   };
-  const qkvW = backend.prepareLinear(arena, 3 * dim, dim, (d) => d.set(fill(3 * dim * dim)), fill(3 * dim));
-  const fc1 = backend.prepareLinear(arena, 4 * dim, dim, (d) => d.set(fill(4 * dim * dim)), fill(4 * dim));
-  const fc2 = backend.prepareLinear(arena, dim, 4 * dim, (d) => d.set(fill(4 * dim * dim)), null);
+  const qkvW = prepareLinear(backend, arena, 3 * dim, dim, (d) => d.set(fill(3 * dim * dim)), fill(3 * dim));
+  const fc1 = prepareLinear(backend, arena, 4 * dim, dim, (d) => d.set(fill(4 * dim * dim)), fill(4 * dim));
+  const fc2 = prepareLinear(backend, arena, dim, 4 * dim, (d) => d.set(fill(4 * dim * dim)), null);
   const gamma = arena.allocF32(dim);
   gamma.set(fill(dim));
   const beta = arena.allocF32(dim);
@@ -106,7 +107,7 @@ describe('threads', () => {
   it('dispose() ends every worker, and the backend refuses work afterwards', async () => {
     const backend = await createWasmBackend({ threads: 3 });
     const arena = backend.createArena(1 << 20);
-    const w = backend.prepareLinear(arena, 64, 64, (d) => d.fill(1), null);
+    const w = prepareLinear(backend, arena, 64, 64, (d) => d.fill(1), null);
     const x = arena.allocF32(64 * 64);
     const out = arena.allocF32(64 * 64);
     backend.linear(out, x, w, 64);
@@ -146,11 +147,13 @@ export async function load(url, context, next) {
       );
       writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
       const entry = pathToFileURL(join(process.cwd(), 'src/backend/wasm/index.ts')).href;
+      const prepare = pathToFileURL(join(process.cwd(), 'src/backend/prepare-linear.ts')).href;
       const script = `
 const { createWasmBackend } = await import(${JSON.stringify(entry)});
+const { prepareLinear } = await import(${JSON.stringify(prepare)});
 const backend = await createWasmBackend({ threads: 2 });
 const arena = backend.createArena(1 << 22);
-const w = backend.prepareLinear(arena, 256, 256, (d) => d.fill(0.5), null);
+const w = prepareLinear(backend, arena, 256, 256, (d) => d.fill(0.5), null);
 const x = arena.allocF32(256 * 256).fill(1);
 const out = arena.allocF32(256 * 256);
 backend.linear(out, x, w, 256);
@@ -177,15 +180,15 @@ describe('argument checks', () => {
     const other = await createWasmBackend({ threads: 1 });
     try {
       const arena = backend.createArena(1 << 20);
-      const w = backend.prepareLinear(arena, 8, 8, (d) => d.fill(1), null);
+      const w = prepareLinear(backend, arena, 8, 8, (d) => d.fill(1), null);
       const x = arena.allocF32(64);
       const out = arena.allocF32(64);
       expect(() => backend.linear(out, new Float32Array(64), w, 8)).toThrow(/arena/);
       expect(() => backend.linear(x, x, w, 8)).toThrow(/overlap/);
       expect(() => backend.linear(out, x, w, 9)).toThrow(/needs 72/);
-      const foreign = other.prepareLinear(other.createArena(1 << 16), 8, 8, (d) => d.fill(1), null);
-      expect(() => backend.linear(out, x, foreign, 8)).toThrow(/prepareLinear/);
-      expect(() => backend.prepareLinear(arena, 8, 8, () => {}, new Float32Array(7))).toThrow(/bias/);
+      const foreign = prepareLinear(other, other.createArena(1 << 16), 8, 8, (d) => d.fill(1), null);
+      expect(() => backend.linear(out, x, foreign, 8)).toThrow(/placeLinear/);
+      expect(() => prepareLinear(backend, arena, 8, 8, () => {}, new Float32Array(7))).toThrow(/bias/);
       backend.linear(out, x, w, 0); // zero rows: nothing to do
     } finally {
       backend.dispose();

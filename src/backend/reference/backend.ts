@@ -44,18 +44,6 @@ export class ReferenceBackend implements Backend {
     return 0;
   }
 
-  prepareLinear(
-    arena: Arena,
-    outDim: number,
-    inDim: number,
-    fill: (dest: Float32Array) => void,
-    bias: Float32Array | null,
-  ): LinearWeights {
-    const w = this.placeLinear(arena, outDim, inDim, bias !== null);
-    this.packLinear(w, fill, bias);
-    return w;
-  }
-
   placeLinear(arena: Arena, outDim: number, inDim: number, hasBias: boolean): LinearWeights {
     if (this.precision === 'int8') return this.placeInt8Linear(arena, outDim, inDim, hasBias);
     // One allocation, as linearFloats promised the memory plan: weight then bias.

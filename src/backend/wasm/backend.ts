@@ -149,19 +149,6 @@ export class WasmBackend implements Backend {
     return this.precision === 'int8' ? `wasm-i8-panels-nr${this.nr}-qk${this.qk}-v1` : `wasm-f32-panels-nr${this.nr}-v1`;
   }
 
-  prepareLinear(
-    arena: Arena,
-    outDim: number,
-    inDim: number,
-    fill: (dest: Float32Array) => void,
-    bias: Float32Array | null,
-  ): LinearWeights {
-    const w = this.placeLinear(arena, outDim, inDim, bias !== null);
-    this.packLinear(w, fill, bias);
-    this.finishPacking();
-    return w;
-  }
-
   finishPacking(): void {
     this.pool.finish();
   }
@@ -189,9 +176,9 @@ export class WasmBackend implements Backend {
   }
 
   placeLinear(arena: Arena, outDim: number, inDim: number, _hasBias: boolean): LinearWeights {
-    checkDims('prepareLinear', outDim, inDim);
+    checkDims('placeLinear', outDim, inDim);
     const packed = arena.allocF32(this.linearFloats(outDim, inDim));
-    this.checkView('prepareLinear arena', packed);
+    this.checkView('placeLinear arena', packed);
     return new WasmLinear(this, outDim, inDim, packed.byteOffset, this.precision === 'int8');
   }
 
@@ -466,10 +453,10 @@ export class WasmBackend implements Backend {
     return alignUp(SCRATCH_BULK + 4 * floats, 64);
   }
 
-  /** `w` as this backend's own Linear (made by its prepareLinear or placeLinear). */
+  /** `w` as this backend's own Linear (made by its placeLinear). */
   private own(w: LinearWeights, what: string): WasmLinear {
     if (!(w instanceof WasmLinear) || w.owner !== this) {
-      throw new TypeError(`wasm backend: ${what}() needs weights from this backend’s prepareLinear()`);
+      throw new TypeError(`wasm backend: ${what}() needs weights from this backend’s placeLinear()`);
     }
     return w;
   }
