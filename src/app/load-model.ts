@@ -114,9 +114,9 @@ function loadFrom(
             onRead(dest.length * 4);
           },
         };
-  // The cache's key names the packed format (precision included) but not the fold: an unfolded int8 load is not cached.
-  const weightCache = int8 && foldNorms === false ? false : options.weightCache;
-  const { vit, note } = createThroughCache(model.config, backend, source, maxBatch, weightCache, tensors);
+  // The cache's key names the packed format (precision included) and the fold: each has its own file.
+  const variant = folded === resized ? 'as stored' : 'LayerNorms folded into the next Linear';
+  const { vit, note } = createThroughCache(model.config, backend, source, maxBatch, options.weightCache, tensors, variant);
   return new LoadedModel(vit, model, note);
 }
 

@@ -7,11 +7,12 @@
 // which a read pays just as a pack does.
 //
 // Contract:
-// - One file per (checkpoint file, packed format): <dir>/<sha256 of the real path and the format>.vitw,
+// - One file per (checkpoint file, packed format, variant: the tensors as stored, or transformed at
+//   load, e.g. int8's LayerNorms folded into the next Linear): <dir>/<sha256 of the three>.vitw,
 //   so a checkpoint's stale entry is replaced, not added to; at most MAX_FILES files in the folder
 //   (the least recently used are removed when a new one is written).
 // - The key a file must match to be used: the format version, the backend's packed format (kernel
-//   tile, precision), the model's architecture, and the checkpoint's identity: its real path,
+//   tile, precision), the model's architecture, the variant, and the checkpoint's identity: its real path,
 //   device, inode, size, modification and change times (of the open file), a hash of its header
 //   (tensor names, dtypes, shapes, metadata), and the content's sha256 when the hub cache names
 //   the file by it (blobs/<sha256>, checked at download). The data itself is not hashed (350 MB
@@ -40,7 +41,7 @@ import { VitModel, type PackedWeights } from '../vit/model.js';
 import type { TensorSource } from '../vit/weights.js';
 
 /** Bump when the file layout or the key changes: older files are then ignored and replaced. */
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 const MAGIC = 'VITWCACH';
 /** magic (8), version (u32), header length (u32). */
 const PREFIX_BYTES = 16;
@@ -115,10 +116,15 @@ export function createThroughCache(
   source: CheckpointSource,
   maxBatch: number,
   settings: WeightCacheSettings | false | undefined,
-  /** Where the weights are read from when the cache has none: the source itself, or a wrapper of it (progress). */
+  /** Where the weights are read from when the cache has none: the source itself, or a wrapper of it (progress, folding). */
   tensors: TensorSource = source,
+  /**
+   * How `tensors` derive from the source's, when that changes the weights (e.g. LayerNorms folded
+   * into the next Linear): part of the key, so that each variant of a checkpoint has its own file.
+   */
+  variant = 'as stored',
 ): CachedLoad {
-  const entry = settings === undefined || settings === false ? undefined : cacheEntry(config, backend, source, settings);
+  const entry = settings === undefined || settings === false ? undefined : cacheEntry(config, backend, source, settings, variant);
   if (typeof entry === 'string' || entry === undefined) return { vit: VitModel.create(config, backend, tensors, maxBatch), note: entry ?? 'off' };
   const restore = entry.restorer();
   const vit = VitModel.create(config, backend, tensors, maxBatch, restore);
@@ -128,7 +134,7 @@ export function createThroughCache(
 }
 
 /** The cache file for this load, or why there is none. */
-function cacheEntry(config: VitConfig, backend: Backend, source: CheckpointSource, settings: WeightCacheSettings): CacheEntry | string {
+function cacheEntry(config: VitConfig, backend: Backend, source: CheckpointSource, settings: WeightCacheSettings, variant: string): CacheEntry | string {
   const format = backend.packedFormat;
   if (format === undefined) return `off (the ${backend.name} backend keeps no packed weights)`;
   const stat = source.stat();
@@ -144,6 +150,7 @@ function cacheEntry(config: VitConfig, backend: Backend, source: CheckpointSourc
     version: FORMAT_VERSION,
     packedFormat: format,
     config,
+    tensors: variant,
     checkpoint: {
       path: realPath,
       dev: stat.dev,
@@ -157,7 +164,7 @@ function cacheEntry(config: VitConfig, backend: Backend, source: CheckpointSourc
     },
   };
   const dir = settings.dir ?? weightCacheDir();
-  return new CacheEntry(join(dir, `${sha256(`${realPath}\0${format}`).slice(0, 32)}${EXTENSION}`), JSON.stringify(key));
+  return new CacheEntry(join(dir, `${sha256(`${realPath}\0${format}\0${variant}`).slice(0, 32)}${EXTENSION}`), JSON.stringify(key));
 }
 
 /** A Restorer that also says why it declined. */

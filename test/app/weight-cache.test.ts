@@ -91,6 +91,40 @@ describe('restored weights compute the same numbers', () => {
   });
 });
 
+describe('int8: the quantized pack is cached, folded and unfolded apart', () => {
+  /** Load the outlier fixture on an int8 wasm backend through the cache in `dir` (or none), with or without folding. */
+  async function int8Run(dir: string | false, foldNorms: boolean) {
+    const backend = await createWasmBackend({ threads: 2, precision: 'int8' });
+    try {
+      const model = await loadVitModel(join(MODEL_FIXTURES, 'int8_outliers', 'model.safetensors'), {
+        backend,
+        foldNorms,
+        weightCache: dir === false ? false : { dir, minBytes: 0 },
+      });
+      const { inChans: C, imgSize: S } = model.config;
+      return { note: model.weightCache, logits: model.forward(randomImage(C * S * S), 1).logits };
+    } finally {
+      backend.dispose();
+      await backend.exited;
+    }
+  }
+
+  it('each fold has a file of its own, and each restores its own numbers', async () => {
+    const dir = tmp();
+    const plain = { folded: await int8Run(false, true), kept: await int8Run(false, false) };
+    // The fold changes the numbers (the fixture's outlier channels), so mixing the files up would show.
+    expect(bytesOf(plain.folded.logits).equals(bytesOf(plain.kept.logits))).toBe(false);
+    expect((await int8Run(dir, true)).note).toMatch(/^written to/);
+    expect((await int8Run(dir, false)).note).toMatch(/^written to/);
+    expect(cacheFiles(dir)).toHaveLength(2);
+    for (const [fold, expected] of [[true, plain.folded], [false, plain.kept]] as const) {
+      const restored = await int8Run(dir, fold);
+      expect(restored.note).toMatch(/^restored from/);
+      expect(bytesOf(restored.logits).equals(bytesOf(expected.logits))).toBe(true);
+    }
+  });
+});
+
 describe('a cache file that is not this load\'s is ignored and rewritten', () => {
   async function withCache(): Promise<{ weights: string; dir: string; file: string; plain: Awaited<ReturnType<typeof run>> }> {
     const weights = tinyCopy();
