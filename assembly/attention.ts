@@ -8,8 +8,8 @@
 //   O^T[headDim][NR] = V^T E^T   (A = the values transposed, packed once per head and thread)
 // and O^T, divided by the column sums, is written back transposed. Only the tails of T and of
 // headDim modulo MR cost extra rows.
-// A work unit is a run of query blocks of one (batch, head); each thread packs a head's K and V^T
-// once and keeps them while its next units are on the same head (a tag in its scratch). K is
+// A work unit is a run of query blocks of one (batch, head) (attention_unit.ts); each thread packs
+// a head's K and V^T once and keeps them while its next units are on the same head. K is
 // copied rather than read in place because its rows in qkv are 12*dim bytes apart: for ViT-B
 // that puts every key row in its own page at one of four page offsets, so the head's keys
 // thrash the TLB and a few cache sets; packed, they are 148 KB that stay in L2.
@@ -19,43 +19,23 @@
 // When ATT_PROBS is not 0 (an explanation asks for them), each query's probabilities, E^T's
 // column times its inverse sum, are also written out row by row; otherwise nothing changes.
 
-import { arg, argF32, argPtr, ctrlInt } from './args';
+import { keyOf, valueOf } from './qkv';
 import { exp4 } from './exp';
-import {
-  ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_PROBS, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
-  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, CTRL_SERIAL, SCRATCH_BULK, SCRATCH_TAG_KEY,
-  SCRATCH_TAG_SERIAL,
-} from './protocol';
+import { SCRATCH_BULK } from './protocol';
 import { microkernel, MR, NR } from './microkernel';
 import { copyTile, transpose } from './transpose';
 import { INIT_ZERO } from './tile';
 
-// A token's row of qkv: its q, k and v one after another, each [heads][headDim] floats.
-const QKV_PARTS: usize = 3;
-const K_PART: usize = 1;
-const V_PART: usize = 2;
-
-export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
-  const out = argPtr(ctrl, ATT_OUT);
-  const qkv = argPtr(ctrl, ATT_QKV);
-  const T = arg(ctrl, ATT_TOKENS);
-  const Tq = arg(ctrl, ATT_QUERIES);
-  const H = arg(ctrl, ATT_HEADS);
-  const hd = arg(ctrl, ATT_HEAD_DIM);
-  const blocksPerUnit = arg(ctrl, ATT_BLOCKS_PER_UNIT);
-  const unitsPerHead = arg(ctrl, ATT_UNITS_PER_HEAD);
-  const scale = argF32(ctrl, ATT_SCALE);
-  const scratch = argPtr(ctrl, ATT_SCRATCH) + <usize>tid * argPtr(ctrl, ATT_SCRATCH_STRIDE);
-
-  const bh = unit / unitsPerHead;
-  const b = bh / H;
-  const h = bh % H;
-  const dim = H * hd;
-  const partBytes = <usize>dim * 4; // one of q, k and v of a token
-  const tokenStride = partBytes * QKV_PARTS;
-  const q = qkv + <usize>b * T * tokenStride + <usize>h * hd * 4; // this head's query of the image's first token
-  const k = q + partBytes * K_PART;
-  const v = q + partBytes * V_PART;
+/**
+ * Query blocks [firstBlock, lastBlock) of one head (attention_unit.ts gives the arguments: q is
+ * the head's query of the image's first token, its key and value dim floats further; out its
+ * output row of the image's first query; probs 0 or where the head's probabilities go (see
+ * ATT_PROBS); `stale` when this thread's scratch holds another head).
+ */
+export function attentionBlocks(
+  scratch: usize, stale: bool, q: usize, tokenStride: usize, out: usize, probs: usize,
+  bh: i32, T: i32, Tq: i32, hd: i32, dim: i32, scale: f32, firstBlock: i32, lastBlock: i32,
+): void {
   const vt = scratch + SCRATCH_BULK;
   const kp = vt + <usize>hd * T * 4;
   const qt = kp + <usize>T * hd * 4;
@@ -64,17 +44,11 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
   const inv = ot + <usize>roundUp(hd, MR) * NR * 4;
   const ldp: usize = <usize>NR * 4;
 
-  const serial = ctrlInt(ctrl, CTRL_SERIAL);
-  if (load<i32>(scratch + SCRATCH_TAG_SERIAL) != serial || load<i32>(scratch + SCRATCH_TAG_KEY) != bh) {
-    transpose(vt, <usize>T * 4, v, tokenStride, T, hd);
-    copyTile(kp, <usize>hd * 4, k, tokenStride, T, hd);
-    store<i32>(scratch + SCRATCH_TAG_SERIAL, serial);
-    store<i32>(scratch + SCRATCH_TAG_KEY, bh);
+  if (stale) {
+    transpose(vt, <usize>T * 4, valueOf(q, dim), tokenStride, T, hd);
+    copyTile(kp, <usize>hd * 4, keyOf(q, dim), tokenStride, T, hd);
   }
 
-  const blocks = (Tq + NR - 1) / NR;
-  const firstBlock = (unit % unitsPerHead) * blocksPerUnit;
-  const lastBlock = min(blocks, firstBlock + blocksPerUnit);
   for (let block = firstBlock; block < lastBlock; block++) {
     const q0 = block * NR;
     const queries = min(NR, Tq - q0);
@@ -84,22 +58,32 @@ export function attentionUnit(ctrl: usize, tid: i32, unit: i32): void {
       microkernel(keys, <usize>hd * 4, min(MR, T - i), qt, hd, st + <usize>i * ldp, ldp, INIT_ZERO, 0, 0, 0);
     }
     expColumns(st, inv, T, scale);
-    const probs = argPtr(ctrl, ATT_PROBS);
     if (probs != 0) writeProbs(probs + ((<usize>(bh * Tq + q0) * <usize>T) << 2), st, inv, T, queries);
-    for (let d = 0; d < hd; d += MR) {
-      const values = vt + <usize>d * T * 4;
-      microkernel(values, <usize>T * 4, min(MR, hd - d), st, T, ot + <usize>d * ldp, ldp, INIT_ZERO, 0, 0, 0);
-    }
-    // Normalize each query's column by its softmax sum, then write O^T back transposed.
-    for (let d = 0; d < hd; d++) {
-      const row = ot + <usize>d * ldp;
-      for (let c = 0; c < NR; c += 4) {
-        const at = row + (<usize>c << 2);
-        v128.store(at, f32x4.mul(v128.load(at), v128.load(inv + (<usize>c << 2))));
-      }
-    }
-    transpose(out + (<usize>(b * Tq + q0) * dim + <usize>h * hd) * 4, <usize>dim * 4, ot, ldp, hd, queries);
+    weighValues(vt, st, ot, inv, T, hd, out + <usize>q0 * dim * 4, <usize>dim * 4, queries);
   }
+}
+
+/**
+ * A block's output: O^T[headDim][NR] = V^T E^T (V^T at `vt`, headDim rows of T floats; E^T at
+ * `st`, T rows of NR), each query's column times its inverse softmax sum inv[c], written back
+ * transposed: the block's first `queries` rows at `out`, `ldo` bytes apart. `ot` is scratch of
+ * roundUp(headDim, MR) rows of NR floats. (attention_i8.ts uses it too, for float32 P V.)
+ */
+export function weighValues(vt: usize, st: usize, ot: usize, inv: usize, T: i32, hd: i32, out: usize, ldo: usize, queries: i32): void {
+  const ldp: usize = <usize>NR * 4;
+  for (let d = 0; d < hd; d += MR) {
+    const values = vt + <usize>d * T * 4;
+    microkernel(values, <usize>T * 4, min(MR, hd - d), st, T, ot + <usize>d * ldp, ldp, INIT_ZERO, 0, 0, 0);
+  }
+  // Normalize each query's column by its softmax sum, then write O^T back transposed.
+  for (let d = 0; d < hd; d++) {
+    const row = ot + <usize>d * ldp;
+    for (let c = 0; c < NR; c += 4) {
+      const at = row + (<usize>c << 2);
+      v128.store(at, f32x4.mul(v128.load(at), v128.load(inv + (<usize>c << 2))));
+    }
+  }
+  transpose(out, ldo, ot, ldp, hd, queries);
 }
 
 /** probs[c][j] = s[j][c] * inv[c] for the block's `queries` columns: rows of T floats from `probs`. */
@@ -112,7 +96,7 @@ function writeProbs(probs: usize, s: usize, inv: usize, T: i32, queries: i32): v
   }
 }
 
-@inline function roundUp(n: i32, m: i32): i32 {
+@inline export function roundUp(n: i32, m: i32): i32 {
   return (n + m - 1) / m * m;
 }
 

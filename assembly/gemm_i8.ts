@@ -25,6 +25,11 @@ import { QK } from './quantize';
 /** Bytes of a panel's header: scales, biases and row sums of its NR columns. */
 const HEADER_BYTES: usize = <usize>NR * 12;
 
+/** Bytes of one panel over kp (a multiple of 4) inputs: the header, then kp / QK steps of NR lanes. */
+@inline export function i8PanelBytes(kp: i32): usize {
+  return HEADER_BYTES + <usize>(kp / QK) * NR * 4;
+}
+
 /** acc + the dot products of one step: per i32 lane, QK products of w's and x's values. */
 @inline function dotAdd(w: v128, x: v128, acc: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
@@ -103,7 +108,7 @@ const HEADER_BYTES: usize = <usize>NR * 12;
  * bytes between rows, `param` its first row's scale and zero point. Only `rows` rows are real:
  * the missing ones re-read the first (their results are discarded by the caller).
  */
-@inline function qmicrokernel(a: usize, lda: usize, param: usize, rows: i32, panel: usize, steps: i32, c: usize, ldc: usize): void {
+@inline export function qmicrokernel(a: usize, lda: usize, param: usize, rows: i32, panel: usize, steps: i32, c: usize, ldc: usize): void {
   const a1 = rows > 1 ? a + lda : a, p1 = rows > 1 ? param + 8 : param;
   const a2 = rows > 2 ? a + 2 * lda : a, p2 = rows > 2 ? param + 16 : param;
   if (ASC_FEATURE_RELAXED_SIMD) {
@@ -136,7 +141,7 @@ export function gemmI8Unit(ctrl: usize, tid: i32, unit: i32): void {
   const p0 = colStart / NR + (unit % nUnits) * perUnit;
   const p1 = min(p0 + perUnit, (colEnd + NR - 1) / NR);
   const steps = KP / QK;
-  const panelBytes = HEADER_BYTES + <usize>steps * NR * 4;
+  const panelBytes = i8PanelBytes(KP);
   const lda = <usize>steps * 4;
   const ldc = <usize>N * 4;
   const ldt: usize = <usize>NR * 4;

@@ -7,11 +7,11 @@
 // the threads split the work without a message per unit.
 
 import { ctrlInt, ctrlSlot } from './args';
-import { attentionUnit } from './attention';
+import { attentionUnit } from './attention_unit';
 import { copyUnit } from './copy';
 import { gemmUnit } from './gemm';
 import { gemmI8Unit } from './gemm_i8';
-import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_COPY, OP_GEMM, OP_GEMM_I8, OP_LAYERNORM, OP_PACK, OP_PACK_I8, OP_QUANTIZE } from './protocol';
+import { CTRL_COUNTER, CTRL_OP, CTRL_UNITS, OP_ATTENTION, OP_ATTENTION_I8, OP_COPY, OP_GEMM, OP_GEMM_I8, OP_LAYERNORM, OP_PACK, OP_PACK_I8, OP_QUANTIZE } from './protocol';
 import { quantizeUnit } from './quantize';
 import { layerNormUnit } from './layernorm';
 import { packUnit } from './pack';
@@ -20,6 +20,7 @@ import { packI8Unit } from './pack_i8';
 export * from './protocol';
 export { MR, NR } from './microkernel';
 export { QK } from './quantize';
+export { attention_i8_scratch_bytes } from './attention_i8';
 
 /** Whether this build's micro-kernel uses relaxed-SIMD fused multiply-add. */
 export const RELAXED_SIMD: bool = ASC_FEATURE_RELAXED_SIMD;
@@ -32,13 +33,14 @@ export function run(ctrl: usize, tid: i32): void {
     const unit = atomic.add<i32>(counter, 1);
     if (unit >= units) return;
     if (op == OP_GEMM) gemmUnit(ctrl, tid, unit);
-    else if (op == OP_ATTENTION) attentionUnit(ctrl, tid, unit);
+    else if (op == OP_ATTENTION) attentionUnit(ctrl, tid, unit, false);
     else if (op == OP_LAYERNORM) layerNormUnit(ctrl, unit);
     else if (op == OP_PACK) packUnit(ctrl, unit);
     else if (op == OP_GEMM_I8) gemmI8Unit(ctrl, tid, unit);
     else if (op == OP_QUANTIZE) quantizeUnit(ctrl, unit);
     else if (op == OP_COPY) copyUnit(ctrl, unit);
     else if (op == OP_PACK_I8) packI8Unit(ctrl, unit);
+    else if (op == OP_ATTENTION_I8) attentionUnit(ctrl, tid, unit, true);
     else unreachable();
   }
 }

@@ -10,6 +10,7 @@
 // One work unit = a run of consecutive panels.
 
 import { arg, argPtr } from './args';
+import { i8PanelBytes } from './gemm_i8';
 import { NR } from './microkernel';
 import { PI8_BIAS, PI8_DST, PI8_IN_DIM, PI8_OUT_DIM, PI8_PANELS_PER_UNIT, PI8_SRC } from './protocol';
 import { QK } from './quantize';
@@ -21,20 +22,24 @@ export function packI8Unit(ctrl: usize, unit: i32): void {
   const outDim = arg(ctrl, PI8_OUT_DIM);
   const inDim = arg(ctrl, PI8_IN_DIM);
   const perUnit = arg(ctrl, PI8_PANELS_PER_UNIT);
-  const kp = (inDim + 3) & ~3;
-  const panelBytes = <usize>(NR * 12 + (kp / QK) * NR * 4);
+  const panelBytes = i8PanelBytes((inDim + 3) & ~3);
   const panels = (outDim + NR - 1) / NR;
   const first = unit * perUnit;
   const last = min(panels, first + perUnit);
-  for (let p = first; p < last; p++) packPanel(dst + <usize>p * panelBytes, src, bias, p * NR, outDim, inDim);
+  for (let p = first; p < last; p++) packPanel(dst + <usize>p * panelBytes, src, <usize>inDim << 2, bias, p * NR, outDim, inDim);
 }
 
-function packPanel(panel: usize, src: usize, bias: usize, col0: i32, outDim: i32, inDim: i32): void {
+/**
+ * The panel of output columns [col0, col0 + NR) of the weight at `src`, whose rows are `rowStride`
+ * bytes apart (attention_i8.ts packs a head's keys and values in place of a weight). The panel's
+ * padding (columns past outDim, K past inDim) is not written: it must already be zero.
+ */
+export function packPanel(panel: usize, src: usize, rowStride: usize, bias: usize, col0: i32, outDim: i32, inDim: i32): void {
   const cols = min(NR, outDim - col0);
   const body = panel + <usize>(NR * 12);
   for (let j = 0; j < cols; j++) {
     const o = col0 + j;
-    const row = src + ((<usize>o * <usize>inDim) << 2);
+    const row = src + <usize>o * rowStride;
     let maxAbs: f32 = 0;
     for (let i = 0; i < inDim; i++) maxAbs = max<f32>(maxAbs, abs<f32>(load<f32>(row + (<usize>i << 2))));
     let scale: f32 = maxAbs / 127;

@@ -25,6 +25,7 @@ export const OP_QUANTIZE: i32 = 5;
 export const OP_GEMM_I8: i32 = 6;
 export const OP_COPY: i32 = 7;
 export const OP_PACK_I8: i32 = 8;
+export const OP_ATTENTION_I8: i32 = 9; // attention with int8 matmuls: the ATT_ arguments plus ATT_PV_INT8 (attention_i8.ts)
 
 // GEMM: out[M][N] = epilogue(bias + x[M][K] * W^T), W packed in panels (see pack.ts).
 export const GEMM_X: i32 = 0;
@@ -65,6 +66,7 @@ export const ATT_SCRATCH_STRIDE: i32 = 8;
 export const ATT_SCALE: i32 = 9; // f32 bits
 export const ATT_QUERIES: i32 = 10; // leading tokens of each image that attend (out has this many rows per image)
 export const ATT_PROBS: i32 = 11; // 0, or [batch][heads][queries][tokens] that receives the softmax probabilities
+export const ATT_PV_INT8: i32 = 12; // OP_ATTENTION_I8 only: 1 = the probabilities times V in int8 too, 0 = in float32
 
 export const PACK_SRC: i32 = 0; // [outDim][inDim] weight
 export const PACK_BIAS: i32 = 1; // [outDim] or 0

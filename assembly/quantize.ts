@@ -32,7 +32,7 @@ export function quantizeUnit(ctrl: usize, unit: i32): void {
  * lo and hi start at +0 and only move to strictly smaller or larger values, so they are never -0
  * and their lanes can be combined in any order.
  */
-function quantizeRow(x: usize, K: i32, KP: i32, q: usize, param: usize): void {
+export function quantizeRow(x: usize, K: i32, KP: i32, q: usize, param: usize): void {
   const K4 = K & ~3;
   const K16 = K & ~15;
   let lo4 = f32x4.splat(0);

@@ -16,3 +16,18 @@ export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'wasm', 'ref'];
  */
 export type Precision = 'fp32' | 'int8';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
+
+/**
+ * Which of attention's matmuls run in int8 under precision 'int8' (src/backend/quantize-attention.ts):
+ * 'off' (none: float32 attention, the default), 'qk' (the scores Q K^T), 'qk+pv' (the scores and
+ * the probabilities times V). Softmax stays float32 in all three.
+ */
+export type Int8AttentionMode = 'off' | 'qk' | 'qk+pv';
+export const INT8_ATTENTION_MODES: readonly Int8AttentionMode[] = ['off', 'qk', 'qk+pv'];
+
+/** A backend's int8 attention mode: 'off' unless given; any other mode needs precision 'int8'. */
+export function resolveInt8Attention(precision: Precision, mode: Int8AttentionMode = 'off'): Int8AttentionMode {
+  if (!INT8_ATTENTION_MODES.includes(mode)) throw new RangeError(`int8 attention: expected one of ${INT8_ATTENTION_MODES.join(', ')}, received ${String(mode)}`);
+  if (mode !== 'off' && precision !== 'int8') throw new RangeError(`int8 attention '${mode}' needs precision int8, received precision ${precision}`);
+  return mode;
+}

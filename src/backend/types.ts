@@ -5,7 +5,7 @@
 // ArrayBuffer for the reference backend, a shared WebAssembly.Memory for a WASM one), so every
 // array handed to an op is a view into `arena.buffer`, and no op allocates per call.
 
-import type { Precision } from './names.js';
+import type { Int8AttentionMode, Precision } from './names.js';
 
 /** One contiguous block of memory holding weights and activations, handed out by a bump allocator. */
 export interface Arena {
@@ -42,8 +42,11 @@ export interface ColumnRange {
 export interface Backend {
   readonly name: string;
 
-  /** How its Linear layers compute (fixed when the backend is created; the other ops are float32). */
+  /** How its Linear layers compute (fixed when the backend is created; the other ops are float32, attention unless int8Attention says otherwise). */
   readonly precision: Precision;
+
+  /** Which of attention's matmuls run in int8 ('off' unless precision is int8 and it was asked for). */
+  readonly int8Attention: Int8AttentionMode;
 
   /** Allocate the arena once, before loading: `bytes` comes from the model's memory plan. Its memory must be fresh (all zero). */
   createArena(bytes: number): Arena;
@@ -130,7 +133,8 @@ export interface Backend {
    * The model's last block asks for the class token alone: nothing else reaches the head.
    * probs, when given (an explanation records them; the forward pass alone does not):
    * [batch][heads][queries][tokens] receives the softmax probabilities the output was weighted
-   * by, the same numbers the kernel used. Absent, the op costs and computes exactly as without it.
+   * by, the same numbers the kernel used (with int8Attention 'qk+pv', those numbers before they are
+   * quantized for P V). Absent, the op costs and computes exactly as without it.
    */
   attention(
     out: Float32Array,

@@ -1,8 +1,12 @@
 // Shared by the wasm backend tests: seeded random numbers, the kernel/thread configurations every
 // op is tested under, and one backend per describe block.
 
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from '../../src/backend/wasm/index.js';
+import { createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild } from '../../src/backend/wasm/kernels.js';
+import { wasm } from '../../src/backend/wasm/wasm-api.js';
 
 /** float32 unit roundoff. */
 export const U = 2 ** -24;
@@ -50,4 +54,38 @@ export function useWasmBackend(options: WasmBackendOptions, receive: (backend: W
     backend.dispose();
     await backend.exited;
   });
+}
+
+/** The test build's hooks (assembly/test-hooks.ts) in a memory of their own, one instance per build. */
+interface HookInstance {
+  hooks: Record<'gelu_n' | 'exp_n', (p: number, n: number) => void> & { heap_base(): number };
+  memory: ReturnType<typeof createSharedMemory>;
+}
+const HOOK_PAGES = 64;
+const hookInstances = new Map<KernelBuild, HookInstance>();
+
+/**
+ * A vector routine of the kernels, run through the test build's hook (assembly/test-hooks.ts):
+ * applied to a copy of `values` (padded to a multiple of 4 inside), so expected values can use
+ * the kernel's own GELU or exp.
+ */
+export function kernelRoutine(build: KernelBuild, hook: 'gelu_n' | 'exp_n', values: Float32Array): Float32Array {
+  let instance = hookInstances.get(build);
+  if (instance === undefined) {
+    relaxedSimdSupported(); // on Node 20, sets the V8 flag that compiling relaxed SIMD needs
+    const path = fileURLToPath(new URL(`../../build/wasm/vit-${build}.test.wasm`, import.meta.url));
+    const memory = createSharedMemory(HOOK_PAGES);
+    const hooks = instantiateKernels(new wasm.Module(readFileSync(path)), memory) as unknown as HookInstance['hooks'];
+    instance = { hooks, memory };
+    hookInstances.set(build, instance);
+  }
+  const { hooks, memory } = instance;
+  const at = hooks.heap_base();
+  const n = Math.ceil(values.length / 4) * 4;
+  if (at + n * 4 > HOOK_PAGES * 65536) throw new RangeError(`kernelRoutine: ${values.length} values do not fit the hooks' memory`);
+  const view = new Float32Array(memory.buffer, at, n);
+  view.fill(0);
+  view.set(values);
+  hooks[hook](at, n);
+  return Float32Array.from(view.subarray(0, values.length));
 }

@@ -8,31 +8,14 @@
 // own in wasm-kernels.test.ts), so the expected value applies that same routine, run through the
 // test build's gelu_n hook, to the reference's pre-activation output.
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { quantizeWeights, type QuantizedWeights } from '../../src/backend/quantize.js';
 import { linearInt8Forward } from '../../src/backend/reference/kernels.js';
 import type { ColumnRange, LinearEpilogue } from '../../src/backend/types.js';
 import { MC_MAX } from '../../src/backend/wasm/backend.js';
 import type { WasmBackend } from '../../src/backend/wasm/index.js';
-import { createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild } from '../../src/backend/wasm/kernels.js';
-import { wasm } from '../../src/backend/wasm/wasm-api.js';
 import { prepareLinear } from '../../src/backend/prepare-linear.js';
-import { epilogueFlags, EPILOGUES, KERNEL_CONFIGS, rng, useWasmBackend, type EpilogueKind } from './wasm-helpers.js';
-
-/** GELU through the kernel's own routine (the test build's gelu_n hook). */
-function kernelGelu(build: KernelBuild, values: Float32Array): Float32Array {
-  relaxedSimdSupported(); // on Node 20, sets the V8 flag that compiling relaxed SIMD needs
-  const path = fileURLToPath(new URL(`../../build/wasm/vit-${build}.test.wasm`, import.meta.url));
-  const n = Math.ceil(values.length / 4) * 4;
-  const memory = createSharedMemory(16 + Math.ceil((n * 4) / 65536));
-  const kernels = instantiateKernels(new wasm.Module(readFileSync(path)), memory) as unknown as { heap_base(): number; gelu_n(p: number, n: number): void };
-  const at = kernels.heap_base();
-  new Float32Array(memory.buffer, at, n).set(values);
-  kernels.gelu_n(at, n);
-  return Float32Array.from(new Float32Array(memory.buffer, at, values.length));
-}
+import { epilogueFlags, EPILOGUES, KERNEL_CONFIGS, kernelRoutine, rng, useWasmBackend, type EpilogueKind } from './wasm-helpers.js';
 
 // [rows, outDim, inDim]
 const SHAPES: [number, number, number][] = [
@@ -85,7 +68,7 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
   quantizeWeights(weight, N, K, quantized);
   let expected: Float32Array = new Float32Array(M * N);
   linearInt8Forward(expected, xData, quantized, bias, M, N, K, new Uint8Array(K));
-  if (gelu) expected = kernelGelu(backend.relaxedSimd ? 'relaxed' : 'simd', expected);
+  if (gelu) expected = kernelRoutine(backend.relaxedSimd ? 'relaxed' : 'simd', 'gelu_n', expected);
   if (hasResidual) expected = expected.map((v, i) => before[i] + v);
   const { start, end } = c.columns ?? { start: 0, end: N };
 

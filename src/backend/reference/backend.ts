@@ -2,11 +2,11 @@
 // slow, and the oracle that faster backends are tested against (`--backend ref`).
 
 import { BumpArena } from '../arena.js';
-import type { Precision } from '../names.js';
+import { resolveInt8Attention, type Int8AttentionMode, type Precision } from '../names.js';
 import { checkProbs, checkQueries, resolveColumns } from '../op-args.js';
 import { INT8_MAX_IN_DIM, quantizeWeights, type QuantizedWeights } from '../quantize.js';
 import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
-import { attentionForward, layerNormForward, linearForward, linearInt8Forward } from './kernels.js';
+import { attentionForward, attentionInt8Forward, Int8AttentionScratch, layerNormForward, linearForward, linearInt8Forward } from './kernels.js';
 
 interface ReferenceLinear extends LinearWeights {
   readonly weight: Float32Array; // [outDim][inDim]
@@ -27,8 +27,17 @@ export class ReferenceBackend implements Backend {
   readonly maxArenaBytes = 2 ** 32 * 4;
   /** One quantized row of x (int8 linear), grown to the largest inDim seen. */
   private qRow = new Uint8Array(0);
+  /** int8 attention's buffers, grown to the largest tokens and headDim seen. */
+  private attentionScratch = new Int8AttentionScratch(0, 0);
+  /** Which attention matmuls run in int8 (src/backend/quantize-attention.ts). */
+  readonly int8Attention: Int8AttentionMode;
 
-  constructor(readonly precision: Precision = 'fp32') {}
+  constructor(
+    readonly precision: Precision = 'fp32',
+    int8Attention?: Int8AttentionMode,
+  ) {
+    this.int8Attention = resolveInt8Attention(precision, int8Attention);
+  }
 
   createArena(bytes: number): Arena {
     return new BumpArena(new ArrayBuffer(bytes));
@@ -142,6 +151,12 @@ export class ReferenceBackend implements Backend {
   ): void {
     checkQueries(this.name, queries, tokens);
     checkProbs(this.name, probs, batch * heads * queries * tokens);
+    if (this.int8Attention !== 'off') {
+      let work = this.attentionScratch;
+      if (work.tokens < tokens || work.headDim < headDim) work = this.attentionScratch = new Int8AttentionScratch(Math.max(tokens, work.tokens), Math.max(headDim, work.headDim));
+      attentionInt8Forward(out, qkv, { batch, tokens, heads, headDim, queries }, this.int8Attention, work, probs ?? null);
+      return;
+    }
     attentionForward(out, qkv, batch, tokens, heads, headDim, scratch, queries, probs ?? null);
   }
 

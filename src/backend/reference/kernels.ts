@@ -2,7 +2,9 @@
 // They are the specification and the test oracle for every faster backend; keep them simple.
 
 import { gelu } from '../../math/erf.js';
-import { dequantize, quantizeRow, type QuantizedWeights } from '../quantize.js';
+import type { Int8AttentionMode } from '../names.js';
+import { expF32InPlace, softmaxRowF32, type ExpInPlace } from '../quantize-attention.js';
+import { dequantize, quantizeRow, quantizeWeights, type QuantizedWeights } from '../quantize.js';
 
 /**
  * out[r][o] = residual[r][o] + act(bias[o] + sum_i x[r][i] * w[o][i]), act = GELU or identity,
@@ -150,6 +152,93 @@ export function linearInt8Forward(
       if (applyGelu) y = Math.fround(gelu(y));
       const at = r * outDim + o;
       out[at] = residual === null ? y : Math.fround(residual[at] + y);
+    }
+  }
+}
+
+/** The buffers attentionInt8Forward works in, for up to `tokens` tokens and `headDim` channels. */
+export class Int8AttentionScratch {
+  readonly keys: Float32Array; // [tokens][headDim]
+  readonly valuesT: Float32Array; // [headDim][tokens]
+  readonly keysQ: QuantizedWeights;
+  readonly valuesQ: QuantizedWeights;
+  readonly queryRow: Uint8Array; // [headDim]
+  readonly probRow: Uint8Array; // [tokens]
+  readonly scores: Float32Array; // [tokens]
+
+  constructor(
+    readonly tokens: number,
+    readonly headDim: number,
+  ) {
+    const quantized = (rows: number, cols: number): QuantizedWeights => ({ q: new Int8Array(rows * cols), scale: new Float32Array(rows), rowSum: new Int32Array(rows) });
+    this.keys = new Float32Array(tokens * headDim);
+    this.valuesT = new Float32Array(headDim * tokens);
+    this.keysQ = quantized(tokens, headDim);
+    this.valuesQ = quantized(headDim, tokens);
+    this.queryRow = new Uint8Array(headDim);
+    this.probRow = new Uint8Array(tokens);
+    this.scores = new Float32Array(tokens);
+  }
+}
+
+/**
+ * Attention with int8 matmuls (src/backend/quantize-attention.ts gives the scheme), in the
+ * layout of attentionForward: 'qk' quantizes Q K^T only, 'qk+pv' P V as well. `exp` is the
+ * softmax's exp (a test passes the WASM kernel's own, to compare bit for bit).
+ */
+export function attentionInt8Forward(
+  out: Float32Array,
+  qkv: Float32Array,
+  shape: { batch: number; tokens: number; heads: number; headDim: number; queries: number },
+  mode: Exclude<Int8AttentionMode, 'off'>,
+  scratch: Int8AttentionScratch,
+  probs: Float32Array | null = null,
+  exp: ExpInPlace = expF32InPlace,
+): void {
+  const { batch, tokens, heads, headDim, queries } = shape;
+  const dim = heads * headDim;
+  const tokenStride = 3 * dim;
+  const scale = Math.fround(headDim ** -0.5);
+  const { keys, valuesT, keysQ, valuesQ, queryRow, probRow } = scratch;
+  const s = scratch.scores.subarray(0, tokens);
+  for (let b = 0; b < batch; b++) {
+    const qkvBase = b * tokens * tokenStride;
+    for (let h = 0; h < heads; h++) {
+      for (let j = 0; j < tokens; j++) {
+        const at = qkvBase + j * tokenStride + h * headDim;
+        keys.set(qkv.subarray(at + dim, at + dim + headDim), j * headDim);
+        for (let d = 0; d < headDim; d++) valuesT[d * tokens + j] = qkv[at + 2 * dim + d];
+      }
+      quantizeWeights(keys, tokens, headDim, keysQ);
+      if (mode === 'qk+pv') quantizeWeights(valuesT, headDim, tokens, valuesQ);
+      for (let i = 0; i < queries; i++) {
+        const q = quantizeRow(qkv, qkvBase + i * tokenStride + h * headDim, headDim, queryRow, 0);
+        for (let j = 0; j < tokens; j++) {
+          let acc = 0;
+          for (let d = 0; d < headDim; d++) acc += queryRow[d] * keysQ.q[j * headDim + d];
+          s[j] = dequantize(acc - q.zeroPoint * keysQ.rowSum[j], q.scale, keysQ.scale[j], 0);
+        }
+        const inv = softmaxRowF32(s, tokens, scale, exp);
+        if (probs !== null) {
+          const row = ((b * heads + h) * queries + i) * tokens;
+          for (let j = 0; j < tokens; j++) probs[row + j] = s[j] * inv;
+        }
+        const o = (b * queries + i) * dim + h * headDim;
+        if (mode === 'qk+pv') {
+          const p = quantizeRow(s, 0, tokens, probRow, 0);
+          for (let d = 0; d < headDim; d++) {
+            let acc = 0;
+            for (let j = 0; j < tokens; j++) acc += probRow[j] * valuesQ.q[d * tokens + j];
+            out[o + d] = dequantize(acc - p.zeroPoint * valuesQ.rowSum[d], p.scale, valuesQ.scale[d], 0) * inv;
+          }
+        } else {
+          for (let d = 0; d < headDim; d++) {
+            let sum = 0;
+            for (let j = 0; j < tokens; j++) sum += s[j] * valuesT[d * tokens + j];
+            out[o + d] = sum * inv;
+          }
+        }
+      }
     }
   }
 }

@@ -16,12 +16,12 @@ import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from 
 import type { WasmHeap } from './heap.js';
 import {
   ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_PROBS, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
-  ATT_BLOCKS_PER_UNIT, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, COPY_BYTES, COPY_BYTES_PER_UNIT, COPY_DST, COPY_SRC, GEMM_COL_END, GEMM_COL_START, GEMM_GELU,
+  ATT_BLOCKS_PER_UNIT, ATT_PV_INT8, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, COPY_BYTES, COPY_BYTES_PER_UNIT, COPY_DST, COPY_SRC, GEMM_COL_END, GEMM_COL_START, GEMM_GELU,
   GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH,
   GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
   GQ_COL_END, GQ_COL_START, GQ_GELU, GQ_KP, GQ_M, GQ_MC, GQ_N, GQ_N_UNITS, GQ_OUT, GQ_PANELS_PER_UNIT, GQ_PARAMS, GQ_QX,
   GQ_RES, GQ_SCRATCH, GQ_SCRATCH_STRIDE, GQ_W,
-  LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_GEMM, OP_GEMM_I8,
+  LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_ATTENTION_I8, OP_GEMM, OP_GEMM_I8,
   OP_COPY, OP_LAYERNORM, OP_PACK, OP_PACK_I8, OP_QUANTIZE, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
   PI8_BIAS, PI8_DST, PI8_IN_DIM, PI8_OUT_DIM, PI8_PANELS_PER_UNIT, PI8_SRC,
   QUANT_K, QUANT_KP, QUANT_PARAMS, QUANT_Q, QUANT_ROWS, QUANT_ROWS_PER_UNIT, QUANT_X,
@@ -30,7 +30,7 @@ import {
 import { INT8_MAX_IN_DIM } from '../quantize.js';
 import { int8PanelBytes, paddedK } from './pack-int8.js';
 import type { ThreadPool } from './thread-pool.js';
-import type { Precision } from '../names.js';
+import { resolveInt8Attention, type Int8AttentionMode, type Precision } from '../names.js';
 
 /**
  * Longest K block: all of ViT-B's K (768, 3072) in one block, so each output tile is written once.
@@ -88,12 +88,16 @@ export class WasmBackend implements Backend {
 
   /** Whether the kernels use relaxed-SIMD fused multiply-add. */
   readonly relaxedSimd: boolean;
+  /** Which attention matmuls run in int8 (src/backend/quantize-attention.ts, assembly/attention_i8.ts). */
+  readonly int8Attention: Int8AttentionMode;
 
   constructor(
     private readonly heap: WasmHeap,
     private readonly pool: ThreadPool,
     readonly precision: Precision = 'fp32',
+    int8Attention?: Int8AttentionMode,
   ) {
+    this.int8Attention = resolveInt8Attention(precision, int8Attention);
     this.mr = pool.kernels.MR.value as number;
     this.nr = pool.kernels.NR.value as number;
     this.qk = pool.kernels.QK.value as number;
@@ -414,7 +418,8 @@ export class WasmBackend implements Backend {
       throw new RangeError('wasm backend: attention out must not overlap qkv');
     }
     if (probs !== undefined) this.checkView('attention probs', probs);
-    const stride = this.attentionScratchBytes(tokens, headDim);
+    const int8 = this.int8Attention !== 'off';
+    const stride = int8 ? this.pool.kernels.attention_i8_scratch_bytes(tokens, headDim, this.int8Attention === 'qk+pv' ? 1 : 0) : this.attentionScratchBytes(tokens, headDim);
     const scratch = this.scratch(stride * this.threads);
     // Each thread caches its V^T under a (job, head) tag; the region may hold anything (staged
     // weights, another op's buffers), so clear the tags rather than trust them.
@@ -437,9 +442,10 @@ export class WasmBackend implements Backend {
     a[ATT_SCRATCH] = scratch;
     a[ATT_SCRATCH_STRIDE] = stride;
     a[ATT_PROBS] = probs === undefined ? 0 : probs.byteOffset;
+    a[ATT_PV_INT8] = this.int8Attention === 'qk+pv' ? 1 : 0;
     this.pool.argsF32[ATT_SCALE] = headDim ** -0.5;
     const macs = batch * heads * queries * tokens * headDim * 2;
-    this.pool.run(OP_ATTENTION, batch * heads * unitsPerHead, macs >= PARALLEL_MIN_MACS);
+    this.pool.run(int8 ? OP_ATTENTION_I8 : OP_ATTENTION, batch * heads * unitsPerHead, macs >= PARALLEL_MIN_MACS);
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@ import { WasmBackend } from './backend.js';
 import { WasmHeap } from './heap.js';
 import { BackendUnavailableError, compileKernels, relaxedSimdSupported, simdSupported } from './kernels.js';
 import { ThreadPool } from './thread-pool.js';
-import type { Precision } from '../names.js';
+import type { Int8AttentionMode, Precision } from '../names.js';
 
 export { WasmBackend, type KernelName } from './backend.js';
 export { BackendUnavailableError, relaxedSimdSupported, simdSupported } from './kernels.js';
@@ -25,6 +25,8 @@ export interface WasmBackendOptions {
   relaxedSimd?: boolean | 'auto';
   /** Linear layers in float32 (default) or int8 (src/backend/quantize.ts). */
   precision?: Precision;
+  /** Which attention matmuls run in int8 (precision int8 only; default 'off'). */
+  int8Attention?: Int8AttentionMode;
 }
 
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
@@ -42,5 +44,5 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const module = compileKernels(relaxed ? 'relaxed' : 'simd');
   const heap = new WasmHeap();
   const pool = await ThreadPool.create(module, heap, threads);
-  return new WasmBackend(heap, pool, options.precision);
+  return new WasmBackend(heap, pool, options.precision, options.int8Attention);
 }

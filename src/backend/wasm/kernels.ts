@@ -19,6 +19,8 @@ export type KernelBuild = 'relaxed' | 'simd';
 export interface KernelExports {
   run(ctrl: number, tid: number): void;
   heap_base(): number;
+  /** Bytes of one thread's scratch for int8 attention (assembly/attention_i8.ts). */
+  attention_i8_scratch_bytes(tokens: number, headDim: number, pvInt8: number): number;
   readonly MR: WasmGlobal;
   readonly NR: WasmGlobal;
   readonly QK: WasmGlobal;
