@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 
-export { BACKEND_NAMES, PRECISIONS, type BackendName, type Precision } from '../backend/names.js';
+export { BACKEND_NAMES, INT8_ATTENTION_MODES, PRECISIONS, type BackendName, type Int8AttentionMode, type Precision } from '../backend/names.js';
 export { RESIZE_ENGINES, type ResizeEngine } from '../image/resize-engines.js';
 export { DEFAULT_MODEL } from '../vit/named-models.js';
 export { CONFIG_LIMITS } from '../vit/config.js';

@@ -4,7 +4,7 @@
 // loadModel (the library's front door) does the reading, and every forward pass, in a model host
 // thread (model-host.ts), so that the caller's event loop stays free; loadVitModel loads in-process.
 
-import type { BackendName, Precision } from '../backend/index.js';
+import type { BackendName, Int8AttentionMode, Precision } from '../backend/index.js';
 import type { Backend } from '../backend/types.js';
 import { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
@@ -132,7 +132,7 @@ function checkSource(source: CheckpointSource, model: ResolvedModel): void {
 export async function loadOnBackend(
   request: HostLoadRequest,
   onRead?: (bytes: number) => void,
-  started: Promise<StartedBackend> = startBackend(request.backend, request.threads, request.precision),
+  started: Promise<StartedBackend> = startBackend(request.backend, request.threads, request.precision, request.int8Attention),
 ): Promise<{ loaded: LoadedModel; warnings: string[] }> {
   const { backend, warnings } = await started;
   try {
@@ -178,6 +178,8 @@ export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownlo
   threads?: number;
   /** Linear layers: 'fp32' (default) or 'int8' (weights int8 per output channel, activations 7-bit per token). */
   precision?: Precision;
+  /** With precision 'int8': which attention matmuls run in int8, 'off' (default), 'qk' or 'qk+pv' (README "int8 attention"). */
+  int8Attention?: Int8AttentionMode;
   /** Images per forward pass (memory grows with it); default 1. */
   batchSize?: number;
   /** Called when a download or load step starts, for progress display. */
@@ -227,7 +229,7 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
     options.onTiming,
     (ms) => ({ stage: 'load', ms, weightCache }),
     async (): Promise<Classifier> => {
-      const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, precision: options.precision, batchSize: options.batchSize ?? 1, weightCache: options.weightCache };
+      const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, precision: options.precision, int8Attention: options.int8Attention, batchSize: options.batchSize ?? 1, weightCache: options.weightCache };
       const hosted = await HostedModel.start(request, options.onWeights);
       weightCache = hosted.weightCache;
       return {

@@ -11,7 +11,7 @@ import type { HostLoadRequest, HostMessage, CallerMessage } from './model-host.j
 import { startBackend } from './start-backend.js';
 
 const request = workerData as HostLoadRequest;
-const started = startBackend(request.backend, request.threads, request.precision);
+const started = startBackend(request.backend, request.threads, request.precision, request.int8Attention);
 // Settled by loadOnBackend; until then a failure must not count as unhandled.
 started.catch(() => undefined);
 

@@ -18,7 +18,7 @@
 // (`npm test` builds first).
 
 import { Worker } from 'node:worker_threads';
-import type { BackendName, Precision } from '../backend/names.js';
+import type { BackendName, Int8AttentionMode, Precision } from '../backend/names.js';
 import { BackendUnavailableError } from '../backend/wasm/kernels.js';
 import { WeightsError } from '../checkpoint/tensor-check.js';
 import type { PreprocessConfig } from '../image/types.js';
@@ -38,6 +38,8 @@ export interface HostLoadRequest {
   threads?: number;
   /** Linear layers' precision (fp32 unless told). */
   precision?: Precision;
+  /** Which attention matmuls run in int8 with precision int8 ('off' unless told). */
+  int8Attention?: Int8AttentionMode;
   /** Images per forward pass wanted (cut to what fits the backend's memory, with a warning). */
   batchSize: number;
   /** The packed-weight cache's settings (weight-cache.ts), or off. */

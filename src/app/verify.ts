@@ -9,7 +9,7 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { BackendName, Precision } from '../backend/index.js';
+import type { BackendName, Int8AttentionMode, Precision } from '../backend/index.js';
 import { SafetensorsBuffer, SafetensorsError } from '../safetensors/index.js';
 import { BUNDLED_FIXTURES_DIR } from '../paths.js';
 import { NAMED_MODELS } from '../vit/named-models.js';
@@ -33,6 +33,8 @@ export interface VerifyOptions {
   backend?: BackendName;
   threads?: number;
   precision?: Precision;
+  /** int8 only: which attention matmuls run in int8 (default 'off'). */
+  int8Attention?: Int8AttentionMode;
   /** int8 only: the PASS rule's minimum per-image logit cosine (default DEFAULT_AGREEMENT_RULE's). */
   minCosine?: number;
   /** int8 only: fold LayerNorm gamma/beta into the next Linear at load (default true). */
@@ -41,6 +43,8 @@ export interface VerifyOptions {
 
 export interface VerifyRun extends VerifyPair {
   precision: Precision;
+  /** Which attention matmuls ran in int8. */
+  int8Attention: Int8AttentionMode;
   /** int8 only: whether the LayerNorms were folded into the next Linear. */
   foldNorms?: boolean;
   samples: number;
@@ -90,7 +94,7 @@ export async function verifyPair(pair: VerifyPair, options: VerifyOptions = {}):
   }
   const foldNorms = int8 ? (options.foldNorms ?? true) : undefined;
   const metaModel = meta.model !== undefined && NAMED_MODELS.has(meta.model) ? meta.model : undefined;
-  const { backend, warnings } = await startBackend(options.backend, options.threads, options.precision);
+  const { backend, warnings } = await startBackend(options.backend, options.threads, options.precision, options.int8Attention);
   try {
     const batch = referenceBatch(reference, pair.reference);
     const model = await loadVitModel(pair.weights, { backend, config: options.config, model: options.model ?? metaModel, heads: options.heads, maxBatch: batch, fetch: 'cache', foldNorms });
@@ -104,7 +108,7 @@ export async function verifyPair(pair: VerifyPair, options: VerifyOptions = {}):
     const features = hasFeatures ? compareOutputs(out.features, reference.float32('features'), batch, tolerance) : undefined;
     const agreement = int8 ? measureAgreement(out.logits, reference.float32('logits'), batch, { minCosine: options.minCosine ?? DEFAULT_AGREEMENT_RULE.minCosine }) : undefined;
     const passed = agreement ? agreement.passed : logits.withinTolerance && (features?.withinTolerance ?? true);
-    return { ...pair, precision, foldNorms, samples: batch, tolerance, logits, features, agreement, passed, warnings: [...model.resolved.warnings, ...warnings] };
+    return { ...pair, precision, int8Attention: backend.int8Attention, foldNorms, samples: batch, tolerance, logits, features, agreement, passed, warnings: [...model.resolved.warnings, ...warnings] };
   } finally {
     backend.dispose();
   }

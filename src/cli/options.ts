@@ -3,7 +3,7 @@
 // must not load sharp or WebAssembly.
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { BACKEND_NAMES, CONFIG_LIMITS, PRECISIONS, CROP_MODES, cropPctProblem, DEFAULT_MODEL, INTERPOLATIONS, meanProblem, RESIZE_ENGINES, stdProblem } from '../app/constants.js';
+import { BACKEND_NAMES, CONFIG_LIMITS, INT8_ATTENTION_MODES, PRECISIONS, CROP_MODES, cropPctProblem, DEFAULT_MODEL, INTERPOLATIONS, meanProblem, RESIZE_ENGINES, stdProblem } from '../app/constants.js';
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
@@ -116,6 +116,13 @@ export const precisionOption = () =>
     .choices(PRECISIONS)
     .default('fp32')
     .env('VIT_PRECISION');
+
+// Only with --precision int8: asked for with fp32, it is a usage error (shared.ts checkInt8Attention).
+export const int8AttentionOption = () =>
+  new Option('--int8-attention <mode>', 'with --precision int8: attention matmuls in int8 too: off (float32 attention), qk (the scores), qk+pv (scores and probabilities x V)')
+    .choices(INT8_ATTENTION_MODES)
+    .default('off')
+    .env('VIT_INT8_ATTENTION');
 
 // The default (one thread per core) is the backend's; commander only shows it.
 export const threadsOption = () =>

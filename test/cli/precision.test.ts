@@ -5,21 +5,13 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../../src/app/load-model.js';
-import { IMAGES, runInProcess, TINY_WEIGHTS } from './run.js';
+import { catLogits, IMAGES, runInProcess, TINY_WEIGHTS } from './run.js';
 
 const CAT = `${IMAGES}/cat.jpg`;
 
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-/** classify's top-3 logits for the cat with these extra flags. */
-async function scores(...flags: string[]): Promise<number[]> {
-  const { code, stdout, stderr } = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS, '--topk', '3', '--format', 'json', '--threads', '1', ...flags]);
-  expect(stderr).toBe('');
-  expect(code).toBe(0);
-  return (JSON.parse(stdout) as { results: { predictions: { logit: number }[] }[] }).results[0].predictions.map((p) => p.logit);
-}
 
 describe('--precision', () => {
   it('is in --help with its choices, default and environment variable', async () => {
@@ -38,18 +30,18 @@ describe('--precision', () => {
   });
 
   it('int8 runs int8 Linear layers on either backend (the logits move), fp32 is the default', async () => {
-    const fp32 = await scores();
-    expect(await scores('--precision', 'fp32')).toEqual(fp32);
-    expect(await scores('--precision', 'int8')).not.toEqual(fp32);
-    expect(await scores('--precision', 'int8', '--backend', 'ref')).not.toEqual(await scores('--backend', 'ref'));
+    const fp32 = await catLogits();
+    expect(await catLogits('--precision', 'fp32')).toEqual(fp32);
+    expect(await catLogits('--precision', 'int8')).not.toEqual(fp32);
+    expect(await catLogits('--precision', 'int8', '--backend', 'ref')).not.toEqual(await catLogits('--backend', 'ref'));
   });
 
   it('VIT_PRECISION selects it, and the flag wins over the environment', async () => {
-    const fp32 = await scores();
-    const int8 = await scores('--precision', 'int8');
+    const fp32 = await catLogits();
+    const int8 = await catLogits('--precision', 'int8');
     vi.stubEnv('VIT_PRECISION', 'int8');
-    expect(await scores()).toEqual(int8);
-    expect(await scores('--precision', 'fp32')).toEqual(fp32);
+    expect(await catLogits()).toEqual(int8);
+    expect(await catLogits('--precision', 'fp32')).toEqual(fp32);
   });
 });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, vi } from 'vitest';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -74,4 +74,12 @@ export function runBin(args: string[], options: { stdin?: string; env?: NodeJS.P
     );
     child.stdin?.end(options.stdin ?? '');
   });
+}
+
+/** classify's top-3 logits for the test cat on the tiny model, one thread, with these extra flags (the run must succeed silently). */
+export async function catLogits(...flags: string[]): Promise<number[]> {
+  const { code, stdout, stderr } = await runInProcess(['classify', join(IMAGES, 'cat.jpg'), '--weights', TINY_WEIGHTS, '--topk', '3', '--format', 'json', '--threads', '1', ...flags]);
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  return (JSON.parse(stdout) as { results: { predictions: { logit: number }[] }[] }).results[0].predictions.map((p) => p.logit);
 }

@@ -82,7 +82,7 @@ describe('vit verify --precision int8', () => {
   it('prints a per-image report for one reference and a table for the bundled fixtures', async () => {
     const one = await runInProcess(['verify', '--precision', 'int8', '--quiet', ...fixture('int8_outliers')]);
     expect(one.code).toBe(0);
-    expect(one.stdout).toMatch(/^precision {2}int8: every image's logit cosine with the reference >= 0\.999; LayerNorms folded into the next Linear$/m);
+    expect(one.stdout).toMatch(/^precision {2}int8: every image's logit cosine with the reference >= 0\.999; LayerNorms folded into the next Linear; int8 attention off$/m);
     expect(one.stdout).toMatch(/^sample +cosine +max\|Δ logits\| +top-1 +top-5 overlap +top-1 in top-5 +result$/m);
     expect(one.stdout).toMatch(/^11 +0\.99\d{5} +\d\.\de-\d +(same|DIFF) +\d+\.\d% +(yes|NO) +PASS$/m);
     expect(one.stdout).toMatch(/^PASS: min cosine 0\.99\d{3} \(mean 0\.99\d{3}\), top-1 agreement \d+\/12, top-5 overlap \d+\.\d%, top-1 in top-5 \d+\/12, max\|Δ logits\| \d\.\de-\d$/m);
@@ -90,7 +90,7 @@ describe('vit verify --precision int8', () => {
     const lines = all.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^fixture +top-1 +top-5 overlap +top-1 in top-5 +min cosine +mean cosine +max\|Δ logits\| +result$/);
     expect(all.stdout).toMatch(/^int8_outliers +\d+\/12 +\d+\.\d% +\d+\/12 +0\.99\d{3} +0\.99\d{3} +\d\.\de-\d +PASS$/m);
-    expect(lines.at(-1)).toMatch(/^\d\/7 passed \(int8: every image's logit cosine with the reference >= 0\.999; LayerNorms folded into the next Linear\)$/);
+    expect(lines.at(-1)).toMatch(/^\d\/7 passed \(int8: every image's logit cosine with the reference >= 0\.999; LayerNorms folded into the next Linear; int8 attention off\)$/);
   });
 
   it('the fp32 run is judged by tolerances as before, and reports no agreement', async () => {

@@ -5,7 +5,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BatchStage, Classifier, InputItem, InputSource, PrepareOptions, ResumeLog, Shard, StreamOptions } from '../../app/index.js';
-import { MAX_SHARDS, URL_INPUT_DEFAULTS, type BackendName, type Precision, type ResizeEngine } from '../../app/constants.js';
+import { MAX_SHARDS, URL_INPUT_DEFAULTS, type BackendName, type Int8AttentionMode, type Precision, type ResizeEngine } from '../../app/constants.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import {
@@ -13,6 +13,7 @@ import {
   autoOrientOption,
   backendOption,
   precisionOption,
+  int8AttentionOption,
   colourManageOption,
   configOption,
   headsOption,
@@ -29,7 +30,7 @@ import {
 } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
 import { createTimingReport } from '../timing.js';
-import { hubOptionsFor, imgSizeOf, loadApp, loadProgressOf, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
+import { checkInt8Attention, hubOptionsFor, imgSizeOf, loadApp, loadProgressOf, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
 
 export interface ImageRunOpts extends PreprocessFlags {
   weights?: string;
@@ -40,6 +41,7 @@ export interface ImageRunOpts extends PreprocessFlags {
   threads?: number;
   backend: BackendName;
   precision: Precision;
+  int8Attention: Int8AttentionMode;
   resize: ResizeEngine;
   recursive?: boolean;
   null?: boolean;
@@ -72,6 +74,7 @@ export function addRunOptions(command: Command): Command {
     .addOption(threadsOption())
     .addOption(backendOption())
     .addOption(precisionOption())
+    .addOption(int8AttentionOption())
     .addOption(resizeOption())
     .addOption(new Option('-r, --recursive', 'also take images from subdirectories'))
     .addOption(new Option('-0, --null', "paths read from stdin ('-') are separated by NUL bytes, as find -print0 writes them"))
@@ -168,6 +171,7 @@ export async function withImageRun(
   body: (run: ImageRun) => Promise<number>,
 ): Promise<number> {
   if (opts.resume !== undefined && opts.format !== 'ndjson') throw new UsageError(`--resume appends ndjson records: it needs --format ndjson, not --format ${opts.format}`);
+  checkInt8Attention(opts);
   const app = await loadApp();
   const progress = await createProgress(io, opts.quiet === true);
   const timing = opts.verbose === true ? createTimingReport((text) => progress.warn(text)) : undefined;
@@ -199,6 +203,7 @@ export async function withImageRun(
       backend: opts.backend,
       threads: opts.threads,
       precision: opts.precision,
+      int8Attention: opts.int8Attention,
       // No more images per pass than there are (a stream's length is not known: the full batch size).
       batchSize: Math.max(1, Math.min(opts.batchSize, count ?? opts.batchSize)),
       hub: hubOptionsFor(app, opts, io, progress),

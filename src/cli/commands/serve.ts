@@ -11,6 +11,7 @@ import {
   autoOrientOption,
   backendOption,
   precisionOption,
+  int8AttentionOption,
   colourManageOption,
   configOption,
   headsOption,
@@ -82,6 +83,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(threadsOption())
     .addOption(backendOption())
     .addOption(precisionOption())
+    .addOption(int8AttentionOption())
     .addOption(
       new Option('--batch-window-ms <ms>', 'how long a request waits for others to share its forward pass')
         .argParser(numberUpTo(60_000))

@@ -2,7 +2,7 @@
 // command line, the text that describes a preprocessing config, and the signal that stops a
 // long-running command (serve, worker).
 
-import type { BackendName, Precision, ResizeEngine } from '../../app/constants.js';
+import type { BackendName, Int8AttentionMode, Precision, ResizeEngine } from '../../app/constants.js';
 import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig, PreprocessOverrides } from '../../app/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
@@ -53,11 +53,21 @@ export interface ModelFlags extends PreprocessFlags {
   /** true with --weight-cache, false with --no-weight-cache, else undefined (VIT_WEIGHT_CACHE decides). */
   weightCache?: boolean;
   precision: Precision;
+  /** Absent on commands without --int8-attention. */
+  int8Attention?: Int8AttentionMode;
+}
+
+/** --int8-attention applies to --precision int8 only: asking for it with fp32 is an error, never ignored. */
+export function checkInt8Attention(opts: { precision: Precision; int8Attention?: Int8AttentionMode }): void {
+  if (opts.int8Attention !== undefined && opts.int8Attention !== 'off' && opts.precision !== 'int8') {
+    throw new UsageError(`--int8-attention ${opts.int8Attention} needs --precision int8; this run is --precision ${opts.precision}`);
+  }
 }
 
 /** What the flags ask loadModel for, with download and loading progress on the spinner line. */
 export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }, io: CliIO, progress: Progress): LoadModelOptions {
-  const { weights, model, config, heads, labels, backend, threads, precision } = opts;
+  const { weights, model, config, heads, labels, backend, threads, precision, int8Attention } = opts;
+  checkInt8Attention(opts);
   return {
     weights,
     model,
@@ -69,6 +79,7 @@ export function loadOptionsOf(app: App, opts: ModelFlags & { offline?: boolean }
     backend,
     threads,
     precision,
+    int8Attention,
     hub: hubOptionsFor(app, opts, io, progress),
     ...loadProgressOf(app, progress),
     weightCache: app.weightCacheSettings(opts.weightCache),

@@ -4,14 +4,14 @@
 // --min-cosine instead of the tolerances.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_AGREEMENT_RULE, DEFAULT_TOLERANCE, type BackendName, type Precision } from '../../app/constants.js';
+import { DEFAULT_AGREEMENT_RULE, DEFAULT_TOLERANCE, type BackendName, type Int8AttentionMode, type Precision } from '../../app/constants.js';
 import type { VerifyOptions, VerifyRun } from '../../app/index.js';
 import { EXIT, UsageError } from '../errors.js';
 import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
-import { backendOption, precisionOption, configOption, headsOption, nonNegativeNumber, quietOption, threadsOption, verifyWeightsOption } from '../options.js';
+import { backendOption, precisionOption, int8AttentionOption, configOption, headsOption, nonNegativeNumber, quietOption, threadsOption, verifyWeightsOption } from '../options.js';
 import { createProgress } from '../progress.js';
-import { loadApp } from './shared.js';
+import { checkInt8Attention, loadApp } from './shared.js';
 
 interface VerifyOpts {
   weights?: string;
@@ -23,6 +23,7 @@ interface VerifyOpts {
   rtol?: number;
   backend: BackendName;
   precision: Precision;
+  int8Attention: Int8AttentionMode;
   minCosine?: number;
   int8Norms?: 'fold' | 'keep';
   threads?: number;
@@ -43,6 +44,7 @@ export function verifyCommand(io: CliIO, setExitCode: (code: number) => void): C
       .addOption(new Option('--rtol <x>', `relative tolerance (default: the reference's metadata, else ${DEFAULT_TOLERANCE.rtol})`).argParser(nonNegativeNumber))
       .addOption(backendOption())
       .addOption(precisionOption())
+      .addOption(int8AttentionOption())
       .addOption(new Option('--min-cosine <x>', `int8: PASS when every image's logit cosine with the reference is at least x (default ${DEFAULT_AGREEMENT_RULE.minCosine})`).argParser(cosine))
       .addOption(new Option('--int8-norms <mode>', 'int8: fold each LayerNorm gamma/beta into the next Linear (default), or keep them').choices(['fold', 'keep']))
       .addOption(threadsOption())
@@ -122,6 +124,7 @@ function cosine(value: string): number {
 
 /** The tolerances judge fp32 runs, the agreement rule int8 runs: a flag for the other kind is an error, never ignored. */
 function checkPrecisionFlags(opts: VerifyOpts): void {
+  checkInt8Attention(opts);
   const int8Only = [opts.minCosine !== undefined && '--min-cosine', opts.int8Norms !== undefined && '--int8-norms'].filter(Boolean);
   const fp32Only = [opts.atol !== undefined && '--atol', opts.rtol !== undefined && '--rtol'].filter(Boolean);
   if (opts.precision !== 'int8' && int8Only.length > 0) {
@@ -142,7 +145,7 @@ const count = (fraction: number, n: number) => `${Math.round(fraction * n)}/${n}
 
 function ruleText(run: VerifyRun): string {
   const norms = run.foldNorms ? 'LayerNorms folded into the next Linear' : 'LayerNorms kept';
-  return `every image's logit cosine with the reference >= ${run.agreement!.rule.minCosine}; ${norms}`;
+  return `every image's logit cosine with the reference >= ${run.agreement!.rule.minCosine}; ${norms}; int8 attention ${run.int8Attention}`;
 }
 
 function agreementTable(runs: VerifyRun[]): string {

@@ -1,0 +1,63 @@
+// --int8-attention (VIT_INT8_ATTENTION) and the library's `int8Attention`: the mode reaches the
+// backend (the logits move), it is refused with --precision fp32 (a usage error naming both
+// flags, never ignored), and verify reports which mode ran. How well each mode agrees, and how
+// fast it is, is measured in the README ("int8 attention"); the kernels' exactness in
+// test/backend/wasm-int8-attention.test.ts.
+
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/app/load-model.js';
+import { catLogits, IMAGES, ROOT, runInProcess, TINY_WEIGHTS } from './run.js';
+
+const CAT = `${IMAGES}/cat.jpg`;
+const PLAIN = join(ROOT, 'fixtures', 'models', 'int8_plain');
+
+describe('--int8-attention', () => {
+  it('is in --help with its choices, default and environment variable', async () => {
+    for (const command of ['classify', 'embed', 'verify', 'serve']) {
+      const { code, stdout } = await runInProcess([command, '--help']);
+      expect(code).toBe(0);
+      expect(stdout.replace(/\s+/g, ' ')).toMatch(/--int8-attention <mode> .*\(choices: "off", "qk", "qk\+pv", default: "off", env: VIT_INT8_ATTENTION\)/);
+    }
+  });
+
+  it.each([
+    ['verify', '--weights', join(PLAIN, 'model.safetensors'), '--reference', join(PLAIN, 'reference.safetensors')],
+    ['classify', CAT, '--weights', TINY_WEIGHTS],
+    ['embed', CAT, '--weights', TINY_WEIGHTS],
+  ])('%s: with --precision fp32 it is a usage error (exit 2) naming both flags', async (...args) => {
+    for (const precision of [[], ['--precision', 'fp32']]) {
+      const { code, stderr, stdout } = await runInProcess([...args, ...precision, '--int8-attention', 'qk']);
+      expect(code).toBe(2);
+      expect(stderr.trim()).toBe('vit: --int8-attention qk needs --precision int8; this run is --precision fp32');
+      expect(stdout).toBe('');
+    }
+  });
+
+  it('off is accepted with fp32 (it asks for nothing)', async () => {
+    expect(await catLogits('--int8-attention', 'off')).toEqual(await catLogits());
+  });
+
+  it('each mode reaches the backend: the logits move, on either backend', async () => {
+    for (const backend of ['auto', 'ref']) {
+      const off = await catLogits('--precision', 'int8', '--backend', backend);
+      expect(await catLogits('--precision', 'int8', '--backend', backend, '--int8-attention', 'off')).toEqual(off);
+      const qk = await catLogits('--precision', 'int8', '--backend', backend, '--int8-attention', 'qk');
+      const qkpv = await catLogits('--precision', 'int8', '--backend', backend, '--int8-attention', 'qk+pv');
+      expect(qk).not.toEqual(off);
+      expect(qkpv).not.toEqual(qk);
+    }
+  });
+
+  it('verify reports the mode that ran', async () => {
+    const { code, stdout } = await runInProcess(['verify', '--precision', 'int8', '--int8-attention', 'qk', '--format', 'json', '--quiet', '--weights', join(PLAIN, 'model.safetensors'), '--reference', join(PLAIN, 'reference.safetensors')]);
+    expect([0, 1]).toContain(code);
+    expect(JSON.parse(stdout).runs[0].int8Attention).toBe('qk');
+  });
+});
+
+describe('loadModel({ int8Attention })', () => {
+  it('is refused without precision int8', async () => {
+    await expect(loadModel({ weights: TINY_WEIGHTS, backend: 'ref', int8Attention: 'qk' })).rejects.toThrow(/int8 attention 'qk' needs precision int8, received precision fp32/);
+  });
+});
