@@ -40,12 +40,33 @@ export function packPanel(panel: usize, src: usize, rowStride: usize, bias: usiz
   for (let j = 0; j < cols; j++) {
     const o = col0 + j;
     const row = src + <usize>o * rowStride;
-    let maxAbs: f32 = 0;
-    for (let i = 0; i < inDim; i++) maxAbs = max<f32>(maxAbs, abs<f32>(load<f32>(row + (<usize>i << 2))));
+    const in4 = inDim & ~3;
+    // Four values at a time, then the tail one by one: the same float32 operations per value
+    // (max and the clamp's min/max see no NaN, so lanes combine in any order).
+    let max4 = f32x4.splat(0);
+    for (let i = 0; i < in4; i += 4) max4 = f32x4.max(max4, f32x4.abs(v128.load(row + (<usize>i << 2))));
+    let maxAbs = max(max(f32x4.extract_lane(max4, 0), f32x4.extract_lane(max4, 1)), max(f32x4.extract_lane(max4, 2), f32x4.extract_lane(max4, 3)));
+    for (let i = in4; i < inDim; i++) maxAbs = max<f32>(maxAbs, abs<f32>(load<f32>(row + (<usize>i << 2))));
     let scale: f32 = maxAbs / 127;
     if (scale == 0) scale = 1;
-    let sum: i32 = 0;
-    for (let i = 0; i < inDim; i++) {
+    const scale4 = f32x4.splat(scale);
+    let sum4 = i32x4.splat(0);
+    for (let i = 0; i < in4; i += 4) {
+      const r = f32x4.nearest(f32x4.div(v128.load(row + (<usize>i << 2)), scale4));
+      const q = i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(r, f32x4.splat(-127)), f32x4.splat(127)));
+      sum4 = i32x4.add(sum4, q);
+      const q16 = i16x8.narrow_i32x4_s(q, q);
+      const lane = body + <usize>(((i / QK) * NR + j) * 4);
+      if (QK == 4) {
+        v128.store32_lane(lane, i8x16.narrow_i16x8_s(q16, q16), 0);
+      } else {
+        // Two int16 per lane: values i, i+1 in this step's lane, i+2, i+3 in the next step's.
+        v128.store32_lane(lane, q16, 0);
+        v128.store32_lane(lane + <usize>NR * 4, q16, 1);
+      }
+    }
+    let sum = i32x4.extract_lane(sum4, 0) + i32x4.extract_lane(sum4, 1) + i32x4.extract_lane(sum4, 2) + i32x4.extract_lane(sum4, 3);
+    for (let i = in4; i < inDim; i++) {
       const v = <i32>min<f32>(max<f32>(nearest<f32>(load<f32>(row + (<usize>i << 2)) / scale), -127), 127);
       sum += v;
       const step = i / QK;
