@@ -18,6 +18,7 @@ import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 import { classifyError, EXIT, EXIT_CODES_HELP, UsageError } from './errors.js';
 import { escapeControl } from './escape.js';
+import { rememberOptionSources } from './option-sources.js';
 import { processIO, type CliIO } from './io.js';
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
@@ -34,7 +35,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       writeErr: (text) => io.stderr.write(text),
     })
     .showHelpAfterError('(run vit --help for usage)')
-    .addHelpText('after', EXIT_CODES_HELP);
+    .addHelpText('after', EXIT_CODES_HELP)
+    // Messages about a setting name where it came from (a flag or an environment variable).
+    .hook('preAction', (_program, action) => rememberOptionSources(action));
   const commands = [
     classifyCommand(io, setExitCode),
     embedCommand(io, setExitCode),

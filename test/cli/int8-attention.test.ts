@@ -5,7 +5,7 @@
 // test/backend/wasm-int8-attention.test.ts.
 
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../../src/app/load-model.js';
 import { catLogits, IMAGES, ROOT, runInProcess, TINY_WEIGHTS } from './run.js';
 
@@ -25,12 +25,23 @@ describe('--int8-attention', () => {
     ['verify', '--weights', join(PLAIN, 'model.safetensors'), '--reference', join(PLAIN, 'reference.safetensors')],
     ['classify', CAT, '--weights', TINY_WEIGHTS],
     ['embed', CAT, '--weights', TINY_WEIGHTS],
-  ])('%s: with --precision fp32 it is a usage error (exit 2) naming both flags', async (...args) => {
-    for (const precision of [[], ['--precision', 'fp32']]) {
-      const { code, stderr, stdout } = await runInProcess([...args, ...precision, '--int8-attention', 'qk']);
-      expect(code).toBe(2);
-      expect(stderr.trim()).toBe('vit: --int8-attention qk needs --precision int8; this run is --precision fp32');
-      expect(stdout).toBe('');
+  ])('%s: with --precision fp32 it is a usage error (exit 2) naming both settings as they were given', async (...args) => {
+    const cases: [string[], Record<string, string>, string][] = [
+      [['--int8-attention', 'qk'], {}, '--int8-attention qk needs --precision int8; this run has --precision fp32 (the default)'],
+      [['--int8-attention', 'qk', '--precision', 'fp32'], {}, '--int8-attention qk needs --precision int8; this run has --precision fp32'],
+      [[], { VIT_INT8_ATTENTION: 'qk+pv' }, 'VIT_INT8_ATTENTION=qk+pv needs --precision int8; this run has --precision fp32 (the default)'],
+      [['--int8-attention', 'qk'], { VIT_PRECISION: 'fp32' }, '--int8-attention qk needs --precision int8; this run has VIT_PRECISION=fp32'],
+    ];
+    for (const [flags, env, message] of cases) {
+      for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+      try {
+        const { code, stderr, stdout } = await runInProcess([...args, ...flags]);
+        expect(code).toBe(2);
+        expect(stderr.trim()).toBe(`vit: ${message}`);
+        expect(stdout).toBe('');
+      } finally {
+        vi.unstubAllEnvs();
+      }
     }
   });
 

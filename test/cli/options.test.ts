@@ -48,6 +48,23 @@ describe('vit option parsing', () => {
     expect(stderr).toBe("vit: --topk 5000 is more than the model's 10 classes\n");
   });
 
+  it('a setting given by its environment variable is named by it in an error, not by a flag never typed', async () => {
+    vi.stubEnv('VIT_TOPK', '5000');
+    const topk = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS]);
+    expect(topk.code).toBe(2);
+    expect(topk.stderr).toBe("vit: VIT_TOPK=5000 is more than the model's 10 classes\n");
+    vi.stubEnv('VIT_FORMAT', 'json');
+    const resume = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS, '--topk', '1', '--resume', '/nonexistent/out.ndjson']);
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toBe('vit: --resume appends ndjson records: it needs --format ndjson, not VIT_FORMAT=json\n');
+    // The flag wins over the variable, and is then what the message names.
+    const flag = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS, '--topk', '1', '--format', 'csv', '--resume', '/nonexistent/out.ndjson']);
+    expect(flag.stderr).toBe('vit: --resume appends ndjson records: it needs --format ndjson, not --format csv\n');
+    vi.unstubAllEnvs();
+    const byDefault = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS, '--resume', '/nonexistent/out.ndjson']);
+    expect(byDefault.stderr).toBe('vit: --resume appends ndjson records: it needs --format ndjson, not --format text (the default)\n');
+  });
+
   it('reads options from VIT_* environment variables', async () => {
     vi.stubEnv('VIT_WEIGHTS', TINY_WEIGHTS);
     vi.stubEnv('VIT_TOPK', '2');

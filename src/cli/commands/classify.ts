@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
 import { createResultWriter, ndjsonWriter, OUTPUT_FORMATS, type OutputFormat } from '../formatters.js';
 import type { CliIO } from '../io.js';
+import { settingOf } from '../option-sources.js';
 import { HUB_HELP, labelsOption, positiveInteger } from '../options.js';
 import { addModelOptions, addRunOptions, batchProgress, withImageRun, type ImageRunOpts } from './image-run.js';
 
@@ -30,7 +31,7 @@ export function classifyCommand(io: CliIO, setExitCode: (code: number) => void):
 async function runClassify(inputs: string[], opts: ClassifyOpts, io: CliIO): Promise<number> {
   return withImageRun(inputs, opts, io, 'predictions', async ({ app, classifier, source, count, prepare, progress, emit }) => {
     const classes = classifier.model.config.numClasses;
-    if (opts.topk > classes) throw new UsageError(`--topk ${opts.topk} is more than the model's ${classes} classes`);
+    if (opts.topk > classes) throw new UsageError(`${settingOf(opts, 'topk', '--topk')} is more than the model's ${classes} classes`);
     const writer =
       opts.format === 'ndjson' ? ndjsonWriter(emit) : createResultWriter(opts.format, io, { model: classifier.model.resolved.name, weights: classifier.weightsPath });
     const shown = batchProgress(progress, 'classifying', count);

@@ -8,6 +8,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { escapeControl } from '../escape.js';
 import { featuresLine } from '../formatters.js';
 import type { CliIO } from '../io.js';
+import { settingOf } from '../option-sources.js';
 import { HUB_HELP } from '../options.js';
 import { addModelOptions, addRunOptions, batchProgress, withImageRun, type ImageRunOpts } from './image-run.js';
 import { loadApp } from './shared.js';
@@ -41,7 +42,7 @@ export function embedCommand(io: CliIO, setExitCode: (code: number) => void): Co
 
 async function runEmbed(inputs: string[], opts: EmbedOpts, io: CliIO): Promise<number> {
   const toFile = opts.format !== 'ndjson';
-  if (toFile && opts.out === undefined) throw new UsageError(`--format ${opts.format} writes a file: give --out <file>`);
+  if (toFile && opts.out === undefined) throw new UsageError(`${settingOf(opts, 'format', '--format')} writes a file: give --out <file>`);
   if (!toFile && opts.out !== undefined) throw new UsageError('--out is for --format safetensors or npy; ndjson goes to stdout');
   // A path that cannot be written is refused before the model runs, not after.
   if (toFile) (await loadApp()).checkOutputPath(opts.out as string, 'the features');

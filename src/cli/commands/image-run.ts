@@ -28,6 +28,7 @@ import {
   threadsOption,
   weightsOption,
 } from '../options.js';
+import { settingOf } from '../option-sources.js';
 import { createProgress, type Progress } from '../progress.js';
 import { createTimingReport } from '../timing.js';
 import { checkInt8Attention, hubOptionsFor, imgSizeOf, loadApp, loadProgressOf, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
@@ -170,7 +171,7 @@ export async function withImageRun(
   result: 'predictions' | 'features',
   body: (run: ImageRun) => Promise<number>,
 ): Promise<number> {
-  if (opts.resume !== undefined && opts.format !== 'ndjson') throw new UsageError(`--resume appends ndjson records: it needs --format ndjson, not --format ${opts.format}`);
+  if (opts.resume !== undefined && opts.format !== 'ndjson') throw new UsageError(`--resume appends ndjson records: it needs --format ndjson, not ${settingOf(opts, 'format', '--format')}`);
   checkInt8Attention(opts);
   const app = await loadApp();
   const progress = await createProgress(io, opts.quiet === true);

@@ -5,6 +5,7 @@
 import type { BackendName, Int8AttentionMode, Precision, ResizeEngine } from '../../app/constants.js';
 import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig, PreprocessOverrides } from '../../app/index.js';
 import { UsageError } from '../errors.js';
+import { settingOf } from '../option-sources.js';
 import type { CliIO } from '../io.js';
 import type { Progress } from '../progress.js';
 
@@ -60,7 +61,7 @@ export interface ModelFlags extends PreprocessFlags {
 /** --int8-attention applies to --precision int8 only: asking for it with fp32 is an error, never ignored. */
 export function checkInt8Attention(opts: { precision: Precision; int8Attention?: Int8AttentionMode }): void {
   if (opts.int8Attention !== undefined && opts.int8Attention !== 'off' && opts.precision !== 'int8') {
-    throw new UsageError(`--int8-attention ${opts.int8Attention} needs --precision int8; this run is --precision ${opts.precision}`);
+    throw new UsageError(`${settingOf(opts, 'int8Attention', '--int8-attention')} needs --precision int8; this run has ${settingOf(opts, 'precision', '--precision')}`);
   }
 }
 
