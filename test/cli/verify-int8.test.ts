@@ -107,7 +107,7 @@ describe('flags of one precision only', () => {
   it.each([
     [['--precision', 'int8', '--atol', '1e-3'], /^vit: verify: --atol judge --precision fp32 runs; --precision int8 is judged by --min-cosine$/m],
     [['--precision', 'int8', '--atol', '1', '--rtol', '1'], /--atol and --rtol judge --precision fp32 runs/],
-    [['--min-cosine', '0.99'], /^vit: verify: --min-cosine judge --precision int8 runs; this run is --precision fp32 \(judged by --atol\/--rtol\)$/m],
+    [['--min-cosine', '0.99'], /^vit: verify: --min-cosine judge --precision int8 runs; this run has --precision fp32 \(the default\) \(judged by --atol\/--rtol\)$/m],
     [['--int8-norms', 'keep'], /--int8-norms judge --precision int8 runs/],
     [['--precision', 'int8', '--min-cosine', '1.5'], /--min-cosine.*expected a cosine in \[-1, 1\], received '1\.5'/],
     [['--precision', 'int8', '--int8-norms', 'drop'], /--int8-norms.*drop/],

@@ -11,6 +11,7 @@ import { escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
 import { backendOption, precisionOption, int8AttentionOption, configOption, headsOption, nonNegativeNumber, quietOption, threadsOption, verifyWeightsOption } from '../options.js';
 import { createProgress } from '../progress.js';
+import { settingOf } from '../option-sources.js';
 import { checkInt8Attention, loadApp } from './shared.js';
 
 interface VerifyOpts {
@@ -128,10 +129,10 @@ function checkPrecisionFlags(opts: VerifyOpts): void {
   const int8Only = [opts.minCosine !== undefined && '--min-cosine', opts.int8Norms !== undefined && '--int8-norms'].filter(Boolean);
   const fp32Only = [opts.atol !== undefined && '--atol', opts.rtol !== undefined && '--rtol'].filter(Boolean);
   if (opts.precision !== 'int8' && int8Only.length > 0) {
-    throw new UsageError(`verify: ${int8Only.join(' and ')} judge --precision int8 runs; this run is --precision ${opts.precision} (judged by --atol/--rtol)`);
+    throw new UsageError(`verify: ${int8Only.join(' and ')} judge --precision int8 runs; this run has ${settingOf(opts, 'precision', '--precision')} (judged by --atol/--rtol)`);
   }
   if (opts.precision === 'int8' && fp32Only.length > 0) {
-    throw new UsageError(`verify: ${fp32Only.join(' and ')} judge --precision fp32 runs; --precision int8 is judged by --min-cosine`);
+    throw new UsageError(`verify: ${fp32Only.join(' and ')} judge --precision fp32 runs; ${settingOf(opts, 'precision', '--precision')} is judged by --min-cosine`);
   }
 }
 
