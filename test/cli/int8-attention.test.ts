@@ -14,7 +14,7 @@ const PLAIN = join(ROOT, 'fixtures', 'models', 'int8_plain');
 
 describe('--int8-attention', () => {
   it('is in --help with its choices, default and environment variable', async () => {
-    for (const command of ['classify', 'embed', 'verify', 'serve']) {
+    for (const command of ['classify', 'embed', 'verify', 'serve', 'explain', 'worker']) {
       const { code, stdout } = await runInProcess([command, '--help']);
       expect(code).toBe(0);
       expect(stdout.replace(/\s+/g, ' ')).toMatch(/--int8-attention <mode> .*\(choices: "off", "qk", "qk\+pv", default: "off", env: VIT_INT8_ATTENTION\)/);
@@ -42,6 +42,19 @@ describe('--int8-attention', () => {
       } finally {
         vi.unstubAllEnvs();
       }
+    }
+  });
+
+  it('explain and worker take --precision and --int8-attention as classify does', async () => {
+    const fp32 = await runInProcess(['explain', CAT, '--weights', TINY_WEIGHTS, '--format', 'json', '--quiet']);
+    const int8 = await runInProcess(['explain', CAT, '--weights', TINY_WEIGHTS, '--format', 'json', '--quiet', '--precision', 'int8', '--int8-attention', 'qk']);
+    expect([fp32.code, int8.code]).toEqual([0, 0]);
+    // The precision reached the model: the attention it explains is another.
+    expect(JSON.parse(int8.stdout).grid.values).not.toEqual(JSON.parse(fp32.stdout).grid.values);
+    for (const args of [['explain', CAT, '--weights', TINY_WEIGHTS, '--format', 'json'], ['worker', '--redis', 'redis://127.0.0.1:1', '--weights', TINY_WEIGHTS]]) {
+      const refused = await runInProcess([...args, '--int8-attention', 'qk']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr.trim()).toBe('vit: --int8-attention qk needs --precision int8; this run has --precision fp32 (the default)');
     }
   });
 

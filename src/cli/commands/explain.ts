@@ -19,6 +19,8 @@ import {
   quietOption,
   resizeOption,
   threadsOption,
+  precisionOption,
+  int8AttentionOption,
 } from '../options.js';
 import { createProgress } from '../progress.js';
 import { addModelOptions } from './image-run.js';
@@ -65,6 +67,8 @@ export function explainCommand(io: CliIO): Command {
     .addOption(labelsOption())
     .addOption(threadsOption())
     .addOption(backendOption())
+    .addOption(precisionOption())
+    .addOption(int8AttentionOption())
     .addOption(resizeOption())
     .addOption(autoOrientOption())
     .addOption(colourManageOption())

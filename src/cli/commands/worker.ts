@@ -20,6 +20,8 @@ import {
   quietOption,
   resizeOption,
   threadsOption,
+  precisionOption,
+  int8AttentionOption,
 } from '../options.js';
 import { createProgress } from '../progress.js';
 import { addModelOptions } from './image-run.js';
@@ -71,6 +73,8 @@ export function workerCommand(io: CliIO, setExitCode: (code: number) => void): C
     .addOption(new Option('-c, --concurrency <n>', 'jobs taken at once (default: twice the batch size, so the next batch decodes while one runs)').argParser(integerUpTo(4096)).env('VIT_CONCURRENCY'))
     .addOption(threadsOption())
     .addOption(backendOption())
+    .addOption(precisionOption())
+    .addOption(int8AttentionOption())
     .addOption(
       new Option('--job-timeout-ms <ms>', 'a job not done by then fails with JOB_TIMEOUT and is tried again (a file on a hung network mount)')
         .argParser(integerUpTo(MAX_MS))
