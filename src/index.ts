@@ -4,6 +4,7 @@
 export * from './app/index.js';
 export { createBackend, BACKEND_NAMES, INT8_ATTENTION_MODES, PRECISIONS, type BackendName, type BackendOptions, type Int8AttentionMode, type Precision } from './backend/index.js';
 export type { Backend, Arena, ColumnRange, LinearWeights, LinearEpilogue } from './backend/types.js';
+export { prepareLinear } from './backend/prepare-linear.js';
 export { VitModel, type BlockAttention, type ForwardOptions, type ForwardResult } from './vit/model.js';
 export { DEFAULT_MODEL, NAMED_MODELS, type ModelSpec, type NamedModel } from './vit/named-models.js';
 export { ConfigError, ConflictError } from './vit/config.js';

@@ -15,7 +15,7 @@ import type { ForwardOptions, ForwardResult, VitModel } from '../vit/model.js';
 import { resampledSource } from '../vit/pos-embed.js';
 import type { TensorSource } from '../vit/weights.js';
 import { WeightsError } from '../checkpoint/index.js';
-import { HostedModel, type HostLoadRequest, type WeightsProgress } from './model-host.js';
+import { HostedModel, type HostLoadRequest, type HostLoadSteps, type WeightsProgress } from './model-host.js';
 import { checkpointConfigOf, openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 import { startBackend, type StartedBackend } from './start-backend.js';
 import { timed, type TimingObserver } from './timing.js';
@@ -225,13 +225,15 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
   }
   options.onStage?.('load', checkpoint);
   let weightCache: string | undefined;
+  let steps: HostLoadSteps | undefined;
   return await timed(
     options.onTiming,
-    (ms) => ({ stage: 'load', ms, weightCache }),
+    (ms) => ({ stage: 'load', ms, weightCache, steps }),
     async (): Promise<Classifier> => {
       const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, precision: options.precision, int8Attention: options.int8Attention, batchSize: options.batchSize ?? 1, weightCache: options.weightCache };
       const hosted = await HostedModel.start(request, options.onWeights);
       weightCache = hosted.weightCache;
+      steps = hosted.loadSteps;
       return {
         model: hosted,
         labels: model.labels,

@@ -10,8 +10,11 @@ import type { Precision } from '../backend/names.js';
 import type { HostLoadRequest, HostMessage, CallerMessage } from './model-host.js';
 import { startBackend } from './start-backend.js';
 
+const threadUp = process.uptime();
 const request = workerData as HostLoadRequest;
 const started = startBackend(request.backend, request.threads, request.precision, request.int8Attention);
+let kernelsUp = threadUp;
+started.then(() => (kernelsUp = process.uptime())).catch(() => undefined);
 // Settled by loadOnBackend; until then a failure must not count as unhandled.
 started.catch(() => undefined);
 
@@ -56,7 +59,8 @@ try {
       post({ type: 'error', id: message.id, error: serializeError(error) });
     }
   });
-  post({ type: 'loaded', maxBatch: loaded.maxBatch, warnings, backend: backend.name, threads: backend.threads ?? 1, precision: backend.precision, weightCache: loaded.weightCache });
+  const steps = { threadUp, kernelsUp, weightsIn: process.uptime() };
+  post({ type: 'loaded', maxBatch: loaded.maxBatch, warnings, backend: backend.name, threads: backend.threads ?? 1, precision: backend.precision, weightCache: loaded.weightCache, steps });
 } catch (error) {
   post({ type: 'failed', error: serializeError(error) });
 }

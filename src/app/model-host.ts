@@ -46,6 +46,19 @@ export interface HostLoadRequest {
   weightCache?: WeightCacheSettings | false;
 }
 
+/**
+ * When the host's loading steps ended, in seconds of process uptime (the caller's clock too: the
+ * threads share the process), for --verbose: where a one-shot's time goes.
+ */
+export interface HostLoadSteps {
+  /** The host thread runs its own code (Node's worker start and the first imports are behind it). */
+  threadUp: number;
+  /** The kernels are compiled and their threads started. */
+  kernelsUp: number;
+  /** Every weight is read, checked and packed (or restored from the cache). */
+  weightsIn: number;
+}
+
 /** Weights read so far while loading: bytes of float32 weights, of `total`. */
 export interface WeightsProgress {
   bytes: number;
@@ -61,7 +74,7 @@ export interface SerializedError {
 /** Messages from the host thread. */
 export type HostMessage =
   | ({ type: 'progress' } & WeightsProgress)
-  | { type: 'loaded'; maxBatch: number; warnings: string[]; backend: string; threads: number; precision: Precision; weightCache: string }
+  | { type: 'loaded'; maxBatch: number; warnings: string[]; backend: string; threads: number; precision: Precision; weightCache: string; steps: HostLoadSteps }
   | { type: 'failed'; error: SerializedError }
   | { type: 'result'; id: number; logits: Float32Array; features: Float32Array; classAttention?: Float64Array }
   | { type: 'error'; id: number; error: SerializedError };
@@ -148,6 +161,8 @@ export class HostedModel {
   readonly warnings: readonly string[];
   /** What the packed-weight cache did (weight-cache.ts): "off", "restored from ...", "written to ...". */
   readonly weightCache: string;
+  /** When the loading steps in the host thread ended. */
+  readonly loadSteps: HostLoadSteps;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -164,6 +179,7 @@ export class HostedModel {
     this.threads = loaded.threads;
     this.warnings = loaded.warnings;
     this.weightCache = loaded.weightCache;
+    this.loadSteps = loaded.steps;
     this.precision = loaded.precision;
     worker.on('message', (message: HostMessage) => this.#answer(message));
     worker.on('error', (error) => this.#fail(error));

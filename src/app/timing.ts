@@ -1,11 +1,16 @@
 // Where the time goes, for whoever wants to know (`--verbose`): an optional observer that the
 // loading and running code calls with one event per step. Without an observer nothing is timed.
 
+import type { HostLoadSteps } from './model-host.js';
+
 export type TimingEvent =
   /** Finding the model: configs read, the cache looked at, weights downloaded if needed. */
   | { stage: 'resolve'; ms: number }
-  /** Starting the kernels and reading the weights into them (and what the packed-weight cache did, if asked). */
-  | { stage: 'load'; ms: number; weightCache?: string }
+  /**
+   * Starting the kernels and reading the weights into them (and what the packed-weight cache did,
+   * if asked; when the model host's own steps ended, in seconds of process uptime).
+   */
+  | { stage: 'load'; ms: number; weightCache?: string; steps?: HostLoadSteps }
   /** One URL input: its bytes downloaded (app/fetch-input.ts). */
   | { stage: 'fetch'; image: string; bytes: number; ms: number }
   /** One image: reading and decoding the file to RGB pixels. */

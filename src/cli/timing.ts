@@ -25,11 +25,15 @@ export function createTimingReport(print: (text: string) => void): TimingReport 
       case 'resolve':
         resolveMs = event.ms;
         return;
-      case 'load':
-        print(line('weights', resolveMs + event.ms, `resolve ${resolveMs.toFixed(1)} ms, load ${event.ms.toFixed(1)} ms`));
+      case 'load': {
+        // The model host's steps, on the process clock of the start-up line.
+        const at = (s: number) => `${s.toFixed(3)} s`;
+        const steps = event.steps === undefined ? '' : ` (host thread up at ${at(event.steps.threadUp)}, kernels at ${at(event.steps.kernelsUp)}, weights in at ${at(event.steps.weightsIn)})`;
+        print(line('weights', resolveMs + event.ms, `resolve ${resolveMs.toFixed(1)} ms, load ${event.ms.toFixed(1)} ms${steps}`));
         // What the packed-weight cache did, when it did something (not when off or the model is small).
         if (event.weightCache !== undefined && !event.weightCache.startsWith('off')) print(`vit: weight cache: ${event.weightCache}`);
         return;
+      }
       case 'fetch':
         total.fetch += event.ms;
         total.fetched++;

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { classifyStream, loadModel, type TimingEvent } from '../../src/app/index.js';
+import { createTimingReport } from '../../src/cli/timing.js';
 import { IMAGES, isolateHub, runInProcess, TINY_WEIGHTS } from './run.js';
 
 const CAT = join(IMAGES, 'cat.jpg');
@@ -22,7 +23,8 @@ describe('--verbose', () => {
       expect(stdout).toBe(plain.stdout);
       const lines = stderr.trimEnd().split('\n');
       expect(lines[0]).toMatch(new RegExp(`^vit: start-up  ${MS}process uptime at this line$`));
-      expect(lines[1]).toMatch(new RegExp(`^vit: weights   ${MS}resolve \\d+\\.\\d ms, load \\d+\\.\\d ms$`));
+      const at = String.raw`\d+\.\d{3} s`;
+      expect(lines[1]).toMatch(new RegExp(`^vit: weights   ${MS}resolve \\d+\\.\\d ms, load \\d+\\.\\d ms \\(host thread up at ${at}, kernels at ${at}, weights in at ${at}\\)$`));
       const perImage = lines.slice(2, -3);
       for (const stage of ['decode', 'preprocess']) {
         const files = perImage.filter((l) => l.startsWith(`vit: ${stage} `)).map((l) => l.replace(new RegExp(`^vit: ${stage} *${MS}`), ''));
@@ -53,6 +55,13 @@ describe('timing events (the application layer)', () => {
     const classifier = await loadModel({ weights: TINY_WEIGHTS, backend: 'ref', batchSize: 2, onTiming: (e) => events.push(e) });
     try {
       expect(events.map((e) => e.stage)).toEqual(['resolve', 'load']);
+      // The model host's steps, on the process clock, in order and in the past.
+      const load = events[1] as Extract<TimingEvent, { stage: 'load' }>;
+      const { threadUp, kernelsUp, weightsIn } = load.steps ?? { threadUp: NaN, kernelsUp: NaN, weightsIn: NaN };
+      expect(threadUp).toBeGreaterThan(0);
+      expect(kernelsUp).toBeGreaterThanOrEqual(threadUp);
+      expect(weightsIn).toBeGreaterThanOrEqual(kernelsUp);
+      expect(weightsIn).toBeLessThanOrEqual(process.uptime());
       events.length = 0;
       const records = [];
       for await (const r of classifyStream(classifier, [{ path: CAT }, { path: BAD }, { path: COFFEE }], { onTiming: (e) => events.push(e) })) records.push(r);
@@ -65,6 +74,14 @@ describe('timing events (the application layer)', () => {
     } finally {
       classifier.dispose();
     }
+  });
+
+  it("the weights line words the host's steps as seconds of process uptime", () => {
+    const printed: string[] = [];
+    const report = createTimingReport((text) => printed.push(text));
+    report.observer({ stage: 'resolve', ms: 1.25 });
+    report.observer({ stage: 'load', ms: 300, steps: { threadUp: 0.2041, kernelsUp: 0.2614, weightsIn: 0.4719 } });
+    expect(printed).toEqual(['vit: weights        301.3 ms  resolve 1.3 ms, load 300.0 ms (host thread up at 0.204 s, kernels at 0.261 s, weights in at 0.472 s)']);
   });
 
   it('with no observer nothing is timed', async () => {
