@@ -14,9 +14,8 @@ const threadUp = process.uptime();
 const request = workerData as HostLoadRequest;
 const started = startBackend(request.backend, request.threads, request.precision, request.int8Attention);
 let kernelsUp = threadUp;
+// Notes when the kernels are up. A failure is loadOnBackend's to report: here it must not count as unhandled.
 started.then(() => (kernelsUp = process.uptime())).catch(() => undefined);
-// Settled by loadOnBackend; until then a failure must not count as unhandled.
-started.catch(() => undefined);
 
 const [{ countParameters }, { ClassAttention }, { loadOnBackend }, { serializeError }] = await Promise.all([
   import('../vit/parameters.js'),
