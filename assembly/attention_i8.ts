@@ -18,7 +18,7 @@ import { arg } from './args';
 import { roundUp, weighValues } from './attention';
 import { keyOf, valueOf } from './qkv';
 import { exp4 } from './exp';
-import { i8PanelBytes, qmicrokernel } from './gemm_i8';
+import { i8PanelBytes, qmicrokernel, splitDots } from './gemm_i8';
 import { MR, NR } from './microkernel';
 import { packPanel } from './pack_i8';
 import { ATT_PV_INT8, SCRATCH_BULK } from './protocol';
@@ -84,6 +84,7 @@ export function attentionI8Blocks(
   bh: i32, T: i32, Tq: i32, hd: i32, dim: i32, scale: f32, firstBlock: i32, lastBlock: i32,
 ): void {
   const pv = arg(ctrl, ATT_PV_INT8) != 0;
+  const split = splitDots(ctrl);
   const kpHd = (hd + 3) & ~3;
   const kpT = (T + 3) & ~3;
   const keyPanelBytes = i8PanelBytes(kpHd);
@@ -118,7 +119,7 @@ export function attentionI8Blocks(
     // S[queries][T]: MR rows at a time (the rows past `queries` are computed and ignored).
     for (let p = 0; p * NR < T; p++) {
       for (let i = 0; i < queries; i += MR) {
-        qmicrokernel(qq + <usize>i * qRowBytes, qRowBytes, qParams + (<usize>i << 3), min(MR, queries - i), keys + <usize>p * keyPanelBytes, kpHd / QK, s + <usize>i * ldS + <usize>p * NR * 4, ldS);
+        qmicrokernel(qq + <usize>i * qRowBytes, qRowBytes, qParams + (<usize>i << 3), min(MR, queries - i), keys + <usize>p * keyPanelBytes, kpHd / QK, s + <usize>i * ldS + <usize>p * NR * 4, ldS, split);
       }
     }
     for (let r = 0; r < queries; r++) {
@@ -127,7 +128,7 @@ export function attentionI8Blocks(
     }
     const outBlock = out + <usize>q0 * dim * 4;
     if (pv) {
-      weighValuesI8(values, valuePanelBytes, s, ldS, inv, scratch, T, hd, queries, outBlock, <usize>dim * 4);
+      weighValuesI8(values, valuePanelBytes, s, ldS, inv, scratch, T, hd, queries, outBlock, <usize>dim * 4, split);
     } else {
       // E^T as the float kernel's B panel; columns past `queries` are zero, so is their 1 / sum.
       const et = scratch + regionOffset(R_ET, T, hd, pv);
@@ -145,7 +146,7 @@ export function attentionI8Blocks(
  * int8 P V for a block: E's rows (at `e`, ldE bytes apart) quantized, times V^T's int8 panels,
  * dequantized, times each row's 1 / sum, written to the block's `queries` rows at `out`.
  */
-function weighValuesI8(values: usize, panelBytes: usize, e: usize, ldE: usize, inv: usize, scratch: usize, T: i32, hd: i32, queries: i32, out: usize, ldo: usize): void {
+function weighValuesI8(values: usize, panelBytes: usize, e: usize, ldE: usize, inv: usize, scratch: usize, T: i32, hd: i32, queries: i32, out: usize, ldo: usize, split: bool): void {
   const kpT = (T + 3) & ~3;
   const pq = scratch + regionOffset(R_PROBS, T, hd, true);
   const pParams = scratch + regionOffset(R_PROB_PARAMS, T, hd, true);
@@ -155,7 +156,7 @@ function weighValuesI8(values: usize, panelBytes: usize, e: usize, ldE: usize, i
   for (let r = 0; r < queries; r++) quantizeRow(e + <usize>r * ldE, T, kpT, pq + <usize>r * pRowBytes, pParams + (<usize>r << 3));
   for (let p = 0; p * NR < hd; p++) {
     for (let i = 0; i < queries; i += MR) {
-      qmicrokernel(pq + <usize>i * pRowBytes, pRowBytes, pParams + (<usize>i << 3), min(MR, queries - i), values + <usize>p * panelBytes, kpT / QK, o + <usize>i * ldO + <usize>p * NR * 4, ldO);
+      qmicrokernel(pq + <usize>i * pRowBytes, pRowBytes, pParams + (<usize>i << 3), min(MR, queries - i), values + <usize>p * panelBytes, kpT / QK, o + <usize>i * ldO + <usize>p * NR * 4, ldO, split);
     }
   }
   for (let r = 0; r < queries; r++) {

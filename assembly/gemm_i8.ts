@@ -5,20 +5,27 @@
 // W is packed in NR-column panels, each
 //   [sw: NR f32][bias: NR f32][rowSum: NR i32][KP / QK steps of NR lanes of 4 bytes]
 // where a lane holds QK consecutive K values of one output column: 4 int8 for the relaxed
-// build's i32x4.relaxed_dot_i8x16_i7x16_add_s (weights are its signed operand, the 7-bit
-// activations its second, which every CPU reads alike), 2 int16 for the plain build's
-// i32x4.dot_i16x8_s. One step of a row of x is then one 4-byte broadcast against NR/4 vectors.
+// build's dot (weights are its signed operand, the 7-bit activations its second, which every CPU
+// reads alike), 2 int16 for the plain build's i32x4.dot_i16x8_s. One step of a row of x is then
+// one 4-byte broadcast against NR/4 vectors. The relaxed build forms its dots one of two ways,
+// the same integers either way (no pair of products can overflow int16: |w| <= 128, x <= 127),
+// chosen once per backend by the host (src/backend/wasm/int8-dot.ts) in CTRL_INT8_DOT:
+//   fused  i32x4.relaxed_dot_i8x16_i7x16_add_s: one vpdpbusd where V8 has AVX-VNNI (or one sdot
+//          on ARM), else five instructions (V8 rebuilds its constant of ones each time);
+//   split  i16x8.relaxed_dot_i8x16_i7x16_s, i32x4.extadd_pairwise_i16x8_s, i32x4.add: pmaddubsw,
+//          pmaddwd against a constant in memory, paddd. 1.1-1.4x the fused dot's speed without
+//          AVX-VNNI (bench/simd-peak.mjs), so the host picks it on such x64 CPUs.
 // The whole K is one block (int32 sums need no splitting); the tile shape is the float GEMM's
 // (MR x NR). A work unit is MC rows x a run of panels, as in gemm.ts; tiles cut by M, by N or by
 // the column range, and tiles with a residual (out may be the residual itself), go through the
 // thread's private tile and are copied out, adding the residual on the way.
 
-import { arg, argPtr } from './args';
+import { arg, argPtr, ctrlInt } from './args';
 import { geluTile } from './gelu';
 import { MR, NR } from './microkernel';
 import {
   GQ_COL_END, GQ_COL_START, GQ_GELU, GQ_KP, GQ_M, GQ_MC, GQ_N, GQ_N_UNITS, GQ_OUT, GQ_PANELS_PER_UNIT, GQ_PARAMS, GQ_QX,
-  GQ_RES, GQ_SCRATCH, GQ_SCRATCH_STRIDE, GQ_W, SCRATCH_TILE_C,
+  GQ_RES, GQ_SCRATCH, GQ_SCRATCH_STRIDE, GQ_W, CTRL_INT8_DOT, SCRATCH_TILE_C,
 } from './protocol';
 import { QK } from './quantize';
 
@@ -30,10 +37,18 @@ const HEADER_BYTES: usize = <usize>NR * 12;
   return HEADER_BYTES + <usize>(kp / QK) * NR * 4;
 }
 
-/** acc + the dot products of one step: per i32 lane, QK products of w's and x's values. */
-@inline function dotAdd(w: v128, x: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+/** acc + the dot products of one step: per i32 lane, QK products of w's and x's values (split: see the top). */
+@inline function dotAdd(w: v128, x: v128, acc: v128, split: bool): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (split) return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, x)));
+    return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+  }
   return i32x4.add(i32x4.dot_i16x8_s(w, x), acc);
+}
+
+/** Whether this job's int8 dots are split (CTRL_INT8_DOT; always false in the plain build). */
+@inline export function splitDots(ctrl: usize): bool {
+  return ASC_FEATURE_RELAXED_SIMD && ctrlInt(ctrl, CTRL_INT8_DOT) != 0;
 }
 
 /** Four output columns (at byte `v` of the panel's column vectors) of one row, dequantized. */
@@ -52,18 +67,18 @@ const HEADER_BYTES: usize = <usize>NR * 12;
 }
 
 /** Relaxed build: a 3 x 12 tile, nine accumulators (as gemm_3x12_fma). Row r reads a_r and its params p_r. */
-@inline function qgemm_3x12(a0: usize, a1: usize, a2: usize, p0: usize, p1: usize, p2: usize, panel: usize, steps: i32, c: usize, ldc: usize): void {
+@inline function qgemm_3x12(a0: usize, a1: usize, a2: usize, p0: usize, p1: usize, p2: usize, panel: usize, steps: i32, c: usize, ldc: usize, split: bool): void {
   let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00, c20 = c00, c21 = c00, c22 = c00;
   let b = panel + HEADER_BYTES;
   const end = b + <usize>steps * 48;
   while (b < end) {
     const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32);
     let x = v128.load32_splat(a0);
-    c00 = dotAdd(b0, x, c00); c01 = dotAdd(b1, x, c01); c02 = dotAdd(b2, x, c02);
+    c00 = dotAdd(b0, x, c00, split); c01 = dotAdd(b1, x, c01, split); c02 = dotAdd(b2, x, c02, split);
     x = v128.load32_splat(a1);
-    c10 = dotAdd(b0, x, c10); c11 = dotAdd(b1, x, c11); c12 = dotAdd(b2, x, c12);
+    c10 = dotAdd(b0, x, c10, split); c11 = dotAdd(b1, x, c11, split); c12 = dotAdd(b2, x, c12, split);
     x = v128.load32_splat(a2);
-    c20 = dotAdd(b0, x, c20); c21 = dotAdd(b1, x, c21); c22 = dotAdd(b2, x, c22);
+    c20 = dotAdd(b0, x, c20, split); c21 = dotAdd(b1, x, c21, split); c22 = dotAdd(b2, x, c22, split);
     a0 += 4; a1 += 4; a2 += 4; b += 48;
   }
   let s = rowScale(p0), z = rowZeroPoint(p0);
@@ -84,13 +99,13 @@ const HEADER_BYTES: usize = <usize>NR * 12;
   while (b < end) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let x = v128.load32_splat(a0);
-    c00 = dotAdd(b0, x, c00); c01 = dotAdd(b1, x, c01);
+    c00 = dotAdd(b0, x, c00, false); c01 = dotAdd(b1, x, c01, false);
     x = v128.load32_splat(a1);
-    c10 = dotAdd(b0, x, c10); c11 = dotAdd(b1, x, c11);
+    c10 = dotAdd(b0, x, c10, false); c11 = dotAdd(b1, x, c11, false);
     x = v128.load32_splat(a2);
-    c20 = dotAdd(b0, x, c20); c21 = dotAdd(b1, x, c21);
+    c20 = dotAdd(b0, x, c20, false); c21 = dotAdd(b1, x, c21, false);
     x = v128.load32_splat(a3);
-    c30 = dotAdd(b0, x, c30); c31 = dotAdd(b1, x, c31);
+    c30 = dotAdd(b0, x, c30, false); c31 = dotAdd(b1, x, c31, false);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; b += 32;
   }
   let s = rowScale(p0), z = rowZeroPoint(p0);
@@ -106,13 +121,15 @@ const HEADER_BYTES: usize = <usize>NR * 12;
 /**
  * One MR x NR tile of dequantized outputs at `c`. `a` is the tile's first quantized row, `lda`
  * bytes between rows, `param` its first row's scale and zero point. Only `rows` rows are real:
- * the missing ones re-read the first (their results are discarded by the caller).
+ * the missing ones re-read the first (their results are discarded by the caller). `split`
+ * (splitDots) picks the relaxed build's dot sequence: each has its own copy of the loop.
  */
-@inline export function qmicrokernel(a: usize, lda: usize, param: usize, rows: i32, panel: usize, steps: i32, c: usize, ldc: usize): void {
+@inline export function qmicrokernel(a: usize, lda: usize, param: usize, rows: i32, panel: usize, steps: i32, c: usize, ldc: usize, split: bool): void {
   const a1 = rows > 1 ? a + lda : a, p1 = rows > 1 ? param + 8 : param;
   const a2 = rows > 2 ? a + 2 * lda : a, p2 = rows > 2 ? param + 16 : param;
   if (ASC_FEATURE_RELAXED_SIMD) {
-    qgemm_3x12(a, a1, a2, param, p1, p2, panel, steps, c, ldc);
+    if (split) qgemm_3x12(a, a1, a2, param, p1, p2, panel, steps, c, ldc, true);
+    else qgemm_3x12(a, a1, a2, param, p1, p2, panel, steps, c, ldc, false);
   } else {
     const a3 = rows > 3 ? a + 3 * lda : a, p3 = rows > 3 ? param + 24 : param;
     qgemm_4x8(a, a1, a2, a3, param, p1, p2, p3, panel, steps, c, ldc);
@@ -135,6 +152,7 @@ export function gemmI8Unit(ctrl: usize, tid: i32, unit: i32): void {
   const colStart = arg(ctrl, GQ_COL_START);
   const colEnd = arg(ctrl, GQ_COL_END);
   const tile = argPtr(ctrl, GQ_SCRATCH) + <usize>tid * argPtr(ctrl, GQ_SCRATCH_STRIDE) + SCRATCH_TILE_C;
+  const split = splitDots(ctrl);
 
   const m0 = (unit / nUnits) * mc;
   const mRows = min(mc, M - m0);
@@ -156,9 +174,9 @@ export function gemmI8Unit(ctrl: usize, tid: i32, unit: i32): void {
       const param = params + (<usize>row << 3);
       const cOffset = (<usize>row * N + p * NR) * 4;
       if (rows == MR && cols == NR && res == 0) {
-        qmicrokernel(a, lda, param, MR, panel, steps, out + cOffset, ldc);
+        qmicrokernel(a, lda, param, MR, panel, steps, out + cOffset, ldc, split);
       } else {
-        qmicrokernel(a, lda, param, rows, panel, steps, tile, ldt);
+        qmicrokernel(a, lda, param, rows, panel, steps, tile, ldt, split);
         if (gelu) geluTile(tile, ldt, MR, NR);
         copyOut(out + cOffset, res == 0 ? 0 : res + cOffset, ldc, tile, ldt, rows, j0, cols);
       }

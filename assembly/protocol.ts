@@ -14,6 +14,7 @@ export const CTRL_COUNTER: i32 = 16; // next work unit to claim (atomic add)
 export const CTRL_OP: i32 = 32;
 export const CTRL_UNITS: i32 = 33; // work units in this job
 export const CTRL_SERIAL: i32 = 34; // job number, so per-thread caches know when they are stale
+export const CTRL_INT8_DOT: i32 = 35; // relaxed build, set once per backend: 1 = int8 dots split in two instructions (gemm_i8.ts dotAdd), 0 = one
 export const CTRL_ARGS: i32 = 40; // first job argument
 export const CTRL_INTS: i32 = 64;
 

@@ -4,7 +4,7 @@
 // Both load the random-weight ViT-B/16-384 (bench/checkpoint.mjs) and run forward passes in turns;
 // the verdict is the median of the per-pair time ratios, and the logits must agree.
 // Usage: node bench/ab.mjs <dist A> <dist B>      e.g. a `git worktree` of the base, built, and ./dist
-// Environment: AB_PAIRS (default 12), AB_THREADS (2), AB_BACKEND (auto | wasm).
+// Environment: AB_PAIRS (default 12), AB_THREADS (2), AB_BACKEND (auto | wasm), AB_PRECISION (fp32 | int8).
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -30,7 +30,7 @@ async function load(dist) {
   // Builds from before the application layer (src/app) kept the loader in model/.
   const loader = ['app/load-model.js', 'model/load.js'].map((f) => new URL(f, root)).find((url) => existsSync(url));
   const { loadVitModel } = await import(loader.href);
-  const backend = await createBackend(backendName, { threads });
+  const backend = await createBackend(backendName, { threads, precision: process.env.AB_PRECISION ?? 'fp32' });
   const model = await loadVitModel(checkpoint, { backend, maxBatch: 1 });
   return { backend, model };
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { arch, availableParallelism, cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chooseInt8Dot } from '../dist/backend/wasm/int8-dot.js';
 
 // x64: V8's wasm SIMD needs SSE4.1 and compiles relaxed multiply-add to FMA3; onnxruntime-node's
 // MLAS and PyTorch's BLAS pick AVX2, AVX-512 and the VNNI dot products when present.
@@ -39,6 +40,9 @@ export function headerLines({ node, cpu, hardwareThreads }, threads) {
     const absent = Object.keys(cpu.simd).filter((f) => !cpu.simd[f]);
     lines.push(`SIMD     ${Object.keys(cpu.simd).filter((f) => cpu.simd[f]).join(' ') || '-'}${absent.length > 0 ? `  (absent: ${absent.join(' ')})` : ''}`);
   }
+  const cpuFlags = cpu.simd === null ? undefined : new Set(Object.keys(cpu.simd).filter((f) => cpu.simd[f]));
+  const dot = chooseInt8Dot({ arch: cpu.arch, v8: node.v8, cpuFlags });
+  lines.push(`int8 dot ${dot.dot} (${dot.reason}): the relaxed build's int8 kernels, under the Node above`);
   lines.push(`threads  ${threads.join(', ')} (of ${hardwareThreads} hardware threads)`);
   return lines;
 }

@@ -4,7 +4,11 @@
 //   fp32 relaxed   f32x4.relaxed_madd (V8: one FMA3 instruction), 4 multiply-adds
 //   fp32 plain     f32x4.mul then f32x4.add (the plain-SIMD build), 4 multiply-adds in 2 instructions
 //   int8 relaxed   i32x4.relaxed_dot_i8x16_i7x16_add_s, 16 multiply-adds: one vpdpbusd where V8
-//                  uses AVX-VNNI, else a three-instruction sequence (pmaddubsw, pmaddwd, paddd)
+//                  uses AVX-VNNI, else five instructions (pmaddubsw, pmaddwd, paddd, and two that
+//                  rebuild the constant of ones): the int8 kernels' "fused" dot
+//   int8 split     i16x8.relaxed_dot_i8x16_i7x16_s, i32x4.extadd_pairwise_i16x8_s, i32x4.add, the
+//                  same 16 multiply-adds in three instructions on x64 (pmaddubsw, pmaddwd against
+//                  a constant in memory, paddd): the int8 kernels' "split" dot (int8-dot.ts)
 //   int16 plain    i32x4.add(acc, i32x4.dot_i16x8_s(a, b)) (the plain-SIMD build's int8 path), 8
 // Each loop keeps 10 independent accumulators, so the instructions' latency is hidden and their
 // throughput is what is timed. The module is compiled here from AssemblyScript (asc, a dev
@@ -25,6 +29,7 @@ const LOOPS = [
   ['maddRelaxed', 4, 'fp32 f32x4.relaxed_madd', true],
   ['maddPlain', 4, 'fp32 f32x4.mul + f32x4.add', false],
   ['dotRelaxed', 16, 'int8 i32x4.relaxed_dot_i8x16_i7x16_add_s', true],
+  ['dotSplit', 16, 'int8 split: i16x8.relaxed_dot_i8x16_i7x16_s + extadd_pairwise + add', true],
   ['dotI16', 8, 'int16 i32x4.dot_i16x8_s + i32x4.add', false],
 ];
 
@@ -52,6 +57,7 @@ const SOURCE = [
   loopSource('maddRelaxed', 'f32', (v) => `f32x4.splat(<f32>(${v}))`, (c) => `f32x4.relaxed_madd(${c}, b, ${c})`, (x, y) => `f32x4.add(${x}, ${y})`),
   loopSource('maddPlain', 'f32', (v) => `f32x4.splat(<f32>(${v}))`, (c) => `f32x4.add(f32x4.mul(${c}, b), ${c})`, (x, y) => `f32x4.add(${x}, ${y})`),
   loopSource('dotRelaxed', 'i32', (v) => `i8x16.splat(<i8>(${v}))`, (c) => `i32x4.relaxed_dot_i8x16_i7x16_add_s(${c}, b, ${c})`, (x, y) => `i32x4.add(${x}, ${y})`),
+  loopSource('dotSplit', 'i32', (v) => `i8x16.splat(<i8>(${v}))`, (c) => `i32x4.add(${c}, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(${c}, b)))`, (x, y) => `i32x4.add(${x}, ${y})`),
   loopSource('dotI16', 'i32', (v) => `i16x8.splat(<i16>(${v}))`, (c) => `i32x4.add(${c}, i32x4.dot_i16x8_s(${c}, b))`, (x, y) => `i32x4.add(${x}, ${y})`),
 ].join('\n');
 

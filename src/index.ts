@@ -2,7 +2,8 @@
 // pieces a service may want. Everything not exported here is internal.
 
 export * from './app/index.js';
-export { createBackend, BACKEND_NAMES, INT8_ATTENTION_MODES, PRECISIONS, type BackendName, type BackendOptions, type Int8AttentionMode, type Precision } from './backend/index.js';
+export { createBackend, BACKEND_NAMES, INT8_ATTENTION_MODES, PRECISIONS, type BackendName, type BackendOptions, type Int8AttentionMode, type Int8Dot, type Precision } from './backend/index.js';
+export { int8DotForThisMachine } from './app/start-backend.js';
 export type { Backend, Arena, ColumnRange, LinearWeights, LinearEpilogue } from './backend/types.js';
 export { prepareLinear } from './backend/prepare-linear.js';
 export { VitModel, type BlockAttention, type ForwardOptions, type ForwardResult } from './vit/model.js';

@@ -40,6 +40,20 @@ export const KERNEL_CONFIGS = [
 ];
 
 /**
+ * The int8 kernels' configurations: KERNEL_CONFIGS with the relaxed build under both of its dot
+ * sequences (src/backend/wasm/int8-dot.ts), whatever this machine would pick, since they must give
+ * the same numbers everywhere.
+ */
+export const INT8_KERNEL_CONFIGS: { relaxedSimd: boolean; threads: number; int8Dot?: 'fused' | 'split' }[] = [
+  { relaxedSimd: true, threads: 1, int8Dot: 'fused' },
+  { relaxedSimd: true, threads: 2, int8Dot: 'fused' },
+  { relaxedSimd: true, threads: 1, int8Dot: 'split' },
+  { relaxedSimd: true, threads: 2, int8Dot: 'split' },
+  { relaxedSimd: false, threads: 1 },
+  { relaxedSimd: false, threads: 2 },
+];
+
+/**
  * A wasm backend for the enclosing describe block: created before its tests (and handed to
  * `receive`), disposed after them, waiting until its worker threads have exited.
  */

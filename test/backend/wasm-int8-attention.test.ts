@@ -3,9 +3,10 @@
 // src/backend/quantize-attention.ts), given the kernel's own exp (the test build's exp_n hook):
 // the softmax probabilities bit for bit in both modes, the output bit for bit with 'qk+pv' (every
 // step is an exact integer sum or a defined float32 step) and within a float32 summation bound
-// with 'qk' (P V is the float kernel's, which the reference sums in double). Both builds, 1 and 2
-// threads; tokens not a multiple of 4 or of the tile, head dims not a multiple of 4 or 16,
-// batch > 1, query subsets (the last block's class token alone), and the probabilities output.
+// with 'qk' (P V is the float kernel's, which the reference sums in double). Both builds (the
+// relaxed one with each of its int8 dot sequences), 1 and 2 threads; tokens not a multiple of 4
+// or of the tile, head dims not a multiple of 4 or 16, batch > 1, query subsets (the last
+// block's class token alone), and the probabilities output.
 // The reference's own scheme is held close to float32 attention, so it is not an accurate
 // description of a wrong thing.
 
@@ -15,7 +16,7 @@ import type { Int8AttentionMode } from '../../src/backend/names.js';
 import { ReferenceBackend } from '../../src/backend/reference/backend.js';
 import { attentionForward, attentionInt8Forward, Int8AttentionScratch } from '../../src/backend/reference/kernels.js';
 import type { WasmBackend } from '../../src/backend/wasm/index.js';
-import { KERNEL_CONFIGS, kernelRoutine, rng, U, useWasmBackend } from './wasm-helpers.js';
+import { INT8_KERNEL_CONFIGS, kernelRoutine, rng, U, useWasmBackend } from './wasm-helpers.js';
 
 type Int8Mode = Exclude<Int8AttentionMode, 'off'>;
 const MODES: Int8Mode[] = ['qk', 'qk+pv'];
@@ -89,13 +90,14 @@ function runCase(backend: WasmBackend, mode: Int8Mode, shape: [number, number, n
 }
 
 for (const mode of MODES) {
-  describe.each(KERNEL_CONFIGS)(`wasm int8 attention ${mode} (relaxedSimd $relaxedSimd, $threads thread(s))`, ({ relaxedSimd, threads }) => {
+  describe.each(INT8_KERNEL_CONFIGS)(`wasm int8 attention ${mode} (relaxedSimd $relaxedSimd, int8 dot $int8Dot, $threads thread(s))`, ({ relaxedSimd, threads, int8Dot }) => {
     let backend: WasmBackend;
-    useWasmBackend({ relaxedSimd, threads, precision: 'int8', int8Attention: mode }, (created) => (backend = created));
+    useWasmBackend({ relaxedSimd, threads, precision: 'int8', int8Attention: mode, int8Dot }, (created) => (backend = created));
 
     it('is the backend asked for', () => {
       expect(backend.int8Attention).toBe(mode);
       expect(backend.relaxedSimd).toBe(relaxedSimd);
+      expect(backend.int8Dot).toBe(relaxedSimd ? int8Dot : undefined);
     });
 
     it.each(SHAPES)('batch %i, %i tokens, %i heads x %i, %i queries: the reference', (...shape) => {

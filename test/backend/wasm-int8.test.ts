@@ -1,7 +1,7 @@
 // The wasm backend's int8 Linear (assembly/quantize.ts + gemm_i8.ts) against the reference int8
 // Linear (src/backend/reference/kernels.ts linearInt8Forward), bit for bit: the integer sums are
 // exact and both sides take the same float32 steps (src/backend/quantize.ts). Both builds
-// (relaxed dot on int8, plain dot on int16), 1 and 2 threads, shapes that reach every tail (rows
+// (relaxed dot on int8, each of its two dot sequences; plain dot on int16), 1 and 2 threads, shapes that reach every tail (rows
 // below the tile height, outDim not a multiple of 8 or 12, inDim not a multiple of 4, several
 // row blocks), every epilogue, column ranges, and rows that are all zero, constant, negative only
 // or huge. GELU: the kernel's GELU is its vector approximation (assembly/gelu.ts, tested on its
@@ -15,7 +15,7 @@ import type { ColumnRange, LinearEpilogue } from '../../src/backend/types.js';
 import { MC_MAX } from '../../src/backend/wasm/backend.js';
 import type { WasmBackend } from '../../src/backend/wasm/index.js';
 import { prepareLinear } from '../../src/backend/prepare-linear.js';
-import { epilogueFlags, EPILOGUES, KERNEL_CONFIGS, kernelRoutine, rng, useWasmBackend, type EpilogueKind } from './wasm-helpers.js';
+import { epilogueFlags, EPILOGUES, INT8_KERNEL_CONFIGS, kernelRoutine, rng, useWasmBackend, type EpilogueKind } from './wasm-helpers.js';
 
 // [rows, outDim, inDim]
 const SHAPES: [number, number, number][] = [
@@ -83,13 +83,14 @@ function runCase(backend: WasmBackend, c: Case, seed: number): void {
   expect(compared, where).toBe(M * N);
 }
 
-describe.each(KERNEL_CONFIGS)('wasm int8 linear (relaxedSimd $relaxedSimd, $threads thread(s))', ({ relaxedSimd, threads }) => {
+describe.each(INT8_KERNEL_CONFIGS)('wasm int8 linear (relaxedSimd $relaxedSimd, int8 dot $int8Dot, $threads thread(s))', ({ relaxedSimd, threads, int8Dot }) => {
   let backend: WasmBackend;
-  useWasmBackend({ relaxedSimd, threads, precision: 'int8' }, (created) => (backend = created));
+  useWasmBackend({ relaxedSimd, threads, precision: 'int8', int8Dot }, (created) => (backend = created));
 
   it('is the int8 backend of the requested build', () => {
     expect(backend.precision).toBe('int8');
     expect(backend.relaxedSimd).toBe(relaxedSimd);
+    expect(backend.int8Dot).toBe(relaxedSimd ? int8Dot : undefined);
   });
 
   it.each(SHAPES)('%i x %i x %i, every epilogue: the reference int8 linear, bit for bit', (M, N, K) => {

@@ -16,7 +16,7 @@ import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from 
 import type { WasmHeap } from './heap.js';
 import {
   ATT_HEAD_DIM, ATT_HEADS, ATT_OUT, ATT_PROBS, ATT_QKV, ATT_SCALE, ATT_SCRATCH, ATT_SCRATCH_STRIDE,
-  ATT_BLOCKS_PER_UNIT, ATT_PV_INT8, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, COPY_BYTES, COPY_BYTES_PER_UNIT, COPY_DST, COPY_SRC, GEMM_COL_END, GEMM_COL_START, GEMM_GELU,
+  ATT_BLOCKS_PER_UNIT, ATT_PV_INT8, ATT_QUERIES, ATT_TOKENS, ATT_UNITS_PER_HEAD, COPY_BYTES, CTRL_INT8_DOT, COPY_BYTES_PER_UNIT, COPY_DST, COPY_SRC, GEMM_COL_END, GEMM_COL_START, GEMM_GELU,
   GEMM_K, GEMM_KC, GEMM_M, GEMM_MC, GEMM_N, GEMM_N_UNITS, GEMM_OUT, GEMM_PANELS_PER_UNIT, GEMM_RES, GEMM_SCRATCH,
   GEMM_SCRATCH_STRIDE, GEMM_W, GEMM_X,
   GQ_COL_END, GQ_COL_START, GQ_GELU, GQ_KP, GQ_M, GQ_MC, GQ_N, GQ_N_UNITS, GQ_OUT, GQ_PANELS_PER_UNIT, GQ_PARAMS, GQ_QX,
@@ -29,6 +29,7 @@ import {
 } from './protocol.generated.js';
 import { INT8_MAX_IN_DIM } from '../quantize.js';
 import { int8PanelBytes, paddedK } from './pack-int8.js';
+import type { Int8Dot } from './int8-dot.js';
 import type { ThreadPool } from './thread-pool.js';
 import { resolveInt8Attention, type Int8AttentionMode, type Precision } from '../names.js';
 
@@ -90,12 +91,15 @@ export class WasmBackend implements Backend {
   readonly relaxedSimd: boolean;
   /** Which attention matmuls run in int8 (src/backend/quantize-attention.ts, assembly/attention_i8.ts). */
   readonly int8Attention: Int8AttentionMode;
+  /** How the relaxed build's int8 kernels form their dot products (int8-dot.ts); undefined in the plain build. */
+  readonly int8Dot: Int8Dot | undefined;
 
   constructor(
     private readonly heap: WasmHeap,
     private readonly pool: ThreadPool,
     readonly precision: Precision = 'fp32',
     int8Attention?: Int8AttentionMode,
+    int8Dot?: Int8Dot,
   ) {
     this.int8Attention = resolveInt8Attention(precision, int8Attention);
     this.mr = pool.kernels.MR.value as number;
@@ -105,6 +109,8 @@ export class WasmBackend implements Backend {
     this.kernel = this.relaxedSimd ? 'gemm_3x12_fma' : 'gemm_4x8';
     this.name = this.relaxedSimd ? 'wasm-relaxed' : 'wasm-simd';
     this.tile = { rows: this.mr, cols: this.nr };
+    this.int8Dot = this.relaxedSimd ? (int8Dot ?? 'fused') : undefined;
+    pool.setSetting(CTRL_INT8_DOT, this.int8Dot === 'split' ? 1 : 0);
   }
 
   /** Threads that run each op (the calling thread included). */

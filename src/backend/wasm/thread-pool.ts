@@ -86,6 +86,15 @@ export class ThreadPool {
   }
 
   /**
+   * Set a control-block slot that every job reads but none writes (e.g. CTRL_INT8_DOT): after the
+   * pending job, so that no job sees it change; the next job's start publishes it to the workers.
+   */
+  setSetting(slot: number, value: number): void {
+    this.finish();
+    this.ctrl[slot] = value;
+  }
+
+  /**
    * Run the job whose arguments are in `args`: `units` work units of kernel `op`, on all threads
    * when `parallel`, else on the calling thread only. Returns when every unit is done.
    */
