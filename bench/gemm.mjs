@@ -6,14 +6,14 @@
 // Prints one JSON object.
 
 import { linearForward } from '../dist/backend/reference/kernels.js';
-import { createWasmBackend } from '../dist/backend/wasm/index.js';
+import { createVitBackend } from './wasm-backend.mjs';
 import { LINEAR_SHAPES, placeShape, shapeData } from './gemm-shapes.mjs';
 import { randomFloats, round, summary, timed } from './stats.mjs';
 
 const ATTENTION = { name: 'attention', batch: 1, tokens: 577, heads: 12, headDim: 64 };
 
 const { relaxedSimd, threads, runs, reference, precision = 'fp32' } = JSON.parse(process.argv[2]);
-const backend = await createWasmBackend({ relaxedSimd, threads, precision });
+const backend = await createVitBackend({ relaxedSimd, threads, precision });
 const results = [];
 for (const shape of LINEAR_SHAPES) results.push(benchLinear(shape));
 results.push(benchAttention(ATTENTION));

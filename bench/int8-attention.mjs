@@ -40,10 +40,10 @@ if (process.argv[2] === undefined) {
     }
   }
 } else {
-  const { createWasmBackend } = await import('../dist/backend/wasm/index.js');
+  const { createVitBackend } = await import('./wasm-backend.mjs');
   const { relaxedSimd, threads, opRuns, checkpoint, modelRuns } = JSON.parse(process.argv[2]);
   const backends = [];
-  for (const int8Attention of MODES) backends.push([int8Attention, await createWasmBackend({ relaxedSimd, threads, precision: 'int8', int8Attention })]);
+  for (const int8Attention of MODES) backends.push([int8Attention, await createVitBackend({ relaxedSimd, threads, precision: 'int8', int8Attention })]);
   const rows = [interleaved('attention op, 577 tokens, 12x64', backends.map(([mode, backend]) => [mode, attentionCall(backend)]), opRuns)];
   if (checkpoint !== undefined) rows.push(interleaved('ViT-B/16-384, batch 1', await modelCalls(checkpoint), modelRuns));
   for (const [, b] of backends) b.dispose();

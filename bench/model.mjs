@@ -4,7 +4,7 @@
 // Usage: node bench/model.mjs '{"checkpoint":"...","relaxedSimd":true,"threads":2,"runs":10,"batchRuns":3,"precision":"fp32"}'
 // Prints one JSON object.
 
-import { createWasmBackend } from '../dist/backend/wasm/index.js';
+import { createVitBackend } from './wasm-backend.mjs';
 import { loadVitModel } from '../dist/app/load-model.js';
 import { randomFloats, round, summary, timed } from './stats.mjs';
 
@@ -12,7 +12,7 @@ const BATCH = 8;
 const { checkpoint, relaxedSimd, threads, runs, batchRuns, precision = 'fp32' } = JSON.parse(process.argv[2]);
 
 const t0 = performance.now();
-const backend = await createWasmBackend({ relaxedSimd, threads, precision });
+const backend = await createVitBackend({ relaxedSimd, threads, precision });
 const t1 = performance.now();
 const model = await loadVitModel(checkpoint, { backend, maxBatch: BATCH });
 const t2 = performance.now();

@@ -38,9 +38,9 @@ if (process.argv[2] === undefined) {
     }
   }
 } else {
-  const { createWasmBackend } = await import('../dist/backend/wasm/index.js');
+  const { createVitBackend } = await import('./wasm-backend.mjs');
   const { relaxedSimd, threads, runs, checkpoint, modelRuns } = JSON.parse(process.argv[2]);
-  const backends = { fp32: await createWasmBackend({ relaxedSimd, threads }), int8: await createWasmBackend({ relaxedSimd, threads, precision: 'int8' }) };
+  const backends = { fp32: await createVitBackend({ relaxedSimd, threads }), int8: await createVitBackend({ relaxedSimd, threads, precision: 'int8' }) };
   const shapes = LINEAR_SHAPES.map((shape) => pairedShape(shape, runs));
   if (checkpoint !== undefined) shapes.push(await pairedModel(checkpoint, modelRuns));
   for (const b of Object.values(backends)) b.dispose();

@@ -72,12 +72,13 @@ async function load({ engine, backend, precision }) {
 }
 
 async function loadOurs(backendName = 'auto', precision = 'fp32') {
-  const { createBackend } = await import('../../dist/backend/index.js');
+  // startBackend: the backend as vit starts it (its int8 dot sequence picked for this CPU and V8).
+  const { startBackend } = await import('../../dist/app/start-backend.js');
   const { loadVitModel } = await import('../../dist/app/load-model.js');
-  const backend = await createBackend(backendName, { threads, precision });
+  const { backend } = await startBackend(backendName, threads, precision);
   const model = await loadVitModel(args.checkpoint, { backend, model: 'vit_base_patch16_384', maxBatch: batch });
   // forward() returns views into the arena: copy, since the next pass overwrites them.
-  return { run: async () => Float32Array.from(model.forward(input, batch).logits), info: { backend: backend.name, kernel: backend.kernel, precision: backend.precision } };
+  return { run: async () => Float32Array.from(model.forward(input, batch).logits), info: { backend: backend.name, kernel: backend.kernel, precision: backend.precision, int8Dot: backend.int8Dot } };
 }
 
 async function loadOrtNode() {

@@ -157,6 +157,7 @@ function record(name, threads, out, { loadBefore, idle, others, round: pass, inT
       ...(out.blas ? { blas: out.blas } : {}),
       backend: out.backend ?? null,
       kernel: out.kernel ?? null,
+      int8Dot: out.int8Dot ?? null,
       logits: out.logits,
       wall: [],
       cpu: [],
