@@ -13,7 +13,7 @@
 //   fused  i32x4.relaxed_dot_i8x16_i7x16_add_s: one vpdpbusd where V8 has AVX-VNNI (or one sdot
 //          on ARM), else five instructions (V8 rebuilds its constant of ones each time);
 //   split  i16x8.relaxed_dot_i8x16_i7x16_s, i32x4.extadd_pairwise_i16x8_s, i32x4.add: pmaddubsw,
-//          pmaddwd against a constant in memory, paddd. 1.1-1.4x the fused dot's speed without
+//          pmaddwd against a constant in memory, paddd. 1.2-1.5x the fused dot's peak without
 //          AVX-VNNI (bench/simd-peak.mjs), so the host picks it on such x64 CPUs.
 // The whole K is one block (int32 sums need no splitting); the tile shape is the float GEMM's
 // (MR x NR). A work unit is MC rows x a run of panels, as in gemm.ts; tiles cut by M, by N or by

@@ -6,7 +6,7 @@
 //   split  i16x8.relaxed_dot_i8x16_i7x16_s, i32x4.extadd_pairwise_i16x8_s, i32x4.add: three
 //          instructions on x64 (pmaddubsw, pmaddwd against a constant in memory, paddd), where
 //          V8's five rebuild a constant of ones every time. Without AVX-VNNI: 1.2-1.5x the fused
-//          dot's peak and 1.1-1.15x the int8 forward pass (README, int8 speed).
+//          dot's peak, and the int8 forward pass in 0.85-0.93x the time (README, int8 speed).
 // The rule: split on x64 unless the CPU has AVX-VNNI and V8 is 13 or later; fused elsewhere, and
 // on x64 when the CPU's flags are unknown (not Linux): the choice that is never far off. The
 // facts come from the caller (src/app/start-backend.ts reads the flags): the core does no I/O.
