@@ -18,11 +18,14 @@ export interface BackendOptions {
   precision?: Precision;
   /** Which attention matmuls run in int8 with precision int8: 'off' (default), 'qk' or 'qk+pv' (see quantize-attention.ts). */
   int8Attention?: Int8AttentionMode;
-  /** 'auto' only: how its relaxed-SIMD kernels form int8 dot products (wasm/int8-dot.ts; default 'fused'). */
+  /** 'auto' only (an error with the others): how its relaxed-SIMD kernels form int8 dot products (wasm/int8-dot.ts; default 'fused'). */
   int8Dot?: Int8Dot;
 }
 
 export async function createBackend(name: BackendName = 'auto', options: BackendOptions = {}): Promise<Backend> {
+  if (options.int8Dot !== undefined && name !== 'auto') {
+    throw new RangeError(`int8Dot is for the relaxed-SIMD kernels of the auto backend: the ${name} backend has none`);
+  }
   switch (name) {
     case 'auto':
       return createWasmBackend({ threads: options.threads, relaxedSimd: 'auto', precision: options.precision, int8Attention: options.int8Attention, int8Dot: options.int8Dot });

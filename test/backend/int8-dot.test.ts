@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { int8DotForThisMachine, startBackend } from '../../src/app/start-backend.js';
+import { createBackend } from '../../src/backend/index.js';
 import { chooseInt8Dot, createWasmBackend, relaxedSimdSupported, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { linuxCpuFlags } from '../../src/util/cpu-flags.js';
 
@@ -90,6 +91,14 @@ describe('the int8Dot option of createWasmBackend', () => {
       expect(backend.int8Dot).toBeUndefined();
     } finally {
       backend.dispose();
+    }
+  });
+
+  it('createBackend takes it for the auto backend only', async () => {
+    for (const name of ['wasm', 'ref'] as const) {
+      await expect(createBackend(name, { threads: 1, int8Dot: 'split' })).rejects.toThrow(
+        `int8Dot is for the relaxed-SIMD kernels of the auto backend: the ${name} backend has none`,
+      );
     }
   });
 
