@@ -226,14 +226,16 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
   options.onStage?.('load', checkpoint);
   let weightCache: string | undefined;
   let steps: HostLoadSteps | undefined;
+  let int8Dot: string | undefined;
   return await timed(
     options.onTiming,
-    (ms) => ({ stage: 'load', ms, weightCache, steps }),
+    (ms) => ({ stage: 'load', ms, weightCache, steps, int8Dot }),
     async (): Promise<Classifier> => {
       const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, precision: options.precision, int8Attention: options.int8Attention, batchSize: options.batchSize ?? 1, weightCache: options.weightCache };
       const hosted = await HostedModel.start(request, options.onWeights);
       weightCache = hosted.weightCache;
       steps = hosted.loadSteps;
+      int8Dot = hosted.int8Dot;
       return {
         model: hosted,
         labels: model.labels,

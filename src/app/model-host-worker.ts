@@ -59,7 +59,8 @@ try {
     }
   });
   const steps = { threadUp, kernelsUp, weightsIn: process.uptime() };
-  post({ type: 'loaded', maxBatch: loaded.maxBatch, warnings, backend: backend.name, threads: backend.threads ?? 1, precision: backend.precision, weightCache: loaded.weightCache, steps });
+  const { int8Dot } = await started;
+  post({ type: 'loaded', maxBatch: loaded.maxBatch, warnings, backend: backend.name, threads: backend.threads ?? 1, precision: backend.precision, int8Dot, weightCache: loaded.weightCache, steps });
 } catch (error) {
   post({ type: 'failed', error: serializeError(error) });
 }

@@ -74,7 +74,7 @@ export interface SerializedError {
 /** Messages from the host thread. */
 export type HostMessage =
   | ({ type: 'progress' } & WeightsProgress)
-  | { type: 'loaded'; maxBatch: number; warnings: string[]; backend: string; threads: number; precision: Precision; weightCache: string; steps: HostLoadSteps }
+  | { type: 'loaded'; maxBatch: number; warnings: string[]; backend: string; threads: number; precision: Precision; int8Dot?: string; weightCache: string; steps: HostLoadSteps }
   | { type: 'failed'; error: SerializedError }
   | { type: 'result'; id: number; logits: Float32Array; features: Float32Array; classAttention?: Float64Array }
   | { type: 'error'; id: number; error: SerializedError };
@@ -157,6 +157,8 @@ export class HostedModel {
   readonly threads: number;
   /** The Linear layers' precision the backend runs. */
   readonly precision: Precision;
+  /** With int8 on the relaxed-SIMD kernels, their dot sequence and why ("split (x64 without AVX-VNNI)"); else undefined. */
+  readonly int8Dot: string | undefined;
   /** Told while loading: clamped thread count, a batch cut to fit. */
   readonly warnings: readonly string[];
   /** What the packed-weight cache did (weight-cache.ts): "off", "restored from ...", "written to ...". */
@@ -181,6 +183,7 @@ export class HostedModel {
     this.weightCache = loaded.weightCache;
     this.loadSteps = loaded.steps;
     this.precision = loaded.precision;
+    this.int8Dot = loaded.int8Dot;
     worker.on('message', (message: HostMessage) => this.#answer(message));
     worker.on('error', (error) => this.#fail(error));
     worker.on('exit', (code) => this.#fail(new Error(`the model host thread exited (code ${code})`)));

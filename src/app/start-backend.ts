@@ -9,6 +9,11 @@ export interface StartedBackend {
   backend: Backend;
   /** What the caller should be told (more threads asked for than there are cores). */
   warnings: string[];
+  /**
+   * With int8 on the relaxed-SIMD kernels: their dot sequence and why, e.g. "split (x64 without
+   * AVX-VNNI)" (for --verbose); else undefined.
+   */
+  int8Dot?: string;
 }
 
 /**
@@ -18,9 +23,12 @@ export interface StartedBackend {
 export async function startBackend(name: BackendName = 'auto', threads?: number, precision?: Precision, int8Attention?: Int8AttentionMode): Promise<StartedBackend> {
   const cores = defaultThreads();
   const warnings = threads !== undefined && threads > cores ? [`--threads ${threads} is more than the ${cores} cores: using ${cores}`] : [];
-  const int8Dot = name === 'auto' ? int8DotForThisMachine().dot : undefined;
-  const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores), precision, int8Attention, int8Dot });
-  return { backend, warnings };
+  const pick = name === 'auto' ? int8DotForThisMachine() : undefined;
+  const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores), precision, int8Attention, int8Dot: pick?.dot });
+  // The plain build (relaxed SIMD missing) has no choice, and fp32 makes none.
+  const used = (backend as { int8Dot?: Int8Dot }).int8Dot;
+  const int8Dot = pick !== undefined && used === pick.dot && backend.precision === 'int8' ? `${used} (${pick.reason})` : undefined;
+  return { backend, warnings, int8Dot };
 }
 
 /** The int8 dot sequence for this process's CPU and V8 (src/backend/wasm/int8-dot.ts), and why. */

@@ -8,9 +8,10 @@ export type TimingEvent =
   | { stage: 'resolve'; ms: number }
   /**
    * Starting the kernels and reading the weights into them (and what the packed-weight cache did,
-   * if asked; when the model host's own steps ended, in seconds of process uptime).
+   * if asked; when the model host's own steps ended, in seconds of process uptime; with int8 on
+   * the relaxed-SIMD kernels, their dot sequence and why).
    */
-  | { stage: 'load'; ms: number; weightCache?: string; steps?: HostLoadSteps }
+  | { stage: 'load'; ms: number; weightCache?: string; steps?: HostLoadSteps; int8Dot?: string }
   /** One URL input: its bytes downloaded (app/fetch-input.ts). */
   | { stage: 'fetch'; image: string; bytes: number; ms: number }
   /** One image: reading and decoding the file to RGB pixels. */

@@ -32,6 +32,8 @@ export function createTimingReport(print: (text: string) => void): TimingReport 
         print(line('weights', resolveMs + event.ms, `resolve ${resolveMs.toFixed(1)} ms, load ${event.ms.toFixed(1)} ms${steps}`));
         // What the packed-weight cache did, when it did something (not when off or the model is small).
         if (event.weightCache !== undefined && !event.weightCache.startsWith('off')) print(`vit: weight cache: ${event.weightCache}`);
+        // Which int8 dot sequence the kernels run (src/backend/wasm/int8-dot.ts), with int8 only.
+        if (event.int8Dot !== undefined) print(`vit: int8 dot: ${event.int8Dot}`);
         return;
       }
       case 'fetch':

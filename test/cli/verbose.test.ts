@@ -3,6 +3,8 @@
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { classifyStream, loadModel, type TimingEvent } from '../../src/app/index.js';
+import { int8DotForThisMachine } from '../../src/app/start-backend.js';
+import { relaxedSimdSupported } from '../../src/backend/wasm/index.js';
 import { createTimingReport } from '../../src/cli/timing.js';
 import { IMAGES, isolateHub, runInProcess, TINY_WEIGHTS } from './run.js';
 
@@ -43,6 +45,16 @@ describe('--verbose', () => {
     });
   }
 
+  it.runIf(relaxedSimdSupported())('with --precision int8, which int8 dot sequence the kernels run and why, after the weights line', async () => {
+    const { code, stderr } = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS, '--precision', 'int8', '--verbose']);
+    expect(code).toBe(0);
+    const pick = int8DotForThisMachine();
+    expect(stderr.split('\n')[2]).toBe(`vit: int8 dot: ${pick.dot} (${pick.reason})`);
+    // Not with the plain-SIMD build, which has one sequence.
+    const plain = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS, '--precision', 'int8', '--backend', 'wasm', '--verbose']);
+    expect(plain.stderr).not.toContain('int8 dot');
+  });
+
   it('without it, nothing on stderr', async () => {
     const { stderr } = await runInProcess(['classify', CAT, '--weights', TINY_WEIGHTS, '--format', 'ndjson']);
     expect(stderr).toBe('');
@@ -82,6 +94,9 @@ describe('timing events (the application layer)', () => {
     report.observer({ stage: 'resolve', ms: 1.25 });
     report.observer({ stage: 'load', ms: 300, steps: { threadUp: 0.2041, kernelsUp: 0.2614, weightsIn: 0.4719 } });
     expect(printed).toEqual(['vit: weights        301.3 ms  resolve 1.3 ms, load 300.0 ms (host thread up at 0.204 s, kernels at 0.261 s, weights in at 0.472 s)']);
+    printed.length = 0;
+    report.observer({ stage: 'load', ms: 300, int8Dot: 'split (x64 without AVX-VNNI)' });
+    expect(printed).toEqual(['vit: weights        301.3 ms  resolve 1.3 ms, load 300.0 ms', 'vit: int8 dot: split (x64 without AVX-VNNI)']);
   });
 
   it('with no observer nothing is timed', async () => {
