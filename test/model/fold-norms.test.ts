@@ -65,6 +65,25 @@ describe('foldLayerNorms by hand', () => {
     expect(readAs(folded, 'blocks.0.mlp.fc1.bias', 3)).toEqual([0.25, 3, -4.5]);
   });
 
+  it("in the loader's order (bias, then weight) each weight is read from the source once, with the same numbers", () => {
+    const source = mapSource(TENSORS);
+    const folded = foldLayerNorms(CONFIG, source);
+    expect(readAs(folded, 'blocks.0.attn.qkv.bias', 6)).toEqual([-0.5, -1, -1, -1, -1, -1]);
+    expect(readAs(folded, 'blocks.0.attn.qkv.weight', 12)).toEqual([2, 6, 6, 12, 10, 18, 14, 24, 18, 30, 22, 36]);
+    expect(readAs(folded, 'blocks.0.mlp.fc1.bias', 3)).toEqual([0.25, 3, -4.5]);
+    // Another Linear's weight is never served from the buffer the last bias filled.
+    expect(readAs(folded, 'blocks.0.attn.proj.weight', 4)).toEqual([1, 2, 3, 4]);
+    expect(readAs(folded, 'blocks.0.mlp.fc1.weight', 6)).toEqual([-1, 0, -0, 0.5, -2, -1]);
+    // A second read of a weight is folded again from the source, not taken twice from the buffer.
+    expect(readAs(folded, 'blocks.0.mlp.fc1.weight', 6)).toEqual([-1, 0, -0, 0.5, -2, -1]);
+    expect(source.reads.filter((name) => name.endsWith('.weight') && !name.includes('norm'))).toEqual([
+      'blocks.0.attn.qkv.weight',
+      'blocks.0.mlp.fc1.weight',
+      'blocks.0.attn.proj.weight',
+      'blocks.0.mlp.fc1.weight',
+    ]);
+  });
+
   it('passes every other tensor through, the final norm included (its output is the features)', () => {
     const folded = foldLayerNorms(CONFIG, mapSource(TENSORS));
     expect(readAs(folded, 'blocks.0.attn.proj.weight', 4)).toEqual([1, 2, 3, 4]);
