@@ -9,7 +9,8 @@
 // page of a new WebAssembly memory as large as the weights, on 1 and on `threads` threads): a
 // process cannot hold its weights without that, so it is the floor under "weights ready".
 // On a virtual machine that backs guest memory lazily it can be tens of times a bare-metal fault.
-// Environment: ONESHOT_ROUNDS (default 5), ONESHOT_THREADS (2).
+// Environment: ONESHOT_ROUNDS (default 5), ONESHOT_THREADS (2), ONESHOT_PRECISION (fp32 | int8:
+// the int8 weights are quantized and packed at load, or restored quantized from the cache file).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const rounds = envInt('ONESHOT_ROUNDS', 5);
 const threads = envInt('ONESHOT_THREADS', 2);
+const precision = process.env.ONESHOT_PRECISION ?? 'fp32';
+if (!['fp32', 'int8'].includes(precision)) throw new Error(`bench: ONESHOT_PRECISION must be fp32 or int8, not ${precision}`);
 const image = join(root, 'test', 'fixtures', 'images', 'cat.jpg');
 
 if (process.argv[2] === 'child') {
@@ -64,7 +67,7 @@ function main() {
   }
   const med = (list, key) => round(median(list.map((x) => (key === undefined ? x : x[key]))));
   const marginal = med(runs.marginal, 'forwardMs');
-  console.log(`\nViT-B/16-384, ${threads} thread(s), ${rounds} rounds, medians (load average ${runs.loads.join(', ')})`);
+  console.log(`\nViT-B/16-384, ${precision}, ${threads} thread(s), ${rounds} rounds, medians (load average ${runs.loads.join(', ')})`);
   const pages = weightBytes / 4096;
   console.table([
     { what: `first touch of the weights' ${Math.round(weightBytes / 2 ** 20)} MiB of fresh memory, 1 thread (${round((med(runs.touch1) * 1000) / pages)} us per page)`, 'wall ms': med(runs.touch1) },
@@ -80,7 +83,7 @@ function main() {
 
 /** One child process: start the backend, load the weights, optionally run forward passes. */
 function measure(args) {
-  const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), 'child', JSON.stringify({ ...args, threads })], {
+  const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), 'child', JSON.stringify({ ...args, threads, precision })], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -88,10 +91,10 @@ function measure(args) {
   return JSON.parse(run.stdout.trim().split('\n').pop());
 }
 
-async function child({ checkpoint, cacheDir, threads: t, forwards = 0 }) {
-  const { createWasmBackend } = await import('../dist/backend/wasm/index.js');
+async function child({ checkpoint, cacheDir, threads: t, precision: p, forwards = 0 }) {
+  const { createVitBackend } = await import('./wasm-backend.mjs');
   const { loadVitModel } = await import('../dist/app/load-model.js');
-  const backend = await createWasmBackend({ threads: t });
+  const backend = await createVitBackend({ threads: t, precision: p });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const model = await loadVitModel(checkpoint, { backend, weightCache: cacheDir === null ? false : { dir: cacheDir } });
@@ -158,7 +161,7 @@ parentPort.postMessage('ready');`;
 /** Wall time of `vit classify <image>` as a whole process. */
 function wholeProcess(checkpoint, env) {
   const t0 = performance.now();
-  const run = spawnSync(process.execPath, [join(root, 'bin', 'vit.js'), 'classify', image, '-w', checkpoint, '-q', '--topk', '1', '-t', String(threads)], {
+  const run = spawnSync(process.execPath, [join(root, 'bin', 'vit.js'), 'classify', image, '-w', checkpoint, '-q', '--topk', '1', '-t', String(threads), '--precision', precision], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
