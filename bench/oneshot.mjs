@@ -41,7 +41,8 @@ function main() {
   printHeader(machineInfo(), [threads]);
   const checkpoint = benchCheckpoint('vit_base_patch16_384');
   const cacheDir = mkdtempSync(join(tmpdir(), 'vit-oneshot-cache-'));
-  const weightBytes = weightBytesOf('vit_base_patch16_384');
+  // The weights' bytes in memory: 4 per parameter in float32, about 1 in int8.
+  const weightBytes = weightBytesOf('vit_base_patch16_384') / (precision === 'int8' ? 4 : 1);
   const runs = { off: [], cold: [], warm: [], processOff: [], processWarm: [], marginal: [], loads: [], touch1: [], touchN: [] };
   try {
     for (let r = 0; r < rounds; r++) {
@@ -70,7 +71,7 @@ function main() {
   console.log(`\nViT-B/16-384, ${precision}, ${threads} thread(s), ${rounds} rounds, medians (load average ${runs.loads.join(', ')})`);
   const pages = weightBytes / 4096;
   console.table([
-    { what: `first touch of the weights' ${Math.round(weightBytes / 2 ** 20)} MiB of fresh memory, 1 thread (${round((med(runs.touch1) * 1000) / pages)} us per page)`, 'wall ms': med(runs.touch1) },
+    { what: `first touch of the ${precision} weights' ${Math.round(weightBytes / 2 ** 20)} MiB of fresh memory, 1 thread (${round((med(runs.touch1) * 1000) / pages)} us per page)`, 'wall ms': med(runs.touch1) },
     { what: `the same on ${threads} threads: the floor under "weights ready"`, 'wall ms': med(runs.touchN) },
     { what: 'weights ready, no cache', 'wall ms': med(runs.off, 'loadMs'), 'CPU ms': med(runs.off, 'loadCpuMs') },
     { what: 'weights ready, cold (no file: load + write it)', 'wall ms': med(runs.cold, 'loadMs'), 'CPU ms': med(runs.cold, 'loadCpuMs') },
