@@ -7,12 +7,15 @@
 //   [scale: NR f32][bias: NR f32][rowSum: NR i32][KP/QK steps: NR lanes of 4 bytes]
 // lane (step s, column j) holding W[col0 + j][s*QK .. s*QK + QK) as int8 (QK 4) or int16 (QK 2).
 // Columns past outDim and K past inDim are not written: the arena is fresh, so they stay zero.
-// One work unit = a run of consecutive panels.
+// With PI8_GAMMA, each row of the staged weight first has the LayerNorm before it folded in, in
+// place, with the arithmetic of src/backend/fold-linear.ts (foldLinear): bias[o] += sum_c W[o][c]
+// beta[c] in float64, in column order, rounded once; then W[o][c] *= gamma[c] in float32.
+// One work unit = a run of consecutive panels (and the fold of their rows).
 
 import { arg, argPtr } from './args';
 import { i8PanelBytes } from './gemm_i8';
 import { NR } from './microkernel';
-import { PI8_BIAS, PI8_DST, PI8_IN_DIM, PI8_OUT_DIM, PI8_PANELS_PER_UNIT, PI8_SRC } from './protocol';
+import { PI8_BETA, PI8_BIAS, PI8_DST, PI8_GAMMA, PI8_IN_DIM, PI8_OUT_DIM, PI8_PANELS_PER_UNIT, PI8_SRC } from './protocol';
 import { QK } from './quantize';
 
 export function packI8Unit(ctrl: usize, unit: i32): void {
@@ -26,7 +29,28 @@ export function packI8Unit(ctrl: usize, unit: i32): void {
   const panels = (outDim + NR - 1) / NR;
   const first = unit * perUnit;
   const last = min(panels, first + perUnit);
+  const gamma = argPtr(ctrl, PI8_GAMMA);
+  if (gamma != 0) {
+    const beta = argPtr(ctrl, PI8_BETA);
+    for (let o = first * NR; o < min(outDim, last * NR); o++) foldRow(src + ((<usize>o * inDim) << 2), bias + (<usize>o << 2), gamma, beta, inDim);
+  }
   for (let p = first; p < last; p++) packPanel(dst + <usize>p * panelBytes, src, <usize>inDim << 2, bias, p * NR, outDim, inDim);
+}
+
+/** One row's fold (see the top): *bias += row . beta (float64, in order), then row *= gamma. */
+function foldRow(row: usize, bias: usize, gamma: usize, beta: usize, inDim: i32): void {
+  let sum = <f64>load<f32>(bias);
+  for (let c = 0; c < inDim; c++) sum += <f64>load<f32>(row + (<usize>c << 2)) * <f64>load<f32>(beta + (<usize>c << 2));
+  store<f32>(bias, <f32>sum);
+  const in4 = inDim & ~3;
+  for (let c = 0; c < in4; c += 4) {
+    const at = <usize>c << 2;
+    v128.store(row + at, f32x4.mul(v128.load(row + at), v128.load(gamma + at)));
+  }
+  for (let c = in4; c < inDim; c++) {
+    const at = <usize>c << 2;
+    store<f32>(row + at, load<f32>(row + at) * load<f32>(gamma + at));
+  }
 }
 
 /**

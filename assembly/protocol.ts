@@ -125,3 +125,5 @@ export const PI8_DST: i32 = 2; // the panels (fresh memory: padding stays zero)
 export const PI8_OUT_DIM: i32 = 3;
 export const PI8_IN_DIM: i32 = 4;
 export const PI8_PANELS_PER_UNIT: i32 = 5;
+export const PI8_GAMMA: i32 = 6; // [inDim] or 0: a LayerNorm folded in first (src/backend/fold-linear.ts); needs PI8_BIAS, which it rewrites
+export const PI8_BETA: i32 = 7; // [inDim], with PI8_GAMMA

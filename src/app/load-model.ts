@@ -10,7 +10,6 @@ import { CheckpointSource } from '../checkpoint/index.js';
 import { ReferenceBackend } from '../backend/reference/backend.js';
 import type { PreprocessConfig } from '../image/types.js';
 import { arenaBytes } from '../vit/memory-plan.js';
-import { foldLayerNorms } from '../vit/fold-norms.js';
 import type { ForwardOptions, ForwardResult, VitModel } from '../vit/model.js';
 import { resampledSource } from '../vit/pos-embed.js';
 import type { TensorSource } from '../vit/weights.js';
@@ -104,19 +103,18 @@ function loadFrom(
   if (!int8 && foldNorms !== undefined) throw new RangeError(`foldNorms applies to int8 backends only (this one is ${backend.precision})`);
   // At another --img-size the position embedding is resampled as it is read.
   const resized = resampledSource(source, checkpointConfigOf(model), model.config);
-  const folded: TensorSource = int8 && foldNorms !== false ? foldLayerNorms(model.config, resized) : resized;
   const tensors: TensorSource =
     onRead === undefined
-      ? folded
+      ? resized
       : {
           readInto(name, dest) {
-            folded.readInto(name, dest);
+            resized.readInto(name, dest);
             onRead(dest.length * 4);
           },
         };
-  // The cache's key names the packed format (precision included) and the fold: each has its own file.
-  const variant = folded === resized ? 'as stored' : 'LayerNorms folded into the next Linear';
-  const { vit, note } = createThroughCache(model.config, backend, source, maxBatch, options.weightCache, tensors, variant);
+  // int8 folds each LayerNorm into the next Linear as the backend packs it (vit/fold-norms.ts). The
+  // cache's key names the packed format (precision included) and the fold: each has its own file.
+  const { vit, note } = createThroughCache(model.config, backend, source, maxBatch, options.weightCache, tensors, { foldNorms: int8 && foldNorms !== false });
   return new LoadedModel(vit, model, note);
 }
 

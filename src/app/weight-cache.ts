@@ -38,7 +38,7 @@ import type { Backend } from '../backend/types.js';
 import type { CheckpointSource } from '../checkpoint/index.js';
 import type { VitConfig } from '../vit/config.js';
 import { VitModel, type PackedWeights } from '../vit/model.js';
-import type { TensorSource } from '../vit/weights.js';
+import type { PlaceOptions, TensorSource } from '../vit/weights.js';
 
 /** Bump when the file layout or the key changes: older files are then ignored and replaced. */
 const FORMAT_VERSION = 2;
@@ -116,18 +116,17 @@ export function createThroughCache(
   source: CheckpointSource,
   maxBatch: number,
   settings: WeightCacheSettings | false | undefined,
-  /** Where the weights are read from when the cache has none: the source itself, or a wrapper of it (progress, folding). */
+  /** Where the weights are read from when the cache has none: the source itself, or a wrapper of it (progress, resampling). */
   tensors: TensorSource = source,
-  /**
-   * How `tensors` derive from the source's, when that changes the weights (e.g. LayerNorms folded
-   * into the next Linear): part of the key, so that each variant of a checkpoint has its own file.
-   */
-  variant = 'as stored',
+  /** How the weights are placed: with the LayerNorms folded into the next Linear (int8), or as stored. */
+  place: PlaceOptions = {},
 ): CachedLoad {
+  // Part of the key: each variant of a checkpoint has its own file.
+  const variant = place.foldNorms === true ? 'LayerNorms folded into the next Linear' : 'as stored';
   const entry = settings === undefined || settings === false ? undefined : cacheEntry(config, backend, source, settings, variant);
-  if (typeof entry === 'string' || entry === undefined) return { vit: VitModel.create(config, backend, tensors, maxBatch), note: entry ?? 'off' };
+  if (typeof entry === 'string' || entry === undefined) return { vit: VitModel.create(config, backend, tensors, maxBatch, undefined, place), note: entry ?? 'off' };
   const restore = entry.restorer();
-  const vit = VitModel.create(config, backend, tensors, maxBatch, restore);
+  const vit = VitModel.create(config, backend, tensors, maxBatch, restore, place);
   if (vit.restored) return { vit, note: `restored from ${entry.file}` };
   const why = restore.problem === undefined || restore.problem === '' ? '' : ` (previous: ${restore.problem})`;
   return { vit, note: `${entry.write(vit.weightBytes)}${why}` };

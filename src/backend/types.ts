@@ -5,6 +5,7 @@
 // ArrayBuffer for the reference backend, a shared WebAssembly.Memory for a WASM one), so every
 // array handed to an op is a view into `arena.buffer`, and no op allocates per call.
 
+import type { LinearFold } from './fold-linear.js';
 import type { Int8AttentionMode, Precision } from './names.js';
 
 /** One contiguous block of memory holding weights and activations, handed out by a bump allocator. */
@@ -78,8 +79,10 @@ export interface Backend {
    * May return while the backend's threads are still writing the packed bytes (reading the next
    * Linear overlaps packing this one): every later op waits for them, and so does finishPacking.
    * `fill` has run, and `bias` been copied, when it returns.
+   * `fold` (int8 backends only, and only with a bias): the LayerNorm before this Linear, folded
+   * into the weight and bias as fold-linear.ts defines, on the way to quantizing them.
    */
-  packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null): void;
+  packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null, fold?: LinearFold): void;
   /** Returns once every Linear given to packLinear is wholly written (before its bytes are read as bytes). */
   finishPacking(): void;
 

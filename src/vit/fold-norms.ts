@@ -15,8 +15,9 @@
 // - norm1 of a model without a qkv bias: beta would need a bias the checkpoint does not have;
 // - the final norm: its output is the model's `features` (timm's pre-logits), which must stay.
 
+import { foldLinear } from '../backend/fold-linear.js';
 import type { VitConfig } from './config.js';
-import type { TensorSource } from './weights.js';
+import type { TensorSource } from './tensor-source.js';
 
 /** Which LayerNorm feeds which Linear in block i, when the Linear has a bias to take beta. */
 export function foldedNorms(config: VitConfig): { norm: string; linear: string }[] {
@@ -30,12 +31,11 @@ export function foldedNorms(config: VitConfig): { norm: string; linear: string }
 
 /**
  * The same tensors as `source`, with every LayerNorm in foldedNorms(config) folded into its Linear:
- * the norm's weight reads as ones and its bias as zeros, the Linear's weight as W diag(gamma) and its
- * bias as b + W beta (summed in float64 from b, in column order, rounded once).
- * The loader reads a Linear's bias just before its weight (vit/weights.ts), and the bias needs the
- * unscaled W: so the bias's read reads W once, into a buffer reused from Linear to Linear, and in
- * one pass over it sums the bias and scales W; the weight's read that follows copies the buffer.
- * (A weight read on its own, or twice, is read and scaled again: same numbers, only slower.)
+ * the norm's weight reads as ones and its bias as zeros, the Linear's weight and bias as
+ * backend/fold-linear.ts's foldLinear makes them (W diag(gamma); b + W beta). A load does not go
+ * through this: it asks the backend to fold as it packs (weights.ts, PlaceOptions.foldNorms), on
+ * the kernel threads for the wasm backend. This is the fold as tensors, which tests hold the
+ * backends' packs to, and which runs a folded model in float32 (the fold keeps the function).
  */
 export function foldLayerNorms(config: VitConfig, source: TensorSource): TensorSource {
   const D = config.embedDim;
@@ -50,17 +50,12 @@ export function foldLayerNorms(config: VitConfig, source: TensorSource): TensorS
     source.readInto(name, out);
     return out;
   };
-  let buffer = new Float32Array(0);
-  /** The module whose scaled weight `buffer` holds, for its weight's read. */
-  let scaledFor: string | undefined;
-  /** Read `module`'s weight into the buffer and fold gamma into it; with `bias`, beta into that. */
-  const foldInto = (module: string, norm: string, rows: number, bias?: Float32Array): Float32Array => {
-    if (buffer.length < rows * D) buffer = new Float32Array(rows * D);
-    const w = buffer.subarray(0, rows * D);
-    source.readInto(`${module}.weight`, w);
-    fold(w, read(`${norm}.weight`, D), bias === undefined ? undefined : { bias, beta: read(`${norm}.bias`, D) });
-    scaledFor = module;
-    return w;
+  /** The Linear's weight [rows][D] and bias [rows], folded. */
+  const folded = (module: string, norm: string, rows: number) => {
+    const w = read(`${module}.weight`, rows * D);
+    const bias = read(`${module}.bias`, rows);
+    foldLinear(w, bias, { gamma: read(`${norm}.weight`, D), beta: read(`${norm}.bias`, D) });
+    return { w, bias };
   };
   return {
     readInto(name: string, dest: Float32Array): void {
@@ -76,42 +71,8 @@ export function foldLayerNorms(config: VitConfig, source: TensorSource): TensorS
         source.readInto(name, dest);
         return;
       }
-      if (kind === 'weight') {
-        // dest is W [out][D]: W diag(gamma), as the bias's read left it (dest may be shared
-        // WebAssembly memory, slower to work in element by element than the buffer).
-        const rows = dest.length / D;
-        const w = scaledFor === module ? buffer.subarray(0, dest.length) : foldInto(module, norm, rows);
-        scaledFor = undefined;
-        dest.set(w);
-        return;
-      }
-      // dest is b [out]: b + W beta, with the unscaled W.
-      source.readInto(name, dest);
-      foldInto(module, norm, dest.length, dest);
+      const { w, bias } = folded(module, norm, kind === 'weight' ? dest.length / D : dest.length);
+      dest.set(kind === 'weight' ? w : bias);
     },
   };
-}
-
-/**
- * In one pass over w [rows][D]: each bias[r] += sum_c w[r][c] beta[c] (in float64 from bias[r],
- * in column order, rounded once) with w as read, and w[r][c] *= gamma[c] (float32).
- */
-function fold(w: Float32Array, gamma: Float32Array, shift?: { bias: Float32Array; beta: Float32Array }): void {
-  const D = gamma.length;
-  if (shift === undefined) {
-    for (let row = 0; row < w.length; row += D) {
-      for (let c = 0; c < D; c++) w[row + c] *= gamma[c];
-    }
-    return;
-  }
-  const { bias, beta } = shift;
-  for (let r = 0, row = 0; r < bias.length; r++, row += D) {
-    let sum = bias[r];
-    for (let c = 0; c < D; c++) {
-      const x = w[row + c];
-      sum += x * beta[c];
-      w[row + c] = x * gamma[c];
-    }
-    bias[r] = sum;
-  }
 }

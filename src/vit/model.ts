@@ -15,7 +15,7 @@
 import type { Backend, ColumnRange, LinearWeights } from '../backend/types.js';
 import { headDimOf, tokensOf, validateConfig, type VitConfig } from './config.js';
 import { activationSizes, arenaBytes, type ActivationSizes } from './memory-plan.js';
-import { placeVitWeights, type BlockWeights, type TensorSource, type VitWeights } from './weights.js';
+import { placeVitWeights, type BlockWeights, type PlaceOptions, type TensorSource, type VitWeights } from './weights.js';
 
 export type Activations = { [K in keyof ActivationSizes]: Float32Array };
 
@@ -93,10 +93,10 @@ export class VitModel {
    * it (or take them whole from `packed`, when given and good): a model ready to run `maxBatch`
    * images per forward chunk.
    */
-  static create(config: VitConfig, backend: Backend, source: TensorSource, maxBatch = 1, packed?: PackedWeights): VitModel {
+  static create(config: VitConfig, backend: Backend, source: TensorSource, maxBatch = 1, packed?: PackedWeights, place: PlaceOptions = {}): VitModel {
     validateConfig(config, 'the model');
     const arena = backend.createArena(arenaBytes(config, backend, maxBatch));
-    const placed = placeVitWeights(config, backend, arena);
+    const placed = placeVitWeights(config, backend, arena, place);
     const weightBytes = new Uint8Array(arena.buffer, arena.byteOffset, arena.usedBytes);
     const restored = packed?.readInto(weightBytes, (read) => backend.fillBytes(weightBytes, read)) === true;
     if (!restored) {

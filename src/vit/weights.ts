@@ -6,7 +6,9 @@
 
 import type { Arena, Backend, LinearWeights } from '../backend/types.js';
 import type { VitConfig } from './config.js';
+import { foldedNorms } from './fold-norms.js';
 import { numel, vitParameters } from './parameters.js';
+import type { TensorSource } from './tensor-source.js';
 
 /** The weights of one encoder block, as the forward pass reads them. */
 export interface BlockWeights {
@@ -31,14 +33,10 @@ export interface VitWeights {
   head?: LinearWeights; // [classes][D] + [classes]; none without a classifier head (numClasses 0)
 }
 
-/** A source of tensors by timm name (a checkpoint, or numbers made in memory). */
-export interface TensorSource {
-  /** Write the tensor, as float32 in its stored order, into `dest` (exactly its element count). */
-  readInto(timmName: string, dest: Float32Array): void;
-}
+export type { TensorSource } from './tensor-source.js';
 
-export function readVitWeights(config: VitConfig, source: TensorSource, backend: Backend, arena: Arena): VitWeights {
-  const placed = placeVitWeights(config, backend, arena);
+export function readVitWeights(config: VitConfig, source: TensorSource, backend: Backend, arena: Arena, options: PlaceOptions = {}): VitWeights {
+  const placed = placeVitWeights(config, backend, arena, options);
   placed.fill(source);
   return placed.weights;
 }
@@ -50,16 +48,30 @@ export interface PlacedWeights {
   fill(source: TensorSource): void;
 }
 
+export interface PlaceOptions {
+  /**
+   * Fold each block's LayerNorms into the Linear that reads them (fold-norms.ts; int8 backends
+   * only): the backend folds as it packs, and the norms' weights are filled as ones, their biases
+   * as zeros.
+   */
+  foldNorms?: boolean;
+}
+
 /** Place every weight in the arena, in the parameter table's order, without writing any. */
-export function placeVitWeights(config: VitConfig, backend: Backend, arena: Arena): PlacedWeights {
+export function placeVitWeights(config: VitConfig, backend: Backend, arena: Arena, options: PlaceOptions = {}): PlacedWeights {
   const vectors = new Map<string, Float32Array>();
   const linears = new Map<string, LinearWeights>();
   const fills: Array<(source: TensorSource) => void> = [];
+  const pairs = options.foldNorms === true ? foldedNorms(config) : [];
+  const foldedNormOf = new Map(pairs.map(({ norm, linear }) => [linear, norm]));
+  const identityNorms = new Set(pairs.map(({ norm }) => norm));
   for (const p of vitParameters(config)) {
     if (p.kind === 'vector') {
       const dest = arena.allocF32(numel(p.shape));
       vectors.set(p.name, dest);
-      fills.push((source) => source.readInto(p.name, dest));
+      const module = p.name.slice(0, p.name.lastIndexOf('.'));
+      if (identityNorms.has(module)) fills.push(() => dest.fill(p.name.endsWith('.weight') ? 1 : 0));
+      else fills.push((source) => source.readInto(p.name, dest));
     } else {
       const placed = backend.placeLinear(arena, p.outDim, p.inDim, p.bias);
       linears.set(p.module, placed);
@@ -70,7 +82,9 @@ export function placeVitWeights(config: VitConfig, backend: Backend, arena: Aren
           bias = new Float32Array(p.outDim);
           source.readInto(`${p.module}.bias`, bias);
         }
-        backend.packLinear(placed, (dest) => source.readInto(`${p.module}.weight`, dest), bias);
+        const norm = foldedNormOf.get(p.module);
+        const fold = norm === undefined ? undefined : { gamma: readVector(source, `${norm}.weight`, p.inDim), beta: readVector(source, `${norm}.bias`, p.inDim) };
+        backend.packLinear(placed, (dest) => source.readInto(`${p.module}.weight`, dest), bias, fold);
       });
     }
   }
@@ -106,4 +120,10 @@ export function placeVitWeights(config: VitConfig, backend: Backend, arena: Aren
       backend.finishPacking();
     },
   };
+}
+
+function readVector(source: TensorSource, name: string, length: number): Float32Array {
+  const out = new Float32Array(length);
+  source.readInto(name, out);
+  return out;
 }

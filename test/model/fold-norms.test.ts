@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backend/reference/backend.js';
+import type { Backend } from '../../src/backend/types.js';
+import { createWasmBackend, relaxedSimdSupported } from '../../src/backend/wasm/index.js';
 import { measureAgreement } from '../../src/app/agreement.js';
 import { loadModel, loadVitModel } from '../../src/app/load-model.js';
 import { SafetensorsBuffer } from '../../src/safetensors/index.js';
@@ -65,25 +67,6 @@ describe('foldLayerNorms by hand', () => {
     expect(readAs(folded, 'blocks.0.mlp.fc1.bias', 3)).toEqual([0.25, 3, -4.5]);
   });
 
-  it("in the loader's order (bias, then weight) each weight is read from the source once, with the same numbers", () => {
-    const source = mapSource(TENSORS);
-    const folded = foldLayerNorms(CONFIG, source);
-    expect(readAs(folded, 'blocks.0.attn.qkv.bias', 6)).toEqual([-0.5, -1, -1, -1, -1, -1]);
-    expect(readAs(folded, 'blocks.0.attn.qkv.weight', 12)).toEqual([2, 6, 6, 12, 10, 18, 14, 24, 18, 30, 22, 36]);
-    expect(readAs(folded, 'blocks.0.mlp.fc1.bias', 3)).toEqual([0.25, 3, -4.5]);
-    // Another Linear's weight is never served from the buffer the last bias filled.
-    expect(readAs(folded, 'blocks.0.attn.proj.weight', 4)).toEqual([1, 2, 3, 4]);
-    expect(readAs(folded, 'blocks.0.mlp.fc1.weight', 6)).toEqual([-1, 0, -0, 0.5, -2, -1]);
-    // A second read of a weight is folded again from the source, not taken twice from the buffer.
-    expect(readAs(folded, 'blocks.0.mlp.fc1.weight', 6)).toEqual([-1, 0, -0, 0.5, -2, -1]);
-    expect(source.reads.filter((name) => name.endsWith('.weight') && !name.includes('norm'))).toEqual([
-      'blocks.0.attn.qkv.weight',
-      'blocks.0.mlp.fc1.weight',
-      'blocks.0.attn.proj.weight',
-      'blocks.0.mlp.fc1.weight',
-    ]);
-  });
-
   it('passes every other tensor through, the final norm included (its output is the features)', () => {
     const folded = foldLayerNorms(CONFIG, mapSource(TENSORS));
     expect(readAs(folded, 'blocks.0.attn.proj.weight', 4)).toEqual([1, 2, 3, 4]);
@@ -137,6 +120,52 @@ describe('foldLayerNorms keeps the float32 function', () => {
     const folded = foldLayerNorms({ ...CONFIG, embedDim: 48, depth: 3 }, source);
     folded.readInto('blocks.0.norm1.weight', gamma);
     expect([...new Set(gamma)]).toEqual([1]);
+  });
+});
+
+// A load does not read through foldLayerNorms: the backend folds each Linear as it packs it (the
+// wasm backend on its kernel threads, assembly/pack_i8.ts). Its packed bytes must be the ones that
+// packing the folded tensors gives, on every backend and build.
+describe('the backends fold as they pack, byte for byte as packing the folded tensors', () => {
+  const backends: [string, () => Promise<Backend>][] = [
+    ['ref', async () => new ReferenceBackend('int8')],
+    ['wasm relaxed, fused dot, 2 threads', () => createWasmBackend({ relaxedSimd: true, threads: 2, precision: 'int8', int8Dot: 'fused' })],
+    ['wasm plain SIMD, 1 thread', () => createWasmBackend({ relaxedSimd: false, threads: 1, precision: 'int8' })],
+  ];
+  for (const name of ['int8_outliers', 'tiny', 'no_qkv_bias', 'narrow384']) {
+    for (const [kind, make] of backends) {
+      it.runIf(kind !== 'wasm relaxed, fused dot, 2 threads' || relaxedSimdSupported())(`${name}, ${kind}`, async () => {
+        const fx = loadParityFixture(join(MODEL_FIXTURES, name));
+        const { config } = await loadVitModel(fx.weights, { backend: new ReferenceBackend(), maxBatch: 1 });
+        const [packing, reading] = [await make(), await make()];
+        try {
+          const folded = VitModel.create(config, packing, checkpointSource(fx.weights), 1, undefined, { foldNorms: true });
+          const expected = VitModel.create(config, reading, foldLayerNorms(config, checkpointSource(fx.weights)), 1);
+          expect(folded.weightBytes.byteLength).toBe(expected.weightBytes.byteLength);
+          expect(Buffer.from(folded.weightBytes).equals(Buffer.from(expected.weightBytes))).toBe(true);
+          // Not vacuous: without the fold the bytes differ.
+          const unfolded = VitModel.create(config, await make(), checkpointSource(fx.weights), 1);
+          expect(Buffer.from(unfolded.weightBytes).equals(Buffer.from(expected.weightBytes))).toBe(false);
+          unfolded.backend.dispose();
+        } finally {
+          packing.dispose();
+          reading.dispose();
+        }
+      });
+    }
+  }
+
+  it('a fold is for int8 Linears with a bias: the backends say so', async () => {
+    const fold = { gamma: new Float32Array(3).fill(1), beta: new Float32Array(3) };
+    for (const backend of [new ReferenceBackend(), await createWasmBackend({ threads: 1 })]) {
+      const arena = backend.createArena(backend.linearFloats(2, 3) * 4 + backend.scratchFloats(2, 3) * 4 + 4096);
+      const w = backend.placeLinear(arena, 2, 3, true);
+      expect(() => backend.packLinear(w, (d) => d.fill(1), new Float32Array(2), fold)).toThrow(`${backend.name === 'ref' ? 'ref' : 'wasm'} backend: a LayerNorm fold is for int8 Linears, and this backend is fp32`);
+      backend.dispose();
+    }
+    const int8 = new ReferenceBackend('int8');
+    const arena = int8.createArena(int8.linearFloats(2, 3) * 4 + 4096);
+    expect(() => int8.packLinear(int8.placeLinear(arena, 2, 3, false), (d) => d.fill(1), null, fold)).toThrow("ref backend: a LayerNorm fold needs the Linear's bias, to take beta");
   });
 });
 

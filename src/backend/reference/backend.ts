@@ -2,6 +2,7 @@
 // slow, and the oracle that faster backends are tested against (`--backend ref`).
 
 import { BumpArena } from '../arena.js';
+import { checkFold, foldLinear, type LinearFold } from '../fold-linear.js';
 import { resolveInt8Attention, type Int8AttentionMode, type Precision } from '../names.js';
 import { checkProbs, checkQueries, resolveColumns } from '../op-args.js';
 import { INT8_MAX_IN_DIM, quantizeWeights, type QuantizedWeights } from '../quantize.js';
@@ -66,13 +67,18 @@ export class ReferenceBackend implements Backend {
     return prepared;
   }
 
-  packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null): void {
+  packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null, fold?: LinearFold): void {
     const { bias: ownBias } = w as ReferenceLinear | ReferenceInt8Linear;
     if ((bias === null) !== (ownBias === null)) throw new Error('reference backend: packLinear: bias given for a Linear placed without one, or the reverse');
+    checkFold(this.name, this.precision, w.inDim, bias, fold);
     if ('quantized' in w) {
       // Quantize the weight once (src/backend/quantize.ts): the float32 copy is staged outside the arena and dropped.
       const staged = new Float32Array(w.outDim * w.inDim);
       fill(staged);
+      if (fold !== undefined && bias !== null) {
+        bias = Float32Array.from(bias); // the caller's stays as given
+        foldLinear(staged, bias, fold);
+      }
       quantizeWeights(staged, w.outDim, w.inDim, (w as ReferenceInt8Linear).quantized);
     } else {
       fill((w as ReferenceLinear).weight);

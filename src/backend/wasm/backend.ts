@@ -23,10 +23,11 @@ import {
   GQ_RES, GQ_SCRATCH, GQ_SCRATCH_STRIDE, GQ_W,
   LN_BETA, LN_DIM, LN_EPS, LN_GAMMA, LN_OUT, LN_ROWS, LN_ROWS_PER_UNIT, LN_X, OP_ATTENTION, OP_ATTENTION_I8, OP_GEMM, OP_GEMM_I8,
   OP_COPY, OP_LAYERNORM, OP_PACK, OP_PACK_I8, OP_QUANTIZE, PACK_BIAS, PACK_DST, PACK_IN_DIM, PACK_OUT_DIM, PACK_PANELS_PER_UNIT, PACK_SRC,
-  PI8_BIAS, PI8_DST, PI8_IN_DIM, PI8_OUT_DIM, PI8_PANELS_PER_UNIT, PI8_SRC,
+  PI8_BETA, PI8_BIAS, PI8_DST, PI8_GAMMA, PI8_IN_DIM, PI8_OUT_DIM, PI8_PANELS_PER_UNIT, PI8_SRC,
   QUANT_K, QUANT_KP, QUANT_PARAMS, QUANT_Q, QUANT_ROWS, QUANT_ROWS_PER_UNIT, QUANT_X,
   SCRATCH_BULK, SCRATCH_TAG_KEY, SCRATCH_TAG_SERIAL,
 } from './protocol.generated.js';
+import { checkFold, type LinearFold } from '../fold-linear.js';
 import { INT8_MAX_IN_DIM } from '../quantize.js';
 import { int8PanelBytes, paddedK } from './pack-int8.js';
 import type { Int8Dot } from './int8-dot.js';
@@ -192,13 +193,14 @@ export class WasmBackend implements Backend {
     return new WasmLinear(this, outDim, inDim, packed.byteOffset, this.precision === 'int8');
   }
 
-  packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null): void {
+  packLinear(w: LinearWeights, fill: (dest: Float32Array) => void, bias: Float32Array | null, fold?: LinearFold): void {
     const { outDim, inDim, ptr } = this.own(w, 'packLinear');
     if (bias !== null && bias.length !== outDim) {
       throw new RangeError(`wasm backend: bias has ${bias.length} values for outDim ${outDim}`);
     }
+    checkFold('wasm', this.precision, inDim, bias, fold);
     if (this.precision === 'int8') {
-      this.packInt8Linear(ptr, outDim, inDim, fill, bias);
+      this.packInt8Linear(ptr, outDim, inDim, fill, bias, fold);
       return;
     }
     const weightFloats = outDim * inDim;
@@ -292,15 +294,22 @@ export class WasmBackend implements Backend {
 
   /**
    * Quantize the weight once and pack it into int8 panels, on the kernel threads (assembly/pack_i8.ts:
-   * quantizeWeights' arithmetic in pack-int8.ts' layout), staged and overlapped as the float32 pack is.
+   * quantizeWeights' arithmetic in pack-int8.ts' layout), staged and overlapped as the float32 pack is;
+   * a LayerNorm `fold` is applied there too, row by row, before quantizing (foldLinear's arithmetic).
    */
-  private packInt8Linear(ptr: number, outDim: number, inDim: number, fill: (dest: Float32Array) => void, bias: Float32Array | null): void {
+  private packInt8Linear(ptr: number, outDim: number, inDim: number, fill: (dest: Float32Array) => void, bias: Float32Array | null, fold?: LinearFold): void {
     if (inDim > INT8_MAX_IN_DIM) throw new RangeError(`wasm backend: an int8 linear takes at most ${INT8_MAX_IN_DIM} inputs, received ${inDim}`);
     const weightFloats = outDim * inDim;
-    const stagingPtr = this.stagingHalf(alignUp((weightFloats + outDim) * 4, 64));
+    const stagingPtr = this.stagingHalf(alignUp((weightFloats + outDim + 2 * inDim) * 4, 64));
     fill(this.heap.f32(stagingPtr, weightFloats));
     const biasPtr = stagingPtr + weightFloats * 4;
     if (bias !== null) this.heap.f32(biasPtr, outDim).set(bias);
+    const gammaPtr = biasPtr + outDim * 4;
+    const betaPtr = gammaPtr + inDim * 4;
+    if (fold !== undefined) {
+      this.heap.f32(gammaPtr, inDim).set(fold.gamma);
+      this.heap.f32(betaPtr, inDim).set(fold.beta);
+    }
 
     const panels = Math.ceil(outDim / this.nr);
     const perUnit = Math.max(1, Math.ceil(panels / 64));
@@ -311,6 +320,8 @@ export class WasmBackend implements Backend {
     a[PI8_OUT_DIM] = outDim;
     a[PI8_IN_DIM] = inDim;
     a[PI8_PANELS_PER_UNIT] = perUnit;
+    a[PI8_GAMMA] = fold === undefined ? 0 : gammaPtr;
+    a[PI8_BETA] = fold === undefined ? 0 : betaPtr;
     const units = Math.ceil(panels / perUnit);
     if (weightFloats >= PARALLEL_MIN_MACS) this.pool.start(OP_PACK_I8, units);
     else this.pool.run(OP_PACK_I8, units, false);

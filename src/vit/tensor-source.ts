@@ -1,0 +1,7 @@
+// Where a model's weights come from, by timm name: a checkpoint, or numbers made in memory.
+
+/** A source of tensors by timm name (a checkpoint, or numbers made in memory). */
+export interface TensorSource {
+  /** Write the tensor, as float32 in its stored order, into `dest` (exactly its element count). */
+  readInto(timmName: string, dest: Float32Array): void;
+}
