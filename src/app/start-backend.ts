@@ -27,7 +27,7 @@ export async function startBackend(name: BackendName = 'auto', threads?: number,
   const backend = await createBackend(name, { threads: threads === undefined ? undefined : Math.min(threads, cores), precision, int8Attention, int8Dot: pick?.dot });
   // The plain build (relaxed SIMD missing) has no choice, and fp32 makes none.
   const used = (backend as { int8Dot?: Int8Dot }).int8Dot;
-  const int8Dot = pick !== undefined && used === pick.dot && backend.precision === 'int8' ? `${used} (${pick.reason})` : undefined;
+  const int8Dot = pick !== undefined && used !== undefined && backend.precision === 'int8' ? `${used} (${pick.reason})` : undefined;
   return { backend, warnings, int8Dot };
 }
 

@@ -17,7 +17,7 @@
 
 import { foldLinear } from '../backend/fold-linear.js';
 import type { VitConfig } from './config.js';
-import type { TensorSource } from './tensor-source.js';
+import { readTensor, type TensorSource } from './tensor-source.js';
 
 /** Which LayerNorm feeds which Linear in block i, when the Linear has a bias to take beta. */
 export function foldedNorms(config: VitConfig): { norm: string; linear: string }[] {
@@ -45,11 +45,7 @@ export function foldLayerNorms(config: VitConfig, source: TensorSource): TensorS
     byNorm.set(norm, linear);
     byLinear.set(linear, norm);
   }
-  const read = (name: string, length: number) => {
-    const out = new Float32Array(length);
-    source.readInto(name, out);
-    return out;
-  };
+  const read = (name: string, length: number) => readTensor(source, name, length);
   /** The Linear's weight [rows][D] and bias [rows], folded. */
   const folded = (module: string, norm: string, rows: number) => {
     const w = read(`${module}.weight`, rows * D);

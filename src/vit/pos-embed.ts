@@ -14,7 +14,7 @@
 // Pure: numbers in, numbers out.
 
 import { tokensOf, type VitConfig } from './config.js';
-import type { TensorSource } from './weights.js';
+import { readTensor, type TensorSource } from './tensor-source.js';
 
 const f32 = Math.fround;
 
@@ -156,8 +156,7 @@ export function resampledSource(source: TensorSource, stored: VitConfig, config:
   return {
     readInto(name: string, dest: Float32Array): void {
       if (name !== 'pos_embed') return source.readInto(name, dest);
-      const original = new Float32Array(tokensOf(stored) * stored.embedDim);
-      source.readInto(name, original);
+      const original = readTensor(source, name, tokensOf(stored) * stored.embedDim);
       dest.set(resamplePosEmbed(original, config.embedDim, fromGrid, toGrid));
     },
   };

@@ -8,7 +8,7 @@ import type { Arena, Backend, LinearWeights } from '../backend/types.js';
 import type { VitConfig } from './config.js';
 import { foldedNorms } from './fold-norms.js';
 import { numel, vitParameters } from './parameters.js';
-import type { TensorSource } from './tensor-source.js';
+import { readTensor, type TensorSource } from './tensor-source.js';
 
 /** The weights of one encoder block, as the forward pass reads them. */
 export interface BlockWeights {
@@ -77,13 +77,9 @@ export function placeVitWeights(config: VitConfig, backend: Backend, arena: Aren
       linears.set(p.module, placed);
       fills.push((source) => {
         // Biases are small: read them into a temporary array and let the backend place them.
-        let bias: Float32Array | null = null;
-        if (p.bias) {
-          bias = new Float32Array(p.outDim);
-          source.readInto(`${p.module}.bias`, bias);
-        }
+        const bias = p.bias ? readTensor(source, `${p.module}.bias`, p.outDim) : null;
         const norm = foldedNormOf.get(p.module);
-        const fold = norm === undefined ? undefined : { gamma: readVector(source, `${norm}.weight`, p.inDim), beta: readVector(source, `${norm}.bias`, p.inDim) };
+        const fold = norm === undefined ? undefined : { gamma: readTensor(source, `${norm}.weight`, p.inDim), beta: readTensor(source, `${norm}.bias`, p.inDim) };
         backend.packLinear(placed, (dest) => source.readInto(`${p.module}.weight`, dest), bias, fold);
       });
     }
@@ -120,10 +116,4 @@ export function placeVitWeights(config: VitConfig, backend: Backend, arena: Aren
       backend.finishPacking();
     },
   };
-}
-
-function readVector(source: TensorSource, name: string, length: number): Float32Array {
-  const out = new Float32Array(length);
-  source.readInto(name, out);
-  return out;
 }

@@ -50,20 +50,17 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
   const wanted = options.relaxedSimd ?? 'auto';
   const relaxed = wanted === 'auto' ? relaxedSimdSupported() : wanted;
-  const int8Dot = resolveInt8Dot(options.int8Dot, wanted, relaxed);
+  checkInt8Dot(options.int8Dot, wanted);
   const module = compileKernels(relaxed ? 'relaxed' : 'simd');
   const heap = new WasmHeap();
   const pool = await ThreadPool.create(module, heap, threads);
-  return new WasmBackend(heap, pool, options.precision, options.int8Attention, int8Dot);
+  // The backend applies the default (fused), and drops the choice in the plain build, which has one sequence.
+  return new WasmBackend(heap, pool, options.precision, options.int8Attention, options.int8Dot);
 }
 
-/** The dot sequence of the relaxed build's int8 kernels; undefined for the plain build, which has one. */
-function resolveInt8Dot(asked: Int8Dot | undefined, relaxedSimd: boolean | 'auto', relaxed: boolean): Int8Dot | undefined {
-  if (asked !== undefined && !INT8_DOTS.includes(asked)) {
-    throw new RangeError(`wasm backend: int8Dot must be ${INT8_DOTS.join(' or ')}, received ${String(asked)}`);
-  }
-  if (asked !== undefined && relaxedSimd === false) {
-    throw new RangeError(`wasm backend: int8Dot ${asked} is for the relaxed-SIMD kernels, and relaxedSimd is false`);
-  }
-  return relaxed ? (asked ?? 'fused') : undefined;
+/** An int8Dot the relaxed build knows, and not with relaxedSimd false. */
+function checkInt8Dot(asked: Int8Dot | undefined, relaxedSimd: boolean | 'auto'): void {
+  if (asked === undefined) return;
+  if (!INT8_DOTS.includes(asked)) throw new RangeError(`wasm backend: int8Dot must be ${INT8_DOTS.join(' or ')}, received ${String(asked)}`);
+  if (relaxedSimd === false) throw new RangeError(`wasm backend: int8Dot ${asked} is for the relaxed-SIMD kernels, and relaxedSimd is false`);
 }
