@@ -34,7 +34,7 @@ export { checkPath, expandInputs, IMAGE_EXTENSIONS, InputListError, openInputs, 
 export { describeModel, type CheckpointDescription, type ModelDescription } from './inspect.js';
 export { LabelsError, readLabelsFile, resolveLabels } from './labels.js';
 export { LoadedModel, loadModel, loadVitModel, type Classifier, type LoadModelOptions, type LoadOptions } from './load-model.js';
-export { HostedModel, type HostLoadSteps, type WeightsProgress } from './model-host.js';
+export { HostedModel, HostThread, type HostLoadSteps, type HostSettings, type WeightsProgress } from './model-host.js';
 export { listKnownModelIds, resolveModelId, type ResolvedModelId } from './model-ids.js';
 export { listModels, type ModelListing } from './models.js';
 export { topIndices, topPredictions, type Prediction } from './predictions.js';

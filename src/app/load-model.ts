@@ -14,7 +14,7 @@ import type { ForwardOptions, ForwardResult, VitModel } from '../vit/model.js';
 import { resampledSource } from '../vit/pos-embed.js';
 import type { TensorSource } from '../vit/weights.js';
 import { WeightsError } from '../checkpoint/index.js';
-import { HostedModel, type HostLoadRequest, type HostLoadSteps, type WeightsProgress } from './model-host.js';
+import { HostThread, type HostedModel, type HostLoadRequest, type HostLoadSteps, type HostSettings, type WeightsProgress } from './model-host.js';
 import { checkpointConfigOf, openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 import { startBackend, type StartedBackend } from './start-backend.js';
 import { timed, type TimingObserver } from './timing.js';
@@ -188,6 +188,12 @@ export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownlo
   onTiming?: TimingObserver;
   /** Keep the packed weights in a cache file and restore them from it (weight-cache.ts); off by default. */
   weightCache?: WeightCacheSettings | false;
+  /**
+   * A host thread started earlier (startHostThread) with these options' backend, threads, precision
+   * and int8Attention, so that its start overlapped the caller's own work; loadModel owns it from
+   * here (it is disposed if the load fails). Without it, loadModel starts one.
+   */
+  host?: HostThread;
 }
 
 export interface Classifier {
@@ -207,20 +213,44 @@ export interface Classifier {
  * its weights read and its forward passes run in a model host thread (model-host.ts).
  */
 export async function loadModel(options: LoadModelOptions = {}): Promise<Classifier> {
-  const { source, model } = await timed(
-    options.onTiming,
-    (ms) => ({ stage: 'resolve', ms }),
-    () => openModel({ ...options, task: options.task ?? 'classify', fetch: 'download', onDownload: (id) => options.onStage?.('download', id) }),
-  );
-  let checkpoint: string;
+  const settings: HostSettings = { backend: options.backend, threads: options.threads, precision: options.precision, int8Attention: options.int8Attention };
+  let host = options.host;
   try {
-    const opened = requireSource(source, model);
-    // Every problem of the checkpoint's names and shapes, before a thread is started.
-    checkSource(opened, model);
-    checkpoint = opened.path;
+    if (host !== undefined) checkHostSettings(host.settings, settings);
+    const { source, model } = await timed(
+      options.onTiming,
+      (ms) => ({ stage: 'resolve', ms }),
+      () => openModel({ ...options, task: options.task ?? 'classify', fetch: 'download', onDownload: (id) => options.onStage?.('download', id) }),
+    );
+    let checkpoint: string;
+    try {
+      const opened = requireSource(source, model);
+      // Every problem of the checkpoint's names and shapes, before the thread loads anything.
+      checkSource(opened, model);
+      checkpoint = opened.path;
+    } finally {
+      source?.close();
+    }
+    const loading = host ?? HostThread.start(settings);
+    host = undefined; // load() owns the thread now
+    return await loadInHost(loading, checkpoint, model, options);
   } finally {
-    source?.close();
+    host?.dispose();
   }
+}
+
+/** A host thread started for other kernel settings cannot serve these: a caller's mistake, said with both sides. */
+function checkHostSettings(started: HostSettings, wanted: HostSettings): void {
+  const normal = (s: HostSettings) => ({ backend: s.backend ?? 'auto', threads: s.threads, precision: s.precision ?? 'fp32', int8Attention: s.int8Attention ?? 'off' });
+  const a = normal(started);
+  const b = normal(wanted);
+  const differ = (Object.keys(a) as (keyof typeof a)[]).filter((key) => a[key] !== b[key]);
+  if (differ.length > 0) {
+    throw new RangeError(`loadModel: the host thread was started with ${differ.map((k) => `${k} ${a[k]}`).join(', ')}, but the options ask for ${differ.map((k) => `${k} ${b[k]}`).join(', ')}`);
+  }
+}
+
+async function loadInHost(host: HostThread, checkpoint: string, model: ResolvedModel, options: LoadModelOptions): Promise<Classifier> {
   options.onStage?.('load', checkpoint);
   let weightCache: string | undefined;
   let steps: HostLoadSteps | undefined;
@@ -229,8 +259,7 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
     options.onTiming,
     (ms) => ({ stage: 'load', ms, weightCache, steps, int8Dot }),
     async (): Promise<Classifier> => {
-      const request: HostLoadRequest = { checkpoint, model, backend: options.backend, threads: options.threads, precision: options.precision, int8Attention: options.int8Attention, batchSize: options.batchSize ?? 1, weightCache: options.weightCache };
-      const hosted = await HostedModel.start(request, options.onWeights);
+      const hosted = await host.load({ checkpoint, model, batchSize: options.batchSize ?? 1, weightCache: options.weightCache }, options.onWeights);
       weightCache = hosted.weightCache;
       steps = hosted.loadSteps;
       int8Dot = hosted.int8Dot;

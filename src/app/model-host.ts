@@ -6,9 +6,12 @@
 // Atomics.wait, as the calling thread did before, so `threads` still counts the threads that
 // compute (host + threads - 1 pool workers); the caller's thread computes nothing.
 //
-// Messages: the caller posts the load request as workerData, then one 'forward' per batch (the
-// input copied once and transferred); the host answers 'progress' while reading weights, 'loaded'
-// or 'failed' once, then one 'result' or 'error' per forward, in order (it runs one at a time).
+// The thread starts before the model is known (HostThread.start, with the kernel settings as
+// workerData): its Node start, its kernel threads and its imports then overlap whatever the caller
+// does meanwhile (the CLI imports the application layer and resolves the model). Messages: the
+// caller posts one 'load' with the resolved checkpoint, then one 'forward' per batch (the input
+// copied once and transferred); the host answers 'progress' while reading weights, 'loaded' or
+// 'failed' once, then one 'result' or 'error' per forward, in order (it runs one at a time).
 // Its logits and features come back transferred, not copied. Errors cross the thread boundary as
 // name, message and code, and are rebuilt as the application's error classes (errorKind and the
 // CLI's exit codes depend on them).
@@ -29,22 +32,29 @@ import type { ExplainTarget } from './explain/rollout.js';
 import type { ResolvedModel } from './resolve-model.js';
 import type { WeightCacheSettings } from './weight-cache.js';
 
-/** What the host needs to load a checkpoint in its own thread (structured-cloneable). */
-export interface HostLoadRequest {
-  /** The checkpoint file (already resolved, downloaded and checked by the caller). */
-  checkpoint: string;
-  model: ResolvedModel;
+/** How a host thread starts its kernels: known from the options alone, before any model is resolved (structured-cloneable). */
+export interface HostSettings {
   backend?: BackendName;
   threads?: number;
   /** Linear layers' precision (fp32 unless told). */
   precision?: Precision;
   /** Which attention matmuls run in int8 with precision int8 ('off' unless told). */
   int8Attention?: Int8AttentionMode;
+}
+
+/** The model a started host thread loads (structured-cloneable). */
+export interface HostModelRequest {
+  /** The checkpoint file (already resolved, downloaded and checked by the caller). */
+  checkpoint: string;
+  model: ResolvedModel;
   /** Images per forward pass wanted (cut to what fits the backend's memory, with a warning). */
   batchSize: number;
   /** The packed-weight cache's settings (weight-cache.ts), or off. */
   weightCache?: WeightCacheSettings | false;
 }
+
+/** Everything the host needs to load a checkpoint in its own thread. */
+export type HostLoadRequest = HostSettings & HostModelRequest;
 
 /**
  * When the host's loading steps ended, in seconds of process uptime (the caller's clock too: the
@@ -79,15 +89,17 @@ export type HostMessage =
   | { type: 'result'; id: number; logits: Float32Array; features: Float32Array; classAttention?: Float64Array }
   | { type: 'error'; id: number; error: SerializedError };
 
-/** Messages to the host thread. */
-export type CallerMessage = {
-  type: 'forward';
-  id: number;
-  input: Float32Array;
-  batch: number;
-  /** Record the attention too (vit explain): the host reduces it to the class token's row over the patches for this target. */
-  explain?: ExplainTarget;
-};
+/** Messages to the host thread: one 'load', then forwards. */
+export type CallerMessage =
+  | { type: 'load'; request: HostModelRequest }
+  | {
+      type: 'forward';
+      id: number;
+      input: Float32Array;
+      batch: number;
+      /** Record the attention too (vit explain): the host reduces it to the class token's row over the patches for this target. */
+      explain?: ExplainTarget;
+    };
 
 /** A forward pass that recorded its attention: the class token's row over the patch tokens, as explain wants it. */
 export interface ExplainedForward extends ForwardResult {
@@ -139,6 +151,78 @@ function hostExecArgv(): string[] | undefined {
   return argv;
 }
 
+/**
+ * A model host thread started before its model is known: its kernels start and its loader is
+ * imported at once, and load() hands it the checkpoint (once). Until then it does not keep the
+ * process alive; dispose() ends it whether or not it loaded.
+ */
+export class HostThread {
+  readonly #worker: Worker;
+  /** Why the thread is unusable before its load: it stopped, or it was disposed. */
+  #gone: Error | undefined;
+  #loading = false;
+
+  private constructor(readonly settings: Readonly<HostSettings>) {
+    this.#worker = new Worker(HOST_URL, { workerData: settings, execArgv: hostExecArgv() });
+    const stopped = (error: Error) => {
+      this.#gone ??= error;
+    };
+    this.#worker.on('error', stopped);
+    this.#worker.on('exit', (code) => stopped(new Error(`the model host thread exited before it was asked to load (code ${code})`)));
+    this.#worker.unref();
+  }
+
+  /** Start a host thread whose kernels follow `settings`. */
+  static start(settings: HostSettings): HostThread {
+    const { backend, threads, precision, int8Attention } = settings;
+    return new HostThread({ backend, threads, precision, int8Attention });
+  }
+
+  /** Load `request.checkpoint` in the thread: the model, once loaded; `onProgress` hears the weights being read. */
+  load(request: HostModelRequest, onProgress?: (progress: WeightsProgress) => void): Promise<HostedModel> {
+    if (this.#gone !== undefined) return Promise.reject(this.#gone);
+    if (this.#loading) return Promise.reject(new Error('this model host thread has already been asked to load a model'));
+    this.#loading = true;
+    const worker = this.#worker;
+    worker.removeAllListeners('error');
+    worker.removeAllListeners('exit');
+    worker.ref();
+    return new Promise<HostedModel>((resolve, reject) => {
+      const fail = (error: unknown) => {
+        cleanup();
+        void worker.terminate();
+        reject(error);
+      };
+      const onExit = (code: number) => fail(new Error(`the model host thread exited while loading (code ${code})`));
+      const onMessage = (message: HostMessage) => {
+        if (message.type === 'progress') onProgress?.({ bytes: message.bytes, total: message.total });
+        else if (message.type === 'failed') fail(rebuildError(message.error));
+        else if (message.type === 'loaded') {
+          cleanup();
+          resolve(new HostedModel(request.model, worker, message));
+        }
+      };
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', fail);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', fail);
+      worker.on('exit', onExit);
+      const message: CallerMessage = { type: 'load', request };
+      worker.postMessage(message);
+    });
+  }
+
+  /** End the thread if it was never asked to load (after load(), the model it gives owns the thread: dispose that). Idempotent. */
+  dispose(): void {
+    if (this.#loading) return;
+    this.#gone ??= new Error('the model host thread was disposed');
+    void this.#worker.terminate();
+  }
+}
+
 interface Pending {
   resolve: (result: ForwardResult & { classAttention?: Float64Array }) => void;
   reject: (error: unknown) => void;
@@ -170,7 +254,8 @@ export class HostedModel {
   #nextId = 1;
   #gone: Error | undefined;
 
-  private constructor(
+  /** @internal HostThread.load makes them. */
+  constructor(
     readonly resolved: ResolvedModel,
     worker: Worker,
     loaded: Extract<HostMessage, { type: 'loaded' }>,
@@ -193,31 +278,8 @@ export class HostedModel {
 
   /** Start a host thread and load `request.checkpoint` in it; `onProgress` hears the weights being read. */
   static start(request: HostLoadRequest, onProgress?: (progress: WeightsProgress) => void): Promise<HostedModel> {
-    const worker = new Worker(HOST_URL, { workerData: request, execArgv: hostExecArgv() });
-    return new Promise<HostedModel>((resolve, reject) => {
-      const fail = (error: unknown) => {
-        cleanup();
-        void worker.terminate();
-        reject(error);
-      };
-      const onExit = (code: number) => fail(new Error(`the model host thread exited while loading (code ${code})`));
-      const onMessage = (message: HostMessage) => {
-        if (message.type === 'progress') onProgress?.({ bytes: message.bytes, total: message.total });
-        else if (message.type === 'failed') fail(rebuildError(message.error));
-        else if (message.type === 'loaded') {
-          cleanup();
-          resolve(new HostedModel(request.model, worker, message));
-        }
-      };
-      const cleanup = () => {
-        worker.off('message', onMessage);
-        worker.off('error', fail);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', fail);
-      worker.on('exit', onExit);
-    });
+    const { backend, threads, precision, int8Attention, ...model } = request;
+    return HostThread.start({ backend, threads, precision, int8Attention }).load(model, onProgress);
   }
 
   get config(): VitConfig {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { errorKind, loadModel, loadVitModel } from '../../src/app/index.js';
+import { errorKind, HostThread, loadModel, loadVitModel } from '../../src/app/index.js';
 import { WeightsError } from '../../src/checkpoint/index.js';
 import { createBackend } from '../../src/backend/index.js';
 import { encodeSafetensors, SafetensorsBuffer } from '../../src/safetensors/index.js';
@@ -130,6 +130,64 @@ describe('the model host', () => {
     classifier.dispose();
     await expect(pending).rejects.toThrow(/disposed/);
     await expect(classifier.model.forward(fx.input, fx.batch)).rejects.toThrow(/disposed/);
+  });
+
+  it('a host thread started before the model is known (HostThread.start, then loadModel({ host })) gives the same bits', async () => {
+    const fx = loadParityFixture(join(MODEL_FIXTURES, 'narrow384'));
+    const plain = await loadModel({ weights: fx.weights, backend: 'auto', threads: 2 });
+    const expected = await plain.model.forward(fx.input, fx.batch).finally(() => plain.dispose());
+    const host = HostThread.start({ backend: 'auto', threads: 2 });
+    const early = await loadModel({ host, weights: fx.weights, backend: 'auto', threads: 2 });
+    try {
+      expect(early.model.threads).toBe(2);
+      const got = await early.model.forward(fx.input, fx.batch);
+      expect(bytesOf(got.logits).equals(bytesOf(expected.logits))).toBe(true);
+      expect(bytesOf(got.features).equals(bytesOf(expected.features))).toBe(true);
+    } finally {
+      early.dispose();
+    }
+  });
+
+  it('a host thread started for other kernels is refused with both sides named, and disposed', async () => {
+    const host = HostThread.start({ backend: 'ref', precision: 'fp32' });
+    await expect(loadModel({ host, weights: TINY_WEIGHTS, backend: 'ref', precision: 'int8' })).rejects.toThrow(
+      'loadModel: the host thread was started with precision fp32, but the options ask for precision int8',
+    );
+    await expect(host.load({ checkpoint: TINY_WEIGHTS, model: undefined as never, batchSize: 1 })).rejects.toThrow(/disposed/);
+  });
+
+  it('a model that cannot be resolved disposes the host thread it was given', async () => {
+    const host = HostThread.start({ backend: 'ref' });
+    const missing = join(mkdtempSync(join(tmpdir(), 'vit-host-missing-')), 'none.safetensors');
+    await expect(loadModel({ host, weights: missing, backend: 'ref' })).rejects.toThrow(/none\.safetensors/);
+    await expect(host.load({ checkpoint: missing, model: undefined as never, batchSize: 1 })).rejects.toThrow(/disposed/);
+  });
+
+  it('a host thread loads once: a second load is refused', async () => {
+    const host = HostThread.start({ backend: 'ref' });
+    const classifier = await loadModel({ host, weights: TINY_WEIGHTS, backend: 'ref' });
+    try {
+      await expect(host.load({ checkpoint: TINY_WEIGHTS, model: classifier.model.resolved, batchSize: 1 })).rejects.toThrow(/already been asked to load/);
+      const { inChans: C, imgSize: S } = classifier.model.config;
+      const { logits } = await classifier.model.forward(new Float32Array(C * S * S), 1);
+      expect(logits.length).toBe(classifier.model.config.numClasses);
+    } finally {
+      classifier.dispose();
+    }
+  });
+
+  it('a host thread never asked to load does not keep the process alive', async () => {
+    const script = `
+      const { HostThread } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)});
+      HostThread.start({ backend: 'auto', threads: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      console.log('done');`;
+    const file = join(mkdtempSync(join(tmpdir(), 'vit-host-idle-')), 'never-loaded.mjs');
+    writeFileSync(file, script);
+    const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
+      execFile(process.execPath, [file], { timeout: 60_000 }, (error, stdout) => (error ? reject(error) : resolve({ stdout }))),
+    );
+    expect(stdout).toBe('done\n');
   });
 
   it('an idle host does not keep the process alive (a forgotten dispose())', async () => {

@@ -4,7 +4,7 @@
 
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Explanation, ExplainTarget, Prediction, SourceRect } from '../../app/index.js';
+import type { Explanation, ExplainTarget, HostThread, Prediction, SourceRect } from '../../app/index.js';
 import { UsageError } from '../errors.js';
 import { escapeControl, escapeLines } from '../escape.js';
 import type { CliIO } from '../io.js';
@@ -24,7 +24,7 @@ import {
 } from '../options.js';
 import { createProgress } from '../progress.js';
 import { addModelOptions } from './image-run.js';
-import { decodeOptionsOf, loadApp, loadOptionsOf, type ImageFlags, type ModelFlags } from './shared.js';
+import { checkInt8Attention, decodeOptionsOf, loadApp, loadOptionsOf, withHostThread, type ImageFlags, type ModelFlags } from './shared.js';
 
 interface ExplainOpts extends ModelFlags, ImageFlags {
   out?: string;
@@ -90,12 +90,18 @@ async function runExplain(image: string, opts: ExplainOpts, io: CliIO): Promise<
   if (out === undefined && opts.format !== 'json') throw new UsageError('give --out <file.png> for the heat map, or --format json for the numbers');
   if (out === undefined && opts.alpha !== undefined) throw new UsageError('--alpha sets the heat map opacity: it needs --out <file.png>');
   if (out !== undefined && extname(out).toLowerCase() !== '.png') throw new UsageError(`--out ${out}: the heat map is written as PNG: give a .png file name`);
+  checkInt8Attention(opts);
+  await withHostThread(opts, (takeHost) => explainWithHost(image, target, out, opts, io, takeHost));
+}
+
+/** runExplain's work once the model's host thread is started; `takeHost` hands it to loadModel. */
+async function explainWithHost(image: string, target: ExplainTarget, out: string | undefined, opts: ExplainOpts, io: CliIO, takeHost: () => HostThread): Promise<void> {
   const app = await loadApp();
   // A path that cannot be written is refused before the model runs, not after.
   if (out !== undefined) app.checkOutputPath(out, 'the heat map');
   const progress = await createProgress(io, opts.quiet === true);
   try {
-    const classifier = await app.loadModel(loadOptionsOf(app, opts, io, progress));
+    const classifier = await app.loadModel({ ...loadOptionsOf(app, opts, io, progress), host: takeHost() });
     try {
       for (const warning of classifier.warnings) progress.warn(`vit: warning: ${warning}`);
       progress.update(`explaining ${image}`);

@@ -4,7 +4,7 @@
 // whatever happens.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { BatchStage, Classifier, InputItem, InputSource, PrepareOptions, ResumeLog, Shard, StreamOptions } from '../../app/index.js';
+import type { BatchStage, Classifier, HostThread, InputItem, InputSource, PrepareOptions, ResumeLog, Shard, StreamOptions } from '../../app/index.js';
 import { MAX_SHARDS, URL_INPUT_DEFAULTS, type BackendName, type Int8AttentionMode, type Precision, type ResizeEngine } from '../../app/constants.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
@@ -31,7 +31,7 @@ import {
 import { settingOf } from '../option-sources.js';
 import { createProgress, type Progress } from '../progress.js';
 import { createTimingReport } from '../timing.js';
-import { checkInt8Attention, hubOptionsFor, imgSizeOf, loadApp, loadProgressOf, preprocessOverridesOf, type App, type PreprocessFlags } from './shared.js';
+import { checkInt8Attention, hubOptionsFor, imgSizeOf, loadApp, loadProgressOf, preprocessOverridesOf, withHostThread, type App, type PreprocessFlags } from './shared.js';
 
 export interface ImageRunOpts extends PreprocessFlags {
   weights?: string;
@@ -173,6 +173,18 @@ export async function withImageRun(
 ): Promise<number> {
   if (opts.resume !== undefined && opts.format !== 'ndjson') throw new UsageError(`--resume appends ndjson records: it needs --format ndjson, not ${settingOf(opts, 'format', '--format')}`);
   checkInt8Attention(opts);
+  return withHostThread(opts, (takeHost) => runImages(inputs, opts, io, result, body, takeHost));
+}
+
+/** withImageRun's work once the model's host thread is started; `takeHost` hands it to loadModel. */
+async function runImages(
+  inputs: string[],
+  opts: ImageRunOpts & { labels?: string },
+  io: CliIO,
+  result: 'predictions' | 'features',
+  body: (run: ImageRun) => Promise<number>,
+  takeHost: () => HostThread,
+): Promise<number> {
   const app = await loadApp();
   const progress = await createProgress(io, opts.quiet === true);
   const timing = opts.verbose === true ? createTimingReport((text) => progress.warn(text)) : undefined;
@@ -193,6 +205,7 @@ export async function withImageRun(
     // formats still write their empty document, which names the model.
     if (count === 0 && opts.format === 'ndjson') return EXIT.OK;
     const classifier = await app.loadModel({
+      host: takeHost(),
       weights: opts.weights,
       model: opts.model,
       config: opts.config,

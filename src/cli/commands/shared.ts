@@ -3,7 +3,7 @@
 // long-running command (serve, worker).
 
 import type { BackendName, Int8AttentionMode, Precision, ResizeEngine } from '../../app/constants.js';
-import type { HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig, PreprocessOverrides } from '../../app/index.js';
+import type { HostThread, HubOptions, LoadModelOptions, PrepareOptions, PreprocessConfig, PreprocessOverrides } from '../../app/index.js';
 import { UsageError } from '../errors.js';
 import { settingOf } from '../option-sources.js';
 import type { CliIO } from '../io.js';
@@ -14,6 +14,27 @@ export type App = typeof import('../../app/index.js');
 /** The application layer, loaded on first use (not at start-up: it brings sharp and WebAssembly). */
 export function loadApp(): Promise<App> {
   return import('../../app/index.js');
+}
+
+/**
+ * Run `work` with a model host thread for these flags' kernels started first, before the rest of
+ * the application layer is imported (model-host's module is small): the thread's Node start,
+ * kernel threads and imports overlap this thread's imports and the model's resolution, which is
+ * most of a one-shot's start-up. `take` hands the thread to loadModel (its `host` option); one
+ * that was never taken is disposed when `work` ends.
+ */
+export async function withHostThread<T>(opts: Pick<ModelFlags, 'backend' | 'threads' | 'precision' | 'int8Attention'>, work: (take: () => HostThread) => Promise<T>): Promise<T> {
+  const { HostThread } = await import('../../app/model-host.js');
+  const host = HostThread.start({ backend: opts.backend, threads: opts.threads, precision: opts.precision, int8Attention: opts.int8Attention });
+  let taken = false;
+  try {
+    return await work(() => {
+      taken = true;
+      return host;
+    });
+  } finally {
+    if (!taken) host.dispose();
+  }
 }
 
 /** Hub settings from the command line: offline flag, progress on the spinner line. */
