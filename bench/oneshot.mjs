@@ -7,13 +7,15 @@
 // machine; wall and CPU time (all threads) are printed with the load average before each round.
 // A probe measures what the machine charges for first touching fresh memory (one write per 4 KiB
 // page of a new WebAssembly memory as large as the weights, on 1 and on `threads` threads): a
-// process cannot hold its weights without that, so it is the floor under "weights ready".
-// On a virtual machine that backs guest memory lazily it can be tens of times a bare-metal fault.
+// process cannot hold its weights without that, so it is the floor under "weights ready". On a
+// virtual machine that backs guest memory lazily it can be tens of times a bare-metal fault.
+// The whole processes' CPU time (all threads, from /proc/self/stat's children times: Linux)
+// divided by the threads is the floor under their wall time, however well their steps overlap.
 // Environment: ONESHOT_ROUNDS (default 5), ONESHOT_THREADS (2), ONESHOT_PRECISION (fp32 | int8:
 // the int8 weights are quantized and packed at load, or restored quantized from the cache file).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -59,7 +61,7 @@ function main() {
       const last = (k) => runs[k][runs[k].length - 1];
       console.log(
         `round ${r + 1}: load average ${last('loads')}; weights off ${last('off').loadMs} ms, cold ${last('cold').loadMs}, warm ${last('warm').loadMs}; ` +
-          `process warm ${last('processWarm')} ms, off ${last('processOff')}; marginal ${last('marginal').forwardMs} ms per image; ` +
+          `process warm ${last('processWarm').wallMs} ms, off ${last('processOff').wallMs} (CPU ${last('processOff').cpuMs}); marginal ${last('marginal').forwardMs} ms per image; ` +
           `first touch of ${Math.round(weightBytes / 2 ** 20)} MiB: ${last('touch1')} ms on 1 thread, ${last('touchN')} on ${threads}`,
       );
     }
@@ -68,6 +70,8 @@ function main() {
   }
   const med = (list, key) => round(median(list.map((x) => (key === undefined ? x : x[key]))));
   const marginal = med(runs.marginal, 'forwardMs');
+  // No process can finish faster than its CPU time spread over the cores it uses.
+  const cpuFloor = med(runs.processOff, 'cpuMs') / threads;
   console.log(`\nViT-B/16-384, ${precision}, ${threads} thread(s), ${rounds} rounds, medians (load average ${runs.loads.join(', ')})`);
   const pages = weightBytes / 4096;
   console.table([
@@ -77,8 +81,9 @@ function main() {
     { what: 'weights ready, cold (no file: load + write it)', 'wall ms': med(runs.cold, 'loadMs'), 'CPU ms': med(runs.cold, 'loadCpuMs') },
     { what: 'weights ready, warm (from the file)', 'wall ms': med(runs.warm, 'loadMs'), 'CPU ms': med(runs.warm, 'loadCpuMs') },
     { what: 'marginal forward, one image', 'wall ms': marginal },
-    { what: '`vit classify one.jpg`, warm cache', 'wall ms': med(runs.processWarm), 'x marginal': round(med(runs.processWarm) / marginal) },
-    { what: '`vit classify one.jpg`, no cache (the default)', 'wall ms': med(runs.processOff), 'x marginal': round(med(runs.processOff) / marginal) },
+    { what: '`vit classify one.jpg`, warm cache', 'wall ms': med(runs.processWarm, 'wallMs'), 'CPU ms': med(runs.processWarm, 'cpuMs'), 'x marginal': round(med(runs.processWarm, 'wallMs') / marginal) },
+    { what: '`vit classify one.jpg`, no cache (the default)', 'wall ms': med(runs.processOff, 'wallMs'), 'CPU ms': med(runs.processOff, 'cpuMs'), 'x marginal': round(med(runs.processOff, 'wallMs') / marginal) },
+    { what: `its CPU / ${threads} threads: the wall time if every step overlapped perfectly`, 'wall ms': round(cpuFloor), 'x marginal': round(cpuFloor / marginal) },
   ]);
 }
 
@@ -159,8 +164,19 @@ parentPort.postMessage('ready');`;
   await Promise.all(workers.map((w) => w.terminate()));
 }
 
-/** Wall time of `vit classify <image>` as a whole process. */
+/**
+ * CPU milliseconds (user + system, every thread) of the children this process has waited for:
+ * /proc/self/stat's cutime and cstime, in clock ticks (USER_HZ, 100 on Linux x86).
+ */
+function childrenCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** Wall and CPU time (all its threads) of `vit classify <image>` as a whole process. */
 function wholeProcess(checkpoint, env) {
+  const cpu0 = childrenCpuMs();
   const t0 = performance.now();
   const run = spawnSync(process.execPath, [join(root, 'bin', 'vit.js'), 'classify', image, '-w', checkpoint, '-q', '--topk', '1', '-t', String(threads), '--precision', precision], {
     cwd: root,
@@ -168,5 +184,5 @@ function wholeProcess(checkpoint, env) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   if (run.status !== 0) throw new Error(`bench: vit classify exited ${run.status}`);
-  return round(performance.now() - t0);
+  return { wallMs: round(performance.now() - t0), cpuMs: childrenCpuMs() - cpu0 };
 }
