@@ -189,7 +189,7 @@ export interface LoadModelOptions extends Omit<ModelRequest, 'fetch' | 'onDownlo
   /** Keep the packed weights in a cache file and restore them from it (weight-cache.ts); off by default. */
   weightCache?: WeightCacheSettings | false;
   /**
-   * A host thread started earlier (startHostThread) with these options' backend, threads, precision
+   * A host thread started earlier (HostThread.start) with these options' backend, threads, precision
    * and int8Attention, so that its start overlapped the caller's own work; loadModel owns it from
    * here (it is disposed if the load fails). Without it, loadModel starts one.
    */
@@ -213,10 +213,9 @@ export interface Classifier {
  * its weights read and its forward passes run in a model host thread (model-host.ts).
  */
 export async function loadModel(options: LoadModelOptions = {}): Promise<Classifier> {
-  const settings: HostSettings = { backend: options.backend, threads: options.threads, precision: options.precision, int8Attention: options.int8Attention };
   let host = options.host;
   try {
-    if (host !== undefined) checkHostSettings(host.settings, settings);
+    if (host !== undefined) checkHostSettings(host.settings, options);
     const { source, model } = await timed(
       options.onTiming,
       (ms) => ({ stage: 'resolve', ms }),
@@ -231,7 +230,7 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<Classif
     } finally {
       source?.close();
     }
-    const loading = host ?? HostThread.start(settings);
+    const loading = host ?? HostThread.start(options);
     host = undefined; // load() owns the thread now
     return await loadInHost(loading, checkpoint, model, options);
   } finally {

@@ -172,7 +172,7 @@ export class HostThread {
     this.#worker.unref();
   }
 
-  /** Start a host thread whose kernels follow `settings`. */
+  /** Start a host thread whose kernels follow `settings` (only its four fields are taken: any options object that has them will do). */
   static start(settings: HostSettings): HostThread {
     const { backend, threads, precision, int8Attention } = settings;
     return new HostThread({ backend, threads, precision, int8Attention });
@@ -274,12 +274,6 @@ export class HostedModel {
     worker.on('exit', (code) => this.#fail(new Error(`the model host thread exited (code ${code})`)));
     // Idle, the host must not keep the process alive; while a forward is pending it must.
     worker.unref();
-  }
-
-  /** Start a host thread and load `request.checkpoint` in it; `onProgress` hears the weights being read. */
-  static start(request: HostLoadRequest, onProgress?: (progress: WeightsProgress) => void): Promise<HostedModel> {
-    const { backend, threads, precision, int8Attention, ...model } = request;
-    return HostThread.start({ backend, threads, precision, int8Attention }).load(model, onProgress);
   }
 
   get config(): VitConfig {

@@ -25,7 +25,7 @@ export function loadApp(): Promise<App> {
  */
 export async function withHostThread<T>(opts: Pick<ModelFlags, 'backend' | 'threads' | 'precision' | 'int8Attention'>, work: (take: () => HostThread) => Promise<T>): Promise<T> {
   const { HostThread } = await import('../../app/model-host.js');
-  const host = HostThread.start({ backend: opts.backend, threads: opts.threads, precision: opts.precision, int8Attention: opts.int8Attention });
+  const host = HostThread.start(opts);
   let taken = false;
   try {
     return await work(() => {
