@@ -10,12 +10,12 @@
 // Environment: AB_PAIRS (default 10), AB_THREADS (2), AB_PRECISION (fp32 | int8).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCheckpoint } from './checkpoint.mjs';
 import { machineInfo, printHeader } from './header.mjs';
-import { envInt, median, round } from './stats.mjs';
+import { childrenCpuMs, envInt, median, round } from './stats.mjs';
 
 const roots = process.argv.slice(2, 4).map((root) => resolve(root));
 if (roots.length !== 2 || roots.some((root) => !existsSync(join(root, 'dist', 'cli', 'main.js')))) {
@@ -28,13 +28,6 @@ const precision = process.env.AB_PRECISION ?? 'fp32';
 printHeader(machineInfo(), [threads]);
 const checkpoint = benchCheckpoint('vit_base_patch16_384');
 const image = fileURLToPath(new URL('../test/fixtures/images/cat.jpg', import.meta.url));
-
-/** CPU milliseconds of the children waited for so far (cutime + cstime, in 10 ms ticks). */
-function childrenCpuMs() {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) * 10;
-}
 
 function oneShot(root) {
   const cpu0 = childrenCpuMs();

@@ -15,13 +15,13 @@
 // the int8 weights are quantized and packed at load, or restored quantized from the cache file).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchCheckpoint } from './checkpoint.mjs';
 import { machineInfo, printHeader } from './header.mjs';
-import { envInt, median, round } from './stats.mjs';
+import { childrenCpuMs, envInt, median, round } from './stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -162,16 +162,6 @@ parentPort.postMessage('ready');`;
   await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('message', resolve), w.postMessage('go')))));
   console.log(round(performance.now() - t0));
   await Promise.all(workers.map((w) => w.terminate()));
-}
-
-/**
- * CPU milliseconds (user + system, every thread) of the children this process has waited for:
- * /proc/self/stat's cutime and cstime, in clock ticks (USER_HZ, 100 on Linux x86).
- */
-function childrenCpuMs() {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) * 10;
 }
 
 /** Wall and CPU time (all its threads) of `vit classify <image>` as a whole process. */

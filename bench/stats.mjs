@@ -1,5 +1,7 @@
 // Small helpers shared by the bench scripts: timing one call, and summarising samples.
 
+import { readFileSync } from 'node:fs';
+
 /** Run fn once; wall-clock and process CPU time (all threads) in milliseconds. */
 export function timed(fn) {
   const cpu0 = process.cpuUsage();
@@ -8,6 +10,16 @@ export function timed(fn) {
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/**
+ * CPU milliseconds (user + system, every thread) of the children this process has waited for:
+ * /proc/self/stat's cutime and cstime, in clock ticks (USER_HZ, 100 on Linux x86).
+ */
+export function childrenCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10;
 }
 
 export function median(values) {
