@@ -21,7 +21,6 @@
 // - Proxies and TLS are Node's fetch's defaults: HTTP(S)_PROXY are not read, certificates are
 //   checked against Node's CA store (NODE_EXTRA_CA_CERTS adds to it).
 
-import { STATUS_CODES } from 'node:http';
 import { HubError } from '../hub/errors.js';
 import { discardBody, isRedirect, redirectTarget, sameOrigin, sendOnce, transportError, type HttpClient, type OpenResponse, type RequestTimeout } from '../hub/http.js';
 import { redact } from '../hub/redact.js';
@@ -204,6 +203,9 @@ async function download(client: HttpClient, url: string, shown: string, maxBytes
   try {
     if (!response.ok) {
       await discardBody(response);
+      // node:http for its phrases only, and only here: on Node 24 importing it at start-up costs
+      // every command ~40 ms (its ES module wrapper loads undici, http2 and tls).
+      const { STATUS_CODES } = await import('node:http');
       throw new UrlInputError('URL_HTTP_STATUS', `${shown}: HTTP ${response.status}${STATUS_CODES[response.status] ? ` ${STATUS_CODES[response.status]}` : ''}`);
     }
     const announced = contentLength(response);

@@ -5,7 +5,7 @@
 // are fixed), so the N runs `--shard 0/N` ... `--shard N-1/N` over the same list together see
 // every input exactly once; error items (a missing file) belong to a shard like any other.
 
-import { createHash } from 'node:crypto';
+import { crypto } from '../util/builtins.js';
 import { MAX_SHARDS } from './constants.js';
 import type { InputItem } from './inputs.js';
 
@@ -18,7 +18,7 @@ export interface Shard {
 /** The shard (0 .. count-1) that `path` belongs to when the inputs are split `count` ways. */
 export function shardOf(path: string, count: number): number {
   if (!Number.isSafeInteger(count) || count < 1 || count > MAX_SHARDS) throw new RangeError(`shardOf: shard count ${count}: expected an integer from 1 to ${MAX_SHARDS}`);
-  const digest = createHash('sha256').update(path, 'utf8').digest();
+  const digest = crypto.createHash('sha256').update(path, 'utf8').digest();
   return Number(digest.readBigUInt64BE(0) % BigInt(count));
 }
 

@@ -29,14 +29,13 @@
 //   temporary file is removed. No fsync: a file torn by a crash fails its checksum.
 // - Checkpoints under MIN_BYTES are not cached: they load in milliseconds anyway.
 
-import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { Backend } from '../backend/types.js';
 import type { CheckpointSource } from '../checkpoint/index.js';
 import type { VitConfig } from '../vit/config.js';
+import { crypto, zlib } from '../util/builtins.js';
 import { VitModel, type PackedWeights } from '../vit/model.js';
 import type { PlaceOptions, TensorSource } from '../vit/weights.js';
 
@@ -234,11 +233,11 @@ class CacheEntry {
   /** Write `region` as this entry (atomically), then bound the folder; says what happened. */
   write(region: Uint8Array): string {
     const dir = dirname(this.file);
-    const temp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const temp = `${this.file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
     let fd: number | undefined;
     try {
       mkdirSync(dir, { recursive: true });
-      const header = Buffer.from(JSON.stringify({ key: this.key, bytes: region.byteLength, crc32: crc32(region) }), 'utf8');
+      const header = Buffer.from(JSON.stringify({ key: this.key, bytes: region.byteLength, crc32: zlib.crc32(region) }), 'utf8');
       const prefix = Buffer.alloc(PREFIX_BYTES);
       prefix.write(MAGIC, 0, 'latin1');
       prefix.writeUInt32LE(FORMAT_VERSION, 8);
@@ -313,7 +312,7 @@ function readChecksummed(fd: number, fill: (read: (chunk: Uint8Array) => void) =
   let done = 0;
   fill((chunk) => {
     readFully(fd, chunk, position + done);
-    sum = crc32(chunk, sum);
+    sum = zlib.crc32(chunk, sum);
     done += chunk.byteLength;
   });
   return sum;
@@ -332,7 +331,7 @@ function removeQuietly(path: string): void {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return crypto.createHash('sha256').update(text).digest('hex');
 }
 
 function errorText(e: unknown): string {

@@ -21,8 +21,8 @@
  *   `maxBytes`): the `.incomplete` is deleted and HubError('SIZE_MISMATCH') thrown; an announced size
  *   beyond `maxBytes` is HubError('BAD_RESPONSE') before any request.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
+import { crypto } from '../util/builtins.js';
 import { HubError } from './errors.js';
 import { discardBody, openDownload, statusError, transportError, type HttpClient, type OpenResponse, type RetryBudget } from './http.js';
 import { ProgressTracker, type ProgressCallback } from './progress.js';
@@ -53,7 +53,7 @@ async function sizeOnDisk(file: string): Promise<number> {
 }
 
 export async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = crypto.createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
