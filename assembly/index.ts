@@ -21,6 +21,7 @@ export * from './protocol';
 export { MR, NR } from './microkernel';
 export { QK } from './quantize';
 export { attention_i8_scratch_bytes } from './attention_i8';
+export { count_non_finite } from './non_finite';
 
 /** Whether this build's micro-kernel uses relaxed-SIMD fused multiply-add. */
 export const RELAXED_SIMD: bool = ASC_FEATURE_RELAXED_SIMD;

@@ -135,7 +135,7 @@ export async function loadOnBackend(
   const { backend, warnings } = await started;
   try {
     const { batch, warnings: batchWarnings } = batchThatFits(request.model, backend, request.batchSize);
-    const source = CheckpointSource.open(request.checkpoint);
+    const source = CheckpointSource.open(request.checkpoint, { countNonFinite: (values) => backend.countNonFinite(values) });
     try {
       return { loaded: loadFrom(source, request.model, backend, batch, request, onRead), warnings: [...warnings, ...batchWarnings] };
     } finally {

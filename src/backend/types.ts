@@ -95,6 +95,14 @@ export interface Backend {
   fillBytes(region: Uint8Array, read: (chunk: Uint8Array) => void): void;
 
   /**
+   * How many of `values` are NaN or infinite, as util/non-finite.ts counts them: the loader checks
+   * every weight it reads with this (app/load-model.ts), in the thread that reads them. A backend
+   * may count its own memory faster (the WASM backend with SIMD, over the staging a weight was
+   * just read into); any other array is counted as util/non-finite.ts does.
+   */
+  countNonFinite(values: Float32Array): number;
+
+  /**
    * What the bytes packLinear writes look like (kernel tile, precision, layout version): weights
    * packed under another value are not these. Absent: the backend's packed weights are not kept.
    */

@@ -2,7 +2,7 @@
 // transformers, torchvision), seen under timm's names, checked against a config, and resolved to
 // an architecture and preprocessing by its layout's rules. Knows files, never the hub.
 
-export { CheckpointSource } from './source.js';
+export { CheckpointSource, type SourceOptions } from './source.js';
 export { CheckpointLayoutError, detectLayout, LAYOUTS } from './registry.js';
 export { resolveCheckpoint, resolveConfigFile, resolveStoredShapes, readConfigFile, CONFIG_JSON, PREPROCESSOR_CONFIG_JSON, type CheckpointRequest } from './resolve.js';
 export { expectedStoredTensors } from './stored-check.js';

@@ -14,6 +14,14 @@ import { WeightsError } from './tensor-check.js';
 import { timmView, type TimmTensor } from './timm-view.js';
 import type { CheckpointLayout, LayoutDefinition, TensorSummary } from './types.js';
 
+export interface SourceOptions {
+  /**
+   * Counts the NaN and infinities in what readInto read (default util/non-finite.ts): a backend's
+   * faster count of its own memory (Backend.countNonFinite), say.
+   */
+  countNonFinite?: (values: Float32Array) => number;
+}
+
 export class CheckpointSource {
   /** timm name -> shape, dtype, numel, for every timm tensor the stored ones make up. */
   readonly tensors: ReadonlyMap<string, TimmTensor>;
@@ -21,6 +29,7 @@ export class CheckpointSource {
   private constructor(
     private readonly reader: SafetensorsFileReader,
     readonly naming: LayoutDefinition,
+    private readonly countNonFinite: (values: Float32Array) => number,
   ) {
     this.tensors = timmView(naming, reader.header.tensors);
   }
@@ -31,10 +40,10 @@ export class CheckpointSource {
   }
 
   /** Open and detect the layout (refusing unknown, mixed and unsupported ones); no tensor data is read yet. */
-  static open(path: string): CheckpointSource {
+  static open(path: string, options: SourceOptions = {}): CheckpointSource {
     const reader = SafetensorsFileReader.open(path);
     try {
-      return new CheckpointSource(reader, detectLayout(reader.names, reader.header.source));
+      return new CheckpointSource(reader, detectLayout(reader.names, reader.header.source), options.countNonFinite ?? countNonFinite);
     } catch (e) {
       reader.close();
       throw e;
@@ -83,7 +92,7 @@ export class CheckpointSource {
       this.reader.readInto(part, dest.subarray(offset, offset + floats));
       offset += floats;
     }
-    const bad = countNonFinite(dest);
+    const bad = this.countNonFinite(dest);
     if (bad > 0) {
       throw new WeightsError(`${this.reader.header.source}: ${timmName} holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or infinity) of ${dest.length}: the checkpoint is damaged`);
     }

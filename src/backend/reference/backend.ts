@@ -7,6 +7,7 @@ import { resolveInt8Attention, type Int8AttentionMode, type Precision } from '..
 import { checkProbs, checkQueries, resolveColumns } from '../op-args.js';
 import { INT8_MAX_IN_DIM, quantizeWeights, type QuantizedWeights } from '../quantize.js';
 import type { Arena, Backend, ColumnRange, LinearEpilogue, LinearWeights } from '../types.js';
+import { countNonFinite } from '../../util/non-finite.js';
 import { attentionForward, attentionInt8Forward, Int8AttentionScratch, layerNormForward, linearForward, linearInt8Forward } from './kernels.js';
 
 interface ReferenceLinear extends LinearWeights {
@@ -88,6 +89,10 @@ export class ReferenceBackend implements Backend {
 
   finishPacking(): void {
     // packLinear writes everything before it returns.
+  }
+
+  countNonFinite(values: Float32Array): number {
+    return countNonFinite(values);
   }
 
   fillBytes(region: Uint8Array, read: (chunk: Uint8Array) => void): void {

@@ -28,6 +28,7 @@ import {
   SCRATCH_BULK, SCRATCH_TAG_KEY, SCRATCH_TAG_SERIAL,
 } from './protocol.generated.js';
 import { checkFold, type LinearFold } from '../fold-linear.js';
+import { countNonFinite } from '../../util/non-finite.js';
 import { INT8_MAX_IN_DIM } from '../quantize.js';
 import { int8PanelBytes, paddedK } from './pack-int8.js';
 import type { Int8Dot } from './int8-dot.js';
@@ -162,6 +163,12 @@ export class WasmBackend implements Backend {
 
   finishPacking(): void {
     this.pool.finish();
+  }
+
+  countNonFinite(values: Float32Array): number {
+    // SIMD on this thread over this backend's memory (the staging a weight was read into).
+    if (!this.heap.owns(values)) return countNonFinite(values);
+    return this.pool.kernels.count_non_finite(values.byteOffset, values.length);
   }
 
   fillBytes(region: Uint8Array, read: (chunk: Uint8Array) => void): void {

@@ -21,6 +21,8 @@ export interface KernelExports {
   heap_base(): number;
   /** Bytes of one thread's scratch for int8 attention (assembly/attention_i8.ts). */
   attention_i8_scratch_bytes(tokens: number, headDim: number, pvInt8: number): number;
+  /** How many of the `n` float32 values at byte offset `ptr` are NaN or infinite (assembly/non_finite.ts). */
+  count_non_finite(ptr: number, n: number): number;
   readonly MR: WasmGlobal;
   readonly NR: WasmGlobal;
   readonly QK: WasmGlobal;
