@@ -18,7 +18,7 @@ export interface Shard {
 /** The shard (0 .. count-1) that `path` belongs to when the inputs are split `count` ways. */
 export function shardOf(path: string, count: number): number {
   if (!Number.isSafeInteger(count) || count < 1 || count > MAX_SHARDS) throw new RangeError(`shardOf: shard count ${count}: expected an integer from 1 to ${MAX_SHARDS}`);
-  const digest = crypto.createHash('sha256').update(path, 'utf8').digest();
+  const digest = crypto().createHash('sha256').update(path, 'utf8').digest();
   return Number(digest.readBigUInt64BE(0) % BigInt(count));
 }
 

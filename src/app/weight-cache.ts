@@ -233,11 +233,11 @@ class CacheEntry {
   /** Write `region` as this entry (atomically), then bound the folder; says what happened. */
   write(region: Uint8Array): string {
     const dir = dirname(this.file);
-    const temp = `${this.file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const temp = `${this.file}.${process.pid}.${crypto().randomBytes(4).toString('hex')}.tmp`;
     let fd: number | undefined;
     try {
       mkdirSync(dir, { recursive: true });
-      const header = Buffer.from(JSON.stringify({ key: this.key, bytes: region.byteLength, crc32: zlib.crc32(region) }), 'utf8');
+      const header = Buffer.from(JSON.stringify({ key: this.key, bytes: region.byteLength, crc32: zlib().crc32(region) }), 'utf8');
       const prefix = Buffer.alloc(PREFIX_BYTES);
       prefix.write(MAGIC, 0, 'latin1');
       prefix.writeUInt32LE(FORMAT_VERSION, 8);
@@ -312,7 +312,7 @@ function readChecksummed(fd: number, fill: (read: (chunk: Uint8Array) => void) =
   let done = 0;
   fill((chunk) => {
     readFully(fd, chunk, position + done);
-    sum = zlib.crc32(chunk, sum);
+    sum = zlib().crc32(chunk, sum);
     done += chunk.byteLength;
   });
   return sum;
@@ -331,7 +331,7 @@ function removeQuietly(path: string): void {
 }
 
 function sha256(text: string): string {
-  return crypto.createHash('sha256').update(text).digest('hex');
+  return crypto().createHash('sha256').update(text).digest('hex');
 }
 
 function errorText(e: unknown): string {

@@ -53,7 +53,7 @@ async function sizeOnDisk(file: string): Promise<number> {
 }
 
 export async function sha256OfFile(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256');
+  const hash = crypto().createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

@@ -19,6 +19,16 @@ function importsOf(args: string[]): string[] {
   return [...new Set(readFileSync(record, 'utf8').trim().split('\n'))].map((url) => url.replace(`file://${ROOT}/`, ''));
 }
 
+/** The Node built-ins a real `vit ...args` process loads, on every thread (main, model host, kernels). */
+function builtinsOf(args: string[]): string[] {
+  const record = join(mkdtempSync(join(tmpdir(), 'vit-startup-')), 'builtins.txt');
+  execFileSync(process.execPath, ['--import', join(ROOT, 'test', 'cli', 'record-builtins.mjs'), BIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, VIT_RECORD_BUILTINS: record },
+  });
+  return [...new Set(readFileSync(record, 'utf8').trim().split('\n'))];
+}
+
 const HEAVY = [/node_modules\/(fastify|prom-client|@fastify|bullmq|ioredis)\//, /node_modules\/sharp\//, /node_modules\/ora\//, /^dist\/backend\/(wasm|reference)/, /^dist\/image\/(load|decode|pillow)/, /^dist\/hub\/(download|transfer)/, /^dist\/safetensors\//];
 
 describe('start-up loads only the command line', () => {
@@ -36,6 +46,12 @@ describe('start-up loads only the command line', () => {
     const host = loaded.indexOf('dist/app/model-host.js');
     expect(host).toBeGreaterThan(-1);
     expect(loaded.indexOf('dist/app/index.js')).toBeGreaterThan(host);
+  });
+
+  it('vit classify loads neither the HTTP stack nor WebCrypto: an ES import of node:http or node:crypto would (undici, tls and http2 with node:http on Node 24)', () => {
+    const loaded = builtinsOf(['classify', join(ROOT, 'test', 'fixtures', 'images', 'cat.jpg'), '-w', join(ROOT, 'fixtures', 'models', 'tiny', 'model.safetensors'), '-q']);
+    expect(loaded).toContain('NativeModule worker_threads'); // the recording works
+    expect(loaded.filter((m) => /^NativeModule (http|https|http2|tls|internal\/deps\/undici\/undici|internal\/crypto\/webcrypto)$/.test(m))).toEqual([]);
   });
 
   it('a command that runs loads them (the check above can see them)', () => {

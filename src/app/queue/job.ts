@@ -23,7 +23,7 @@ export const DEFAULT_TOPK = 5;
 
 /** The job's id: the same image and topk always get the same id (BullMQ then adds no second job). */
 export function jobIdOf(data: ImageJobData): string {
-  const hash = crypto.createHash('sha256').update(JSON.stringify([data.input, data.topk ?? DEFAULT_TOPK])).digest('hex');
+  const hash = crypto().createHash('sha256').update(JSON.stringify([data.input, data.topk ?? DEFAULT_TOPK])).digest('hex');
   // Not all digits (BullMQ refuses integer ids), no ':' (a Redis key separator).
   return `img-${hash.slice(0, 40)}`;
 }

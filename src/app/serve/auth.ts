@@ -4,7 +4,7 @@
 
 import { crypto } from '../../util/builtins.js';
 
-const digest = (text: string) => crypto.createHash('sha256').update(text, 'utf8').digest();
+const digest = (text: string) => crypto().createHash('sha256').update(text, 'utf8').digest();
 
 /** A check of an Authorization header against `token`. */
 export function bearerCheck(token: string): (authorization: string | undefined) => boolean {
@@ -13,6 +13,6 @@ export function bearerCheck(token: string): (authorization: string | undefined) 
   return (authorization) => {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
     // A missing header is still compared, against nothing, so it costs what a wrong token costs.
-    return crypto.timingSafeEqual(digest(match?.[1] ?? ''), expected) && match !== null;
+    return crypto().timingSafeEqual(digest(match?.[1] ?? ''), expected) && match !== null;
   };
 }
