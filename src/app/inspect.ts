@@ -6,7 +6,8 @@
 import { statSync } from 'node:fs';
 import { CheckpointSource } from '../checkpoint/index.js';
 import { countParameters } from '../vit/parameters.js';
-import { checkpointConfigOf, openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
+import { checkpointConfigOf } from './load-weights.js';
+import { openModel, type ModelRequest, type ResolvedModel } from './resolve-model.js';
 
 export interface CheckpointDescription {
   path: string;

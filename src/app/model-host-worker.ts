@@ -21,7 +21,7 @@ started.then(() => (kernelsUp = process.uptime())).catch(() => undefined);
 const [{ countParameters }, { ClassAttention }, { loadOnBackend }, { serializeError }] = await Promise.all([
   import('../vit/parameters.js'),
   import('./explain/rollout.js'),
-  import('./load-model.js'),
+  import('./load-weights.js'),
   import('./model-host.js'),
 ]);
 

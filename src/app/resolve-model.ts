@@ -265,11 +265,6 @@ function finish(
   };
 }
 
-/** The config the checkpoint's tensors have (its own image size, when imgSize resamples it). */
-export function checkpointConfigOf(model: Pick<ResolvedModel, 'config' | 'checkpointImgSize'>): VitConfig {
-  return model.checkpointImgSize === undefined ? model.config : { ...model.config, imgSize: model.checkpointImgSize };
-}
-
 /** --img-size: the architecture and the preprocessing at another input size, checked against the patch size, and said in the provenance. */
 function applyImgSize(resolved: CheckpointModel, imgSize: number | undefined): CheckpointModel & { checkpointImgSize?: number } {
   if (imgSize === undefined) return resolved;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareOutputs } from '../../src/app/compare-outputs.js';
-import { batchThatFits } from '../../src/app/load-model.js';
+import { batchThatFits } from '../../src/app/load-weights.js';
 import { resolveModel, type ResolvedModel } from '../../src/app/resolve-model.js';
 import { createBackend } from '../../src/backend/index.js';
 import { ReferenceBackend } from '../../src/backend/reference/backend.js';
