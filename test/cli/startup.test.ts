@@ -9,25 +9,24 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT } from './run.js';
 
-/** The modules a real `vit ...args` process imports, as paths relative to the package root. */
-function importsOf(args: string[]): string[] {
-  const record = join(mkdtempSync(join(tmpdir(), 'vit-startup-')), 'imports.txt');
-  execFileSync(process.execPath, ['--import', join(ROOT, 'test', 'cli', 'record-imports.mjs'), BIN, ...args], {
+/**
+ * What a real `vit ...args` process records through test/cli/record-<what>.mjs (given to Node as
+ * --import; the file to write is named by VIT_RECORD_<WHAT>), each line once.
+ */
+function recordOf(what: 'imports' | 'builtins', args: string[]): string[] {
+  const record = join(mkdtempSync(join(tmpdir(), 'vit-startup-')), `${what}.txt`);
+  execFileSync(process.execPath, ['--import', join(ROOT, 'test', 'cli', `record-${what}.mjs`), BIN, ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, VIT_RECORD_IMPORTS: record },
-  });
-  return [...new Set(readFileSync(record, 'utf8').trim().split('\n'))].map((url) => url.replace(`file://${ROOT}/`, ''));
-}
-
-/** The Node built-ins a real `vit ...args` process loads, on every thread (main, model host, kernels). */
-function builtinsOf(args: string[]): string[] {
-  const record = join(mkdtempSync(join(tmpdir(), 'vit-startup-')), 'builtins.txt');
-  execFileSync(process.execPath, ['--import', join(ROOT, 'test', 'cli', 'record-builtins.mjs'), BIN, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, VIT_RECORD_BUILTINS: record },
+    env: { PATH: process.env.PATH, [`VIT_RECORD_${what.toUpperCase()}`]: record },
   });
   return [...new Set(readFileSync(record, 'utf8').trim().split('\n'))];
 }
+
+/** The modules a real `vit ...args` process imports, as paths relative to the package root. */
+const importsOf = (args: string[]): string[] => recordOf('imports', args).map((url) => url.replace(`file://${ROOT}/`, ''));
+
+/** The Node built-ins a real `vit ...args` process loads, on every thread (main, model host, kernels). */
+const builtinsOf = (args: string[]): string[] => recordOf('builtins', args);
 
 const HEAVY = [/node_modules\/(fastify|prom-client|@fastify|bullmq|ioredis)\//, /node_modules\/sharp\//, /node_modules\/ora\//, /^dist\/backend\/(wasm|reference)/, /^dist\/image\/(load|decode|pillow)/, /^dist\/hub\/(download|transfer)/, /^dist\/safetensors\//];
 
