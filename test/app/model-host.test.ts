@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { errorKind, HostThread, loadModel, loadVitModel } from '../../src/app/index.js';
+import { errorKind, HostThread, loadModel, loadVitModel, type Classifier } from '../../src/app/index.js';
 import { WeightsError } from '../../src/checkpoint/index.js';
 import { createBackend } from '../../src/backend/index.js';
 import { encodeSafetensors, SafetensorsBuffer } from '../../src/safetensors/index.js';
@@ -18,6 +18,18 @@ import { loadParityFixture, MODEL_FIXTURES } from '../model/fixtures.js';
 
 const bytesOf = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
+/** The classifier runs on 2 threads and its forward pass over the fixture gives `expected`'s bytes; it is disposed after. */
+async function expectBitsOn2Threads(classifier: Classifier, fx: ReturnType<typeof loadParityFixture>, expected: { logits: Float32Array; features: Float32Array }): Promise<void> {
+  try {
+    expect(classifier.model.threads).toBe(2);
+    const got = await classifier.model.forward(fx.input, fx.batch);
+    expect(bytesOf(got.logits).equals(bytesOf(expected.logits))).toBe(true);
+    expect(bytesOf(got.features).equals(bytesOf(expected.features))).toBe(true);
+  } finally {
+    classifier.dispose();
+  }
+}
+
 describe('the model host', () => {
   it('gives the in-process model its exact bits (wasm, 2 threads, a batch in chunks)', async () => {
     const fx = loadParityFixture(join(MODEL_FIXTURES, 'narrow384'));
@@ -25,15 +37,7 @@ describe('the model host', () => {
     const local = await loadVitModel(fx.weights, { backend, maxBatch: 1 });
     const expected = local.forward(fx.input, fx.batch);
     backend.dispose();
-    const classifier = await loadModel({ weights: fx.weights, backend: 'auto', threads: 2, batchSize: 1 });
-    try {
-      expect(classifier.model.threads).toBe(2);
-      const got = await classifier.model.forward(fx.input, fx.batch);
-      expect(bytesOf(got.logits).equals(bytesOf(expected.logits))).toBe(true);
-      expect(bytesOf(got.features).equals(bytesOf(expected.features))).toBe(true);
-    } finally {
-      classifier.dispose();
-    }
+    await expectBitsOn2Threads(await loadModel({ weights: fx.weights, backend: 'auto', threads: 2, batchSize: 1 }), fx, expected);
   });
 
   it('leaves the event loop free while it computes: callbacks run before the forward pass answers', async () => {
@@ -137,15 +141,7 @@ describe('the model host', () => {
     const plain = await loadModel({ weights: fx.weights, backend: 'auto', threads: 2 });
     const expected = await plain.model.forward(fx.input, fx.batch).finally(() => plain.dispose());
     const host = HostThread.start({ backend: 'auto', threads: 2 });
-    const early = await loadModel({ host, weights: fx.weights, backend: 'auto', threads: 2 });
-    try {
-      expect(early.model.threads).toBe(2);
-      const got = await early.model.forward(fx.input, fx.batch);
-      expect(bytesOf(got.logits).equals(bytesOf(expected.logits))).toBe(true);
-      expect(bytesOf(got.features).equals(bytesOf(expected.features))).toBe(true);
-    } finally {
-      early.dispose();
-    }
+    await expectBitsOn2Threads(await loadModel({ host, weights: fx.weights, backend: 'auto', threads: 2 }), fx, expected);
   });
 
   it('a host thread started for other kernels is refused with both sides named, and disposed', async () => {
