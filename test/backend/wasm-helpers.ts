@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from '../../src/backend/wasm/index.js';
 import { createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild } from '../../src/backend/wasm/kernels.js';
-import { wasm } from '../../src/backend/wasm/wasm-api.js';
+import { wasm } from '../../src/util/wasm-api.js';
 
 /** float32 unit roundoff. */
 export const U = 2 ** -24;

@@ -12,7 +12,7 @@ import {
   compileKernels, createSharedMemory, instantiateKernels, relaxedSimdSupported, type KernelBuild, type KernelExports,
 } from '../../src/backend/wasm/kernels.js';
 import * as protocol from '../../src/backend/wasm/protocol.generated.js';
-import { wasm } from '../../src/backend/wasm/wasm-api.js';
+import { wasm } from '../../src/util/wasm-api.js';
 
 const BUILDS: KernelBuild[] = ['relaxed', 'simd'];
 

@@ -4,7 +4,7 @@
 
 import { alignUp } from '../arena.js';
 import { createSharedMemory, MAX_MEMORY_PAGES } from './kernels.js';
-import type { WasmMemory } from './wasm-api.js';
+import type { WasmMemory } from '../../util/wasm-api.js';
 
 const PAGE_BYTES = 65536;
 const ALIGN = 64;

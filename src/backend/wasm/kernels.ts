@@ -11,7 +11,7 @@
 
 import v8 from 'node:v8';
 import { KERNEL_BINARIES } from './kernel-binaries.generated.js';
-import { wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm-api.js';
+import { wasm, type WasmGlobal, type WasmMemory, type WasmModule } from '../../util/wasm-api.js';
 
 export type KernelBuild = 'relaxed' | 'simd';
 

@@ -19,7 +19,7 @@ import {
   CTRL_ARGS, CTRL_COUNTER, CTRL_DONE, CTRL_ERROR, CTRL_GENERATION, CTRL_INTS, CTRL_OP, CTRL_QUIT, CTRL_SERIAL,
   CTRL_UNITS,
 } from './protocol.generated.js';
-import type { WasmModule } from './wasm-api.js';
+import type { WasmModule } from '../../util/wasm-api.js';
 import { WORKER_URL, type WorkerData } from './worker-source.js';
 
 // Polls of the done counter before sleeping: workers usually finish within microseconds of the

@@ -9,7 +9,7 @@
 // It never throws: a trap is recorded in CTRL_ERROR so the waiting main thread cannot hang.
 
 import { CTRL_DONE, CTRL_ERROR, CTRL_GENERATION, CTRL_INTS, CTRL_QUIT } from './protocol.generated.js';
-import type { WasmMemory, WasmModule } from './wasm-api.js';
+import type { WasmMemory, WasmModule } from '../../util/wasm-api.js';
 
 export interface WorkerData {
   module: WasmModule;

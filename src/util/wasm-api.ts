@@ -1,6 +1,6 @@
-// The few WebAssembly JS-API types the backend uses. The project compiles without the DOM lib
-// (where TypeScript declares WebAssembly) and @types/node 20 does not declare it, so these are
-// local, structural types over the runtime's global object instead of global declarations that
+// The few WebAssembly JS-API types the backend and the image resize use. The project compiles
+// without the DOM lib (where TypeScript declares WebAssembly) and @types/node 20 does not declare
+// it, so these are local, structural types over the runtime's global object instead of global declarations that
 // could clash with a lib added later.
 
 /** A compiled module (opaque here; it can be posted to worker threads). */
