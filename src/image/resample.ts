@@ -9,9 +9,16 @@
 // output only (the part a crop keeps); its pixels are the same as in the full result, and the
 // work and memory are those of the region, whatever the size of the full result (a 1 x 1,000,000
 // strip resized to 384 x 384,000,000 for a 384 crop costs a 384 x 384 resize).
+// The two passes run as WebAssembly SIMD where the runtime has it (resample-wasm.ts, the same
+// integer arithmetic, so the same bytes); the JavaScript passes here are the reference the tests
+// hold it to, and the fallback.
 // Pure computation: no I/O.
 
+import type { ResampleCoefficients, ResampleJob, ResamplePasses } from './resample-job.js';
+import { wasmPasses } from './resample-wasm.js';
 import type { Interpolation, RgbImage } from './types.js';
+
+export type { ResampleCoefficients, ResampleJob, ResamplePasses } from './resample-job.js';
 
 /** Fixed-point fraction bits of the 8-bit path: 8 bits of result, 2 bits of headroom. */
 const PRECISION_BITS = 32 - 8 - 2;
@@ -43,22 +50,6 @@ const BILINEAR: Filter = {
   },
 };
 
-/**
- * The taps of output samples [first, first + start.length) of a 1-D resampling from inSize to
- * outSize samples; entry i is output sample first + i.
- */
-export interface ResampleCoefficients {
-  /** Output sample of entry 0. */
-  first: number;
-  /** Taps reserved per output sample (stride of `weights`). */
-  ksize: number;
-  /** First input sample read by each output sample. */
-  start: Int32Array;
-  /** Number of input samples read by each output sample. */
-  count: Int32Array;
-  /** Fixed-point weights (PRECISION_BITS fraction bits), `ksize` per output sample. */
-  weights: Int32Array;
-}
 
 /**
  * Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box (0, inSize), for output
@@ -119,6 +110,21 @@ export function computeCoefficients(
 function clip8(accumulator: number): number {
   const v = accumulator >> PRECISION_BITS;
   return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+
+/** The passes in JavaScript: the reference, and the fallback where WebAssembly has no SIMD. */
+export const JS_PASSES: ResamplePasses = {
+  name: 'javascript',
+  run({ img, firstRow, lastRow, colStart, colEnd, horizontal, vertical }: ResampleJob): Uint8Array {
+    const mid = horizontal !== null ? resampleHorizontal(img, firstRow, lastRow, horizontal) : copyRegion(img, { left: colStart, top: firstRow, width: colEnd - colStart, height: lastRow - firstRow });
+    return vertical !== null ? resampleVertical(mid, firstRow, vertical).data : mid.data;
+  },
+};
+
+/** The passes resizeRgb uses unless told: WebAssembly SIMD where the runtime has it. */
+export function defaultPasses(): ResamplePasses {
+  return wasmPasses() ?? JS_PASSES;
 }
 
 /**
@@ -300,6 +306,7 @@ export function resizeRgb(
   height: number,
   interpolation: Interpolation,
   region: OutputRegion = { left: 0, top: 0, width, height },
+  passes: ResamplePasses = defaultPasses(),
 ): RgbImage {
   assertImage(img);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
@@ -331,10 +338,9 @@ export function resizeRgb(
     }
   }
 
-  const horizontal = needHorizontal
-    ? resampleHorizontal(img, firstRow, lastRow, computeCoefficients(img.width, width, interpolation, colStart, colEnd))
-    : copyRegion(img, { left: colStart, top: firstRow, width: colEnd - colStart, height: lastRow - firstRow });
-  return vertical ? resampleVertical(horizontal, firstRow, vertical) : horizontal;
+  const horizontal = needHorizontal ? computeCoefficients(img.width, width, interpolation, colStart, colEnd) : null;
+  const data = passes.run({ img, firstRow, lastRow, colStart, colEnd, horizontal, vertical });
+  return { width: region.width, height: region.height, data };
 }
 
 function assertRegion(region: OutputRegion, width: number, height: number): void {
