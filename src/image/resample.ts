@@ -50,7 +50,6 @@ const BILINEAR: Filter = {
   },
 };
 
-
 /**
  * Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box (0, inSize), for output
  * samples [first, end) only (default: all). Each sample's taps depend on its own index alone,
@@ -112,12 +111,14 @@ function clip8(accumulator: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-
 /** The passes in JavaScript: the reference, and the fallback where WebAssembly has no SIMD. */
 export const JS_PASSES: ResamplePasses = {
   name: 'javascript',
   run({ img, firstRow, lastRow, colStart, colEnd, horizontal, vertical }: ResampleJob): Uint8Array {
-    const mid = horizontal !== null ? resampleHorizontal(img, firstRow, lastRow, horizontal) : copyRegion(img, { left: colStart, top: firstRow, width: colEnd - colStart, height: lastRow - firstRow });
+    const mid =
+      horizontal !== null
+        ? resampleHorizontal(img, firstRow, lastRow, horizontal)
+        : copyRegion(img, { left: colStart, top: firstRow, width: colEnd - colStart, height: lastRow - firstRow });
     return vertical !== null ? resampleVertical(mid, firstRow, vertical).data : mid.data;
   },
 };
@@ -298,7 +299,8 @@ export interface OutputRegion {
  * only `region` of the result (default: all of it). Every output pixel depends only on its own
  * taps, so a region is bit-identical to the same pixels of the full resize, and computing just
  * the part a crop keeps saves work (a 5x300 strip resized to 384x23040 for a 384 crop).
- * Returns a new image; the input is not modified.
+ * Returns a new image; the input is not modified. `passes` runs the two passes (by default the
+ * WebAssembly SIMD ones where the runtime has them): the same bytes whichever runs them.
  */
 export function resizeRgb(
   img: RgbImage,
