@@ -15,6 +15,11 @@
 //   vertical:   16 bytes of a row at a time, in four i32x4 accumulators; the same weight for all of
 //               them. The tail of a row that is not a multiple of 16 bytes is done one byte at a time.
 
+/** Where memory past the module's own static data begins: the caller's buffers go there. */
+export function heap_base(): usize {
+  return __heap_base;
+}
+
 const PRECISION_BITS = 22;
 const HALF: i32 = 1 << (PRECISION_BITS - 1);
 

@@ -6,10 +6,11 @@
 // runs its JavaScript passes.
 
 import { wasm, type WasmMemory, type WasmModule } from '../util/wasm-api.js';
-import type { ResampleJob, ResamplePasses } from './resample-job.js';
+import type { ResampleCoefficients, ResampleJob, ResamplePasses } from './resample-job.js';
 import { RESAMPLE_BINARIES } from './resample-binary.generated.js';
 
 interface PassExports {
+  heap_base(): number;
   horizontal(src: number, srcStride: number, rows: number, out: number, width: number, ksize: number, start: number, count: number, weights: number): void;
   vertical(src: number, srcStride: number, rowOffset: number, out: number, rowBytes: number, rows: number, ksize: number, start: number, count: number, weights: number): void;
 }
@@ -52,13 +53,34 @@ class Instance {
   }
 }
 
-/** Bump allocation in the instance's memory, 16-byte aligned. */
+/** A coefficient table's place in the instance's memory. */
+class PlacedTable {
+  constructor(
+    readonly coeffs: ResampleCoefficients,
+    readonly start: number,
+    readonly count: number,
+    readonly weights: number,
+  ) {}
+
+  copyInto(heap: Uint8Array): void {
+    for (const [array, at] of [[this.coeffs.start, this.start], [this.coeffs.count, this.count], [this.coeffs.weights, this.weights]] as const) {
+      heap.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), at);
+    }
+  }
+}
+
+/** Bump allocation in the instance's memory, 16-byte aligned, from the module's heap base. */
 class Layout {
-  end = 0;
+  constructor(public end: number) {}
+
   take(bytes: number): number {
     const at = this.end;
     this.end = at + Math.ceil(bytes / 16) * 16;
     return at;
+  }
+
+  table(coeffs: ResampleCoefficients): PlacedTable {
+    return new PlacedTable(coeffs, this.take(coeffs.start.byteLength), this.take(coeffs.count.byteLength), this.take(coeffs.weights.byteLength));
   }
 }
 
@@ -74,35 +96,28 @@ function run(job: ResampleJob): Uint8Array {
   const midWidth = colEnd - colStart;
   const outRows = vertical === null ? rows : vertical.start.length;
 
-  const at = new Layout();
+  const at = new Layout(Math.ceil(instance.exports.heap_base() / 16) * 16);
   const src = at.take(rows * stride + 4); // + the byte the horizontal pass reads past a pixel
-  const tables = [horizontal, vertical].map((c) => (c === null ? null : { start: at.take(c.start.byteLength), count: at.take(c.count.byteLength), weights: at.take(c.weights.byteLength) }));
-  const mid = horizontal === null ? src : at.take(rows * midWidth * 3);
-  const out = vertical === null ? mid : at.take(outRows * midWidth * 3);
+  const h = horizontal === null ? null : at.table(horizontal);
+  const v = vertical === null ? null : at.table(vertical);
+  const mid = h === null ? src : at.take(rows * midWidth * 3);
+  const out = v === null ? mid : at.take(outRows * midWidth * 3);
   const heap = instance.reserve(at.end);
-
   heap.set(img.data.subarray(firstRow * stride, lastRow * stride), src);
-  [horizontal, vertical].forEach((c, i) => {
-    const t = tables[i];
-    if (c === null || t === null) return;
-    heap.set(new Uint8Array(c.start.buffer, c.start.byteOffset, c.start.byteLength), t.start);
-    heap.set(new Uint8Array(c.count.buffer, c.count.byteOffset, c.count.byteLength), t.count);
-    heap.set(new Uint8Array(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength), t.weights);
-  });
+  h?.copyInto(heap);
+  v?.copyInto(heap);
 
   const passes = instance.exports;
-  if (horizontal !== null && tables[0] !== null) {
-    const t = tables[0];
+  if (h !== null) {
     for (let y = 0; y < rows; y += ROWS_PER_CALL) {
       const n = Math.min(ROWS_PER_CALL, rows - y);
-      passes.horizontal(src + y * stride, stride, n, mid + y * midWidth * 3, midWidth, horizontal.ksize, t.start, t.count, t.weights);
+      passes.horizontal(src + y * stride, stride, n, mid + y * midWidth * 3, midWidth, h.coeffs.ksize, h.start, h.count, h.weights);
     }
   }
-  if (vertical !== null && tables[1] !== null) {
-    const t = tables[1];
+  if (v !== null) {
     // Without a horizontal pass the vertical one reads the kept columns of the source rows.
-    const [from, fromStride] = horizontal === null ? [src + colStart * 3, stride] : [mid, midWidth * 3];
-    passes.vertical(from, fromStride, firstRow, out, midWidth * 3, outRows, vertical.ksize, t.start, t.count, t.weights);
+    const [from, fromStride] = h === null ? [src + colStart * 3, stride] : [mid, midWidth * 3];
+    passes.vertical(from, fromStride, firstRow, out, midWidth * 3, outRows, v.coeffs.ksize, v.start, v.count, v.weights);
   }
   const result = heap.slice(out, out + outRows * midWidth * 3);
   if (instance.memory.buffer.byteLength > KEEP_BYTES) instance = null;
