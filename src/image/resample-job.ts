@@ -39,5 +39,6 @@ export interface ResampleJob {
 /** What runs a ResampleJob: the same bytes whichever it is. */
 export interface ResamplePasses {
   readonly name: 'wasm-simd' | 'javascript';
-  run(job: ResampleJob): Uint8Array;
+  /** The job's pixels, or undefined when this engine cannot take it (then the JavaScript passes run it). */
+  run(job: ResampleJob): Uint8Array | undefined;
 }

@@ -16,6 +16,8 @@ interface PassExports {
 }
 
 const PAGE = 65536;
+/** What a WebAssembly memory can hold at most (65536 pages): a larger job is not taken. */
+const MAX_MEMORY_BYTES = 65536 * PAGE;
 /** A memory grown past this for one large image is dropped after it, not kept for the next. */
 const KEEP_BYTES = 64 * 2 ** 20;
 /** Source rows per horizontal call: a long first call would run wholly in V8's baseline code. */
@@ -35,7 +37,7 @@ function compiled(): WasmModule | null {
 }
 
 class Instance {
-  readonly memory: WasmMemory = new wasm.Memory({ initial: 1, maximum: 65536, shared: false });
+  readonly memory: WasmMemory = new wasm.Memory({ initial: 1, maximum: MAX_MEMORY_BYTES / PAGE, shared: false });
   readonly exports: PassExports;
 
   constructor(module: WasmModule) {
@@ -45,10 +47,21 @@ class Instance {
     this.exports = new wasm.Instance(module, { env: { memory: this.memory, abort } }).exports as unknown as PassExports;
   }
 
-  /** Grow to hold `bytes`; the heap view after it (the buffer changes on growth). */
-  reserve(bytes: number): Uint8Array {
+  /**
+   * Grow to hold `bytes` and return the heap (the buffer changes on growth), or undefined when
+   * the memory cannot grow that far (past `limit`, or the system refuses).
+   */
+  reserve(bytes: number, limit: number): Uint8Array | undefined {
+    if (bytes > limit) return undefined;
     const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (bytes > have) {
+      try {
+        this.memory.grow(Math.ceil((bytes - have) / PAGE));
+      } catch (e) {
+        if (e instanceof RangeError) return undefined; // could not allocate
+        throw e;
+      }
+    }
     return new Uint8Array(this.memory.buffer);
   }
 }
@@ -86,7 +99,11 @@ class Layout {
 
 let instance: Instance | null = null;
 
-function run(job: ResampleJob): Uint8Array {
+/**
+ * Run `job` in the WebAssembly passes, or return undefined when their memory cannot hold it
+ * (`limit` bytes; a test may lower it), for the caller to run the JavaScript passes instead.
+ */
+export function runInWasm(job: ResampleJob, limit = MAX_MEMORY_BYTES): Uint8Array | undefined {
   const mod = compiled();
   if (mod === null) throw new Error('resample: no WebAssembly SIMD'); // wasmPasses() said so first
   instance ??= new Instance(mod);
@@ -102,7 +119,8 @@ function run(job: ResampleJob): Uint8Array {
   const v = vertical === null ? null : at.table(vertical);
   const mid = h === null ? src : at.take(rows * midWidth * 3);
   const out = v === null ? mid : at.take(outRows * midWidth * 3);
-  const heap = instance.reserve(at.end);
+  const heap = instance.reserve(at.end, limit);
+  if (heap === undefined) return undefined;
   heap.set(img.data.subarray(firstRow * stride, lastRow * stride), src);
   h?.copyInto(heap);
   v?.copyInto(heap);
@@ -129,4 +147,4 @@ export function wasmPasses(): ResamplePasses | undefined {
   return compiled() === null ? undefined : WASM_PASSES;
 }
 
-const WASM_PASSES: ResamplePasses = { name: 'wasm-simd', run };
+const WASM_PASSES: ResamplePasses = { name: 'wasm-simd', run: (job) => runInWasm(job) };

@@ -112,7 +112,7 @@ function clip8(accumulator: number): number {
 }
 
 /** The passes in JavaScript: the reference, and the fallback where WebAssembly has no SIMD. */
-export const JS_PASSES: ResamplePasses = {
+export const JS_PASSES = {
   name: 'javascript',
   run({ img, firstRow, lastRow, colStart, colEnd, horizontal, vertical }: ResampleJob): Uint8Array {
     const mid =
@@ -121,7 +121,7 @@ export const JS_PASSES: ResamplePasses = {
         : copyRegion(img, { left: colStart, top: firstRow, width: colEnd - colStart, height: lastRow - firstRow });
     return vertical !== null ? resampleVertical(mid, firstRow, vertical).data : mid.data;
   },
-};
+} as const satisfies ResamplePasses;
 
 /** The passes resizeRgb uses unless told: WebAssembly SIMD where the runtime has it. */
 export function defaultPasses(): ResamplePasses {
@@ -341,7 +341,8 @@ export function resizeRgb(
   }
 
   const horizontal = needHorizontal ? computeCoefficients(img.width, width, interpolation, colStart, colEnd) : null;
-  const data = passes.run({ img, firstRow, lastRow, colStart, colEnd, horizontal, vertical });
+  const job = { img, firstRow, lastRow, colStart, colEnd, horizontal, vertical };
+  const data = passes.run(job) ?? JS_PASSES.run(job);
   return { width: region.width, height: region.height, data };
 }
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { defaultPasses, JS_PASSES, resizeRgb, type OutputRegion } from '../../src/image/resample.js';
+import { computeCoefficients, defaultPasses, JS_PASSES, resizeRgb, type OutputRegion } from '../../src/image/resample.js';
+import { runInWasm } from '../../src/image/resample-wasm.js';
 import type { Interpolation, RgbImage } from '../../src/image/types.js';
 
 const WASM = defaultPasses();
@@ -78,6 +79,15 @@ describe('the WebAssembly SIMD resize passes equal the JavaScript ones', () => {
     const big = image(4100, 5500, 3, 'noise'); // 67.7 MB of source rows: past the 64 MiB kept
     expectSameBytes(big, 40, 54, 'bilinear', { left: 10, top: 20, width: 20, height: 20 });
     expectSameBytes(image(50, 30, 4, 'stripes'), 61, 17, 'bicubic');
+  });
+
+  it('decline a job their memory cannot hold, and resizeRgb then runs the JavaScript passes', () => {
+    const img = image(40, 30, 5, 'noise');
+    const job = { img, firstRow: 0, lastRow: 30, colStart: 0, colEnd: 17, horizontal: computeCoefficients(40, 17, 'bicubic'), vertical: null };
+    expect(runInWasm(job, 1000)).toBeUndefined(); // the source rows alone are 3,600 bytes
+    expect(runInWasm(job)).toEqual(JS_PASSES.run(job));
+    const declining = { name: 'wasm-simd', run: () => undefined } as const;
+    expect(resizeRgb(img, 17, 30, 'bicubic', undefined, declining)).toEqual(resizeRgb(img, 17, 30, 'bicubic', undefined, JS_PASSES));
   });
 
   // Without SSE4.1 V8 has no wasm SIMD (test/backend/node-versions.test.ts runs vit classify so).
