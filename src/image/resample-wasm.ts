@@ -2,8 +2,8 @@
 // `npm run build`): the same integer arithmetic, so the same bytes, about five times faster. It
 // runs on the calling thread, on a memory of its own that holds one job at a time: the source
 // rows the job reads, its tables, the horizontal pass's rows and the result. Where the runtime's
-// WebAssembly has no SIMD (the module does not compile) there is no such engine and resample.ts
-// runs its JavaScript passes.
+// WebAssembly has no SIMD (the module does not compile) there is no such engine, and a job larger
+// than a WebAssembly memory can hold is declined: resample.ts runs its JavaScript passes then.
 
 import { wasm, type WasmMemory, type WasmModule } from '../util/wasm-api.js';
 import type { ResampleCoefficients, ResampleJob, ResamplePasses } from './resample-job.js';
