@@ -3,11 +3,12 @@
 // kernels (assembly/index.ts): the main thread instantiates it on a small unshared memory of its
 // own (src/image/resample-wasm.ts), and it needs nothing but plain SIMD.
 //
-// The arithmetic is the reference's, in i32: each output sample is HALF plus the sum of its
-// taps' weight x uint8 products, shifted right by 22 and clamped to 0..255. i32 adds and
-// multiplies wrap modulo 2^32, so the sum equals ToInt32 of the reference's exact sum (the sum is
-// exact in a double there, and `>>` takes ToInt32 first), whatever the order of the taps. The
-// bytes are therefore the reference's, and the tests hold the two to each other.
+// The arithmetic is the reference's, in i32: each output sample is half of 2^bits plus the sum of
+// its taps' weight x uint8 products, shifted right by `bits` and clamped to 0..255 (`bits`, the
+// weights' fraction bits, comes from the caller: src/image/resample-job.ts, PRECISION_BITS).
+// i32 adds and multiplies wrap modulo 2^32, so the sum equals ToInt32 of the reference's exact
+// sum (the sum is exact in a double there, and `>>` takes ToInt32 first), whatever the order of
+// the taps. The bytes are therefore the reference's, and the tests hold the two to each other.
 //
 //   horizontal: each output pixel's R, G and B in lanes 0-2 of one i32x4. A tap loads 4 bytes (the
 //               pixel and the next one's R, which lane 3 discards), so the caller leaves 1 byte
@@ -20,19 +21,16 @@ export function heap_base(): usize {
   return __heap_base;
 }
 
-const PRECISION_BITS = 22;
-const HALF: i32 = 1 << (PRECISION_BITS - 1);
-
-/** Lanes shifted right by PRECISION_BITS and clamped to 0..255 (Pillow's clip8), as 16 bytes. */
-@inline function clip8x16(a: v128, b: v128, c: v128, d: v128): v128 {
+/** Lanes shifted right by `bits` and clamped to 0..255 (Pillow's clip8), as 16 bytes. */
+@inline function clip8x16(a: v128, b: v128, c: v128, d: v128, bits: i32): v128 {
   // Saturating narrows: i32 -> i16 keeps every shifted value (|v| < 2^10), i16 -> u8 clamps.
-  const lo = i16x8.narrow_i32x4_s(i32x4.shr_s(a, PRECISION_BITS), i32x4.shr_s(b, PRECISION_BITS));
-  const hi = i16x8.narrow_i32x4_s(i32x4.shr_s(c, PRECISION_BITS), i32x4.shr_s(d, PRECISION_BITS));
+  const lo = i16x8.narrow_i32x4_s(i32x4.shr_s(a, bits), i32x4.shr_s(b, bits));
+  const hi = i16x8.narrow_i32x4_s(i32x4.shr_s(c, bits), i32x4.shr_s(d, bits));
   return i8x16.narrow_i16x8_u(lo, hi);
 }
 
-@inline function clip8(acc: i32): u8 {
-  const v = acc >> PRECISION_BITS;
+@inline function clip8(acc: i32, bits: i32): u8 {
+  const v = acc >> bits;
   return <u8>(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
@@ -44,10 +42,11 @@ const HALF: i32 = 1 << (PRECISION_BITS - 1);
 /**
  * Horizontal pass over `rows` rows of RGB bytes at `src` (rows `srcStride` bytes apart): output
  * pixel xx of a row (`width` of them, written 3 bytes each, rows packed at `out`) reads count[xx]
- * pixels from pixel start[xx] with the weights at weights[xx * ksize]. Tables are i32.
+ * pixels from pixel start[xx] with the weights at weights[xx * ksize], `bits` fraction bits. Tables
+ * are i32.
  */
-export function horizontal(src: usize, srcStride: i32, rows: i32, out: usize, width: i32, ksize: i32, start: usize, count: usize, weights: usize): void {
-  const half = i32x4.splat(HALF);
+export function horizontal(src: usize, srcStride: i32, rows: i32, out: usize, width: i32, ksize: i32, start: usize, count: usize, weights: usize, bits: i32): void {
+  const half = i32x4.splat(1 << (bits - 1));
   const zero = i32x4.splat(0);
   let o = out;
   for (let y = 0; y < rows; y++) {
@@ -68,7 +67,7 @@ export function horizontal(src: usize, srcStride: i32, rows: i32, out: usize, wi
       }
       if (x < n) even = i32x4.add(even, i32x4.mul(widen4(p), i32x4.splat(load<i32>(w))));
       const sum = i32x4.add(even, odd);
-      const bytes = clip8x16(sum, sum, sum, sum);
+      const bytes = clip8x16(sum, sum, sum, sum, bits);
       store<u16>(o, i16x8.extract_lane_u(bytes, 0));
       store<u8>(o, i8x16.extract_lane_u(bytes, 2), 2);
       o += 3;
@@ -79,10 +78,11 @@ export function horizontal(src: usize, srcStride: i32, rows: i32, out: usize, wi
 /**
  * Vertical pass: output row yy (`rows` of them, `rowBytes` bytes each, packed at `out`) reads
  * count[yy] rows from row start[yy] - rowOffset of `src` (rows `srcStride` bytes apart, each
- * read from its first byte for `rowBytes` bytes) with the weights at weights[yy * ksize].
+ * read from its first byte for `rowBytes` bytes) with the weights at weights[yy * ksize], `bits`
+ * fraction bits.
  */
-export function vertical(src: usize, srcStride: i32, rowOffset: i32, out: usize, rowBytes: i32, rows: i32, ksize: i32, start: usize, count: usize, weights: usize): void {
-  const half = i32x4.splat(HALF);
+export function vertical(src: usize, srcStride: i32, rowOffset: i32, out: usize, rowBytes: i32, rows: i32, ksize: i32, start: usize, count: usize, weights: usize, bits: i32): void {
+  const half = i32x4.splat(1 << (bits - 1));
   const stride = <usize>srcStride;
   for (let yy = 0; yy < rows; yy++) {
     const n = load<i32>(count + (<usize>yy << 2));
@@ -107,16 +107,16 @@ export function vertical(src: usize, srcStride: i32, rowOffset: i32, out: usize,
         d = i32x4.add(d, i32x4.mul(i32x4.extend_high_i16x8_u(hi), k));
         p += stride;
       }
-      v128.store(o + <usize>i, clip8x16(a, b, c, d));
+      v128.store(o + <usize>i, clip8x16(a, b, c, d, bits));
     }
     for (; i < rowBytes; i++) {
-      let acc = HALF;
+      let acc: i32 = 1 << (bits - 1);
       let p = first + <usize>i;
       for (let t = 0; t < n; t++) {
         acc += <i32>load<u8>(p) * load<i32>(w + (<usize>t << 2));
         p += stride;
       }
-      store<u8>(o + <usize>i, clip8(acc));
+      store<u8>(o + <usize>i, clip8(acc, bits));
     }
   }
 }

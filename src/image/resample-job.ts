@@ -4,6 +4,13 @@
 import type { RgbImage } from './types.js';
 
 /**
+ * Fraction bits of the fixed-point weights (8 bits of result, 2 bits of headroom), which both
+ * passes' sums are shifted right by: the one place of the value, which the WebAssembly passes get
+ * as an argument.
+ */
+export const PRECISION_BITS = 32 - 8 - 2;
+
+/**
  * The taps of output samples [first, first + start.length) of a 1-D resampling from inSize to
  * outSize samples; entry i is output sample first + i.
  */
@@ -16,7 +23,7 @@ export interface ResampleCoefficients {
   start: Int32Array;
   /** Number of input samples read by each output sample. */
   count: Int32Array;
-  /** Fixed-point weights (22 fraction bits: resample.ts, PRECISION_BITS), `ksize` per output sample. */
+  /** Fixed-point weights (PRECISION_BITS fraction bits), `ksize` per output sample. */
   weights: Int32Array;
 }
 

@@ -6,13 +6,13 @@
 // than a WebAssembly memory can hold is declined: resample.ts runs its JavaScript passes then.
 
 import { wasm, type WasmMemory, type WasmModule } from '../util/wasm-api.js';
-import type { ResampleCoefficients, ResampleJob, ResamplePasses } from './resample-job.js';
+import { PRECISION_BITS, type ResampleCoefficients, type ResampleJob, type ResamplePasses } from './resample-job.js';
 import { RESAMPLE_BINARIES } from './resample-binary.generated.js';
 
 interface PassExports {
   heap_base(): number;
-  horizontal(src: number, srcStride: number, rows: number, out: number, width: number, ksize: number, start: number, count: number, weights: number): void;
-  vertical(src: number, srcStride: number, rowOffset: number, out: number, rowBytes: number, rows: number, ksize: number, start: number, count: number, weights: number): void;
+  horizontal(src: number, srcStride: number, rows: number, out: number, width: number, ksize: number, start: number, count: number, weights: number, bits: number): void;
+  vertical(src: number, srcStride: number, rowOffset: number, out: number, rowBytes: number, rows: number, ksize: number, start: number, count: number, weights: number, bits: number): void;
 }
 
 const PAGE = 65536;
@@ -129,13 +129,13 @@ export function runInWasm(job: ResampleJob, limit = MAX_MEMORY_BYTES): Uint8Arra
   if (h !== null) {
     for (let y = 0; y < rows; y += ROWS_PER_CALL) {
       const n = Math.min(ROWS_PER_CALL, rows - y);
-      passes.horizontal(src + y * stride, stride, n, mid + y * midWidth * 3, midWidth, h.coeffs.ksize, h.start, h.count, h.weights);
+      passes.horizontal(src + y * stride, stride, n, mid + y * midWidth * 3, midWidth, h.coeffs.ksize, h.start, h.count, h.weights, PRECISION_BITS);
     }
   }
   if (v !== null) {
     // Without a horizontal pass the vertical one reads the kept columns of the source rows.
     const [from, fromStride] = h === null ? [src + colStart * 3, stride] : [mid, midWidth * 3];
-    passes.vertical(from, fromStride, firstRow, out, midWidth * 3, outRows, v.coeffs.ksize, v.start, v.count, v.weights);
+    passes.vertical(from, fromStride, firstRow, out, midWidth * 3, outRows, v.coeffs.ksize, v.start, v.count, v.weights, PRECISION_BITS);
   }
   const result = heap.slice(out, out + outRows * midWidth * 3);
   if (instance.memory.buffer.byteLength > KEEP_BYTES) instance = null;

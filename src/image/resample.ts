@@ -14,14 +14,12 @@
 // hold it to, and the fallback.
 // Pure computation: no I/O.
 
-import type { ResampleCoefficients, ResampleJob, ResamplePasses } from './resample-job.js';
+import { PRECISION_BITS, type ResampleCoefficients, type ResampleJob, type ResamplePasses } from './resample-job.js';
 import { wasmPasses } from './resample-wasm.js';
 import type { Interpolation, RgbImage } from './types.js';
 
 export type { ResampleCoefficients, ResampleJob, ResamplePasses } from './resample-job.js';
 
-/** Fixed-point fraction bits of the 8-bit path: 8 bits of result, 2 bits of headroom. */
-const PRECISION_BITS = 32 - 8 - 2;
 /** Added before the shift so the truncating shift rounds to nearest. */
 const HALF = 1 << (PRECISION_BITS - 1);
 
