@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { decodeImage, loadImageTensor, planGeometry } from '../dist/index.js';
+import { keptRegion } from '../dist/image/geometry.js';
 import { defaultPasses, JS_PASSES, resizeRgb } from '../dist/image/resample.js';
 import { machineInfo, printHeader } from './header.mjs';
 import { envInt, median, round } from './stats.mjs';
@@ -46,11 +47,10 @@ for (const [name, bytes] of photos) {
   const pixels = await decodeImage(bytes);
   for (const [configName, cfg] of Object.entries(CONFIGS)) {
     // The part of the resized image that the crop keeps, as resizeAndCrop asks for it.
-    const { resizeSize: [w, h], cropBox: box, resizeInterpolation } = planGeometry(pixels.width, pixels.height, cfg);
-    const left = Math.max(0, box.left);
-    const top = Math.max(0, box.top);
-    const kept = { left, top, width: Math.min(w, box.left + box.width) - left, height: Math.min(h, box.top + box.height) - top };
-    const resize = (passes) => resizeRgb(pixels, w, h, resizeInterpolation, kept, passes);
+    const geometry = planGeometry(pixels.width, pixels.height, cfg);
+    const [w, h] = geometry.resizeSize;
+    const kept = keptRegion(geometry);
+    const resize = (passes) => resizeRgb(pixels, w, h, geometry.resizeInterpolation, kept, passes);
     const a = resize(JS_PASSES).data;
     const b = resize(wasm).data;
     if (a.length !== b.length || a.some((v, i) => v !== b[i])) throw new Error(`bench: ${name} ${configName}: the two passes' bytes differ`);

@@ -75,13 +75,11 @@ export function resizeAndCrop(img: RgbImage, cfg: PreprocessConfig): { image: Rg
   const geometry = planGeometry(img.width, img.height, cfg);
   const [w, h] = geometry.resizeSize;
   const box = geometry.cropBox;
-  // Resample only the part of the resized image the crop keeps (never empty: a crop larger
-  // than the image is centred over it), then pad around it where the crop reaches past it.
-  const left = Math.max(0, box.left);
-  const top = Math.max(0, box.top);
-  const kept = { left, top, width: Math.min(w, box.left + box.width) - left, height: Math.min(h, box.top + box.height) - top };
+  // Resample only the part of the resized image the crop keeps, then pad around it where the crop
+  // reaches past it.
+  const kept = keptRegion(geometry);
   const resizedPart = resizeRgb(img, w, h, geometry.resizeInterpolation, kept);
-  const boxInPart = { ...box, left: box.left - left, top: box.top - top };
+  const boxInPart = { ...box, left: box.left - kept.left, top: box.top - kept.top };
   return { image: cropOrPad(resizedPart, boxInPart, geometry.padColour), geometry };
 }
 
