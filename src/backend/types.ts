@@ -96,7 +96,7 @@ export interface Backend {
 
   /**
    * How many of `values` are NaN or infinite, as util/non-finite.ts counts them: the loader checks
-   * every weight it reads with this (app/load-model.ts), in the thread that reads them. A backend
+   * every weight it reads with this (app/load-weights.ts), in the thread that reads them. A backend
    * may count its own memory faster (the WASM backend with SIMD, over the staging a weight was
    * just read into); any other array is counted as util/non-finite.ts does.
    */
